@@ -1,0 +1,50 @@
+# Cluster Assistant. `make run` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: help install run ingest test lint bench calibrate clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first and alone: pip then takes the local CPU build instead of a CUDA one.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create the venv and install (once; again when pyproject.toml changes)
+
+ingest: $(STAMP) ## index corpus/ (incremental: unchanged files cost nothing)
+	$(BIN)/cluster-assistant ingest corpus
+
+run: ingest ## install, ingest corpus/ if needed, serve on http://127.0.0.1:7860
+	$(BIN)/cluster-assistant serve
+
+test: $(STAMP) ## lint, type-check and run every test (real model, real Chroma)
+	$(BIN)/ruff check assistant ingest ui tests bench
+	$(BIN)/ruff format --check assistant ingest ui tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff + mypy
+	$(BIN)/ruff check assistant ingest ui tests bench
+	$(BIN)/ruff format --check assistant ingest ui tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP) ## speed benchmarks: writes bench/results/latest.json
+	$(BIN)/python -m bench.run --out bench/results/latest.json
+
+calibrate: $(STAMP) ## refit abstention on ../shared/eval SQuAD data: writes assistant/calibration.json
+	$(BIN)/cluster-assistant calibrate ../shared/eval/squad2-dev-corpus.json --unseen ../shared/eval/squad2-dev-unseen.json
+
+clean: ## remove the venv and the index
+	rm -rf $(VENV) data

@@ -1,0 +1,1 @@
+"""Cluster Assistant: answers questions from the cluster's documents, grounded and cited."""

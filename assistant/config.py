@@ -1,0 +1,59 @@
+"""One typed, frozen settings object, read from `CLUSTER_ASSISTANT_*` environment variables.
+
+Build it once in `main()` (or an app factory) and pass it down; nothing here runs at import time.
+Every field is documented in the README's configuration table; a test keeps the two in step.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MAX_QUESTION_CHARS = 2000
+
+
+class Settings(BaseSettings):
+    """Settings for ingest, answering and serving."""
+
+    model_config = SettingsConfigDict(env_prefix="CLUSTER_ASSISTANT_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(
+        Path("data"), description="Where the index, the exported embedding model and caches live."
+    )
+    corpus_dir: Path = Field(
+        Path("corpus"), description="The folder `make run` ingests when the index is missing or stale."
+    )
+    collection: str = Field("cluster", description="Name of the Chroma collection holding the chunks.")
+    chroma_url: str | None = Field(
+        None,
+        description="Address of a Chroma server (e.g. http://127.0.0.1:8000). Unset: an embedded store in data_dir.",
+    )
+    embedding_backend: Literal["onnx-int8", "torch"] = Field(
+        "onnx-int8",
+        description="How MiniLM runs: `onnx-int8` (exported once into data_dir, ~2x faster) or `torch`.",
+    )
+    passages: int = Field(5, ge=1, le=20, description="How many passages the answer is composed from.")
+    min_confidence: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Abstain below this confidence. Unset: the value calibrated in assistant/calibration.json.",
+    )
+    llm_url: str | None = Field(
+        None,
+        description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1). Unset: extractive answers only.",
+    )
+    llm_model: str = Field("llama3.2", description="Model name sent to the LLM endpoint.")
+    llm_api_key: str | None = Field(None, description="Bearer token for the LLM endpoint, if it needs one.")
+    llm_timeout_s: float = Field(20.0, gt=0, description="Seconds before the LLM is abandoned for the extractive answer.")
+    host: str = Field("127.0.0.1", description="Address `serve` listens on.")
+    port: int = Field(7860, ge=1, le=65535, description="Port `serve` listens on.")
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.data_dir / "models"

@@ -1,0 +1,55 @@
+"""Follow-ups: rewrite "Who can use its data?" after "What is PIONEER?" into a question that stands alone.
+
+The subject of the latest earlier question that has one (its longest capitalised name, else the phrase after
+"about"/"is"/…) replaces the first pronoun. A question without a pronoun is taken to stand alone.
+"""
+
+import re
+
+# "this", "that" and "there" are left out: as often as not they point at the question's own words.
+_PRONOUN = re.compile(r"\b(its|their|it|they|them|he|she|his|her)\b", re.I)
+_POSSESSIVE = {"its", "their", "his", "her"}
+_SUBJECT_AFTER = re.compile(
+    r"\b(?:about|is|are|was|were|does|do|did|of|on|regarding|describe|explain)\s+(.+?)[?.!]*$", re.I
+)
+_LEADING = re.compile(r"^(the|a|an|your|our)\s+", re.I)
+_QUESTION_WORDS = {"what", "who", "where", "when", "why", "how", "which", "tell", "is", "are", "can", "do", "does"}
+MAX_SUBJECT_WORDS = 4
+
+
+def subject_of(question: str) -> str | None:
+    """The thing a question is about: its longest capitalised name, else the phrase after "about"/"is"/…."""
+    text = question.strip()
+    names = re.findall(r"\b[A-Z][\w&’'-]*(?:\s+(?:of\s+)?[A-Z][\w&’'-]*)*", text)
+    names = [n for n in names if n.split()[0].lower() not in _QUESTION_WORDS and not _PRONOUN.fullmatch(n)]
+    if names:
+        name = max(names, key=len)
+        before = text[: text.index(name)].split()
+        after = text[text.index(name) + len(name) :].split()
+        # "about the PIONEER hub": a name after "the" that ends the question keeps its noun.
+        if before and before[-1].lower() == "the" and len(after) == 1 and after[0].strip("?.!,").isalpha():
+            name = f"{name} {after[0].strip('?.!,')}"
+        return name
+    match = _SUBJECT_AFTER.search(text)
+    if match:
+        subject = _LEADING.sub("", match.group(1).strip())
+        words = subject.split()
+        if 0 < len(words) <= MAX_SUBJECT_WORDS and not _PRONOUN.match(subject):
+            return subject
+    return None
+
+
+def resolve(question: str, history: list[str]) -> str:
+    """`question` made to stand alone, using the earlier user turns (oldest first)."""
+    match = _PRONOUN.search(question)
+    if not history or not match:
+        return question
+    standalone: list[str] = []
+    for earlier in history:  # earlier follow-ups are resolved first, so chains of "it" keep their subject
+        standalone.append(resolve(earlier, standalone))
+    subject = next((s for s in map(subject_of, reversed(standalone)) if s), None)
+    if not subject or subject.lower() in question.lower():
+        return question
+    word = match.group(0)
+    replacement = f"{subject}'s" if word.lower() in _POSSESSIVE else subject
+    return question[: match.start()] + replacement + question[match.end() :]

@@ -1,0 +1,100 @@
+"""The plain dataclasses that cross stage boundaries: load → split → embed → write → retrieve → compose."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph, list or table row of a loaded document, with the headings above it."""
+
+    text: str
+    section: tuple[str, ...] = ()
+    page: int | None = None
+    is_list: bool = False
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A document as read from disk or the web, before splitting."""
+
+    source: str
+    title: str
+    blocks: list[Block]
+    content_hash: str
+    url: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage: a window of whole sentences from one section."""
+
+    id: str
+    text: str
+    sentences: tuple[str, ...]
+    title: str
+    section: str
+    source: str
+    url: str | None
+    page: int | None
+    doc_hash: str
+    position: int
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk found for a question, with its fused score and the ranks behind it."""
+
+    chunk: Chunk
+    score: float
+    dense_similarity: float
+    dense_rank: int | None
+    lexical_rank: int | None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source an answer cites."""
+
+    n: int
+    title: str
+    section: str
+    source: str
+    url: str | None
+    snippet: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `ask` returns. `timings` are milliseconds for retrieve, compose and total."""
+
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    confidence: float
+    timings: dict[str, float]
+    flagged: str | None = None
+    resolved_question: str | None = None
+    hits: list[Hit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        """The public `ask --json` shape shared by the CLI, the chat, the widget and the HTTP API."""
+        return {
+            "answer": self.text,
+            "abstained": self.abstained,
+            "confidence": round(self.confidence, 4),
+            "citations": [
+                {
+                    "n": c.n,
+                    "title": c.title,
+                    "section": c.section,
+                    "source": c.source,
+                    "url": c.url,
+                    "snippet": c.snippet,
+                }
+                for c in self.citations
+            ],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings.items()},
+        }

@@ -1,0 +1,132 @@
+"""Retrieve: dense (MiniLM in Chroma, cosine) and BM25 (bm25s) rankings, fused, near-duplicates removed.
+
+`AnswerIndex.build` reads the store once; `retrieve` then needs one Chroma query and in-memory work only.
+"""
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+
+from assistant.models import Chunk, Hit
+from assistant.store import Store
+from assistant.terms import terms
+
+# Reciprocal-rank fusion constant from Cormack et al. (2009); robust without per-corpus tuning.
+RRF_K = 60
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG otherwise
+CANDIDATES = 20  # per ranking, before fusion
+# Chunks whose vectors are this close say the same thing (a page ingested twice, boilerplate repeated).
+NEAR_DUPLICATE_COSINE = 0.97
+
+
+@dataclass
+class AnswerIndex:
+    """Everything answering keeps in memory: chunks, their vectors, sentence vectors and term statistics."""
+
+    chunks: list[Chunk]
+    chunk_vectors: np.ndarray
+    sentence_vectors: dict[str, np.ndarray]
+    sentence_terms: dict[str, list[frozenset[str]]]
+    idf: dict[str, float]
+    bm25: bm25s.BM25 | None
+    position: dict[str, int]
+
+    @classmethod
+    def build(cls, store: Store) -> "AnswerIndex":
+        chunks, sentence_vectors, chunk_vectors = store.load_all()
+        tokenized = [terms(f"{c.title} {c.section} {c.text}") for c in chunks]
+        bm25 = None
+        if chunks:
+            bm25 = bm25s.BM25()
+            bm25.index(tokenized, show_progress=False)
+        df: Counter[str] = Counter()
+        for tokens in tokenized:
+            df.update(set(tokens))
+        n = max(len(chunks), 1)
+        idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        sentence_terms = {c.id: [frozenset(terms(s)) for s in c.sentences] for c in chunks}
+        return cls(
+            chunks=chunks,
+            chunk_vectors=chunk_vectors,
+            sentence_vectors=sentence_vectors,
+            sentence_terms=sentence_terms,
+            idf=idf,
+            bm25=bm25,
+            position={c.id: i for i, c in enumerate(chunks)},
+        )
+
+    def _neighbour(self, chunk: Chunk, step: int) -> Chunk | None:
+        i = self.position[chunk.id] + step
+        if 0 <= i < len(self.chunks) and self.chunks[i].source == chunk.source and self.chunks[i].section == chunk.section:
+            return self.chunks[i]
+        return None
+
+    def previous_terms(self, chunk: Chunk, j: int) -> frozenset[str]:
+        """Terms of the sentence before sentence `j` of `chunk`, across a chunk boundary within its section."""
+        if j > 0:
+            return self.sentence_terms[chunk.id][j - 1]
+        before = self._neighbour(chunk, -1)
+        return self.sentence_terms[before.id][-1] if before else frozenset()
+
+    def next_sentence(self, chunk: Chunk, j: int) -> tuple[Chunk, str, int] | None:
+        """The sentence after sentence `j` of `chunk` in the same section, with its chunk and index."""
+        if j + 1 < len(chunk.sentences):
+            return chunk, chunk.sentences[j + 1], j + 1
+        after = self._neighbour(chunk, 1)
+        return (after, after.sentences[0], 0) if after else None
+
+    def term_weight(self, term: str) -> float:
+        """IDF, with unseen terms weighted as the rarest: a question about something absent should look absent."""
+        return self.idf.get(term, math.log(1 + (len(self.chunks) + 0.5) / 0.5))
+
+
+def fuse(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:
+    """Reciprocal-rank fusion of ranked id lists, best first; ties keep first-seen order."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, id_ in enumerate(ranking):
+            scores[id_] = scores.get(id_, 0.0) + 1.0 / (k + rank + 1)
+    return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def lexical_ranking(index: AnswerIndex, query_terms: list[str], k: int) -> list[str]:
+    if index.bm25 is None or not query_terms:
+        return []
+    scores = index.bm25.get_scores(query_terms)
+    top = np.argsort(-scores)[:k]
+    return [index.chunks[i].id for i in top if scores[i] > 0]
+
+
+def retrieve(index: AnswerIndex, store: Store, question: str, question_vector: np.ndarray, k: int) -> list[Hit]:
+    """The `k` best distinct chunks for a question, best first."""
+    if not index.chunks:
+        return []
+    dense = store.dense_search(question_vector, min(CANDIDATES, len(index.chunks)))
+    dense_ids = [id_ for id_, _ in dense if id_ in index.position]
+    lexical_ids = lexical_ranking(index, terms(question), CANDIDATES)
+    similarity = {id_: s for id_, s in dense}
+    hits: list[Hit] = []
+    kept_vectors: list[np.ndarray] = []
+    for id_, score in fuse([dense_ids, lexical_ids]):
+        i = index.position[id_]
+        vector = index.chunk_vectors[i]
+        if any(float(vector @ other) >= NEAR_DUPLICATE_COSINE for other in kept_vectors):
+            continue
+        kept_vectors.append(vector)
+        hits.append(
+            Hit(
+                chunk=index.chunks[i],
+                score=score,
+                dense_similarity=similarity.get(id_, float(vector @ question_vector)),
+                dense_rank=dense_ids.index(id_) if id_ in dense_ids else None,
+                lexical_rank=lexical_ids.index(id_) if id_ in lexical_ids else None,
+            )
+        )
+        if len(hits) == k:
+            break
+    return hits

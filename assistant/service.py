@@ -1,0 +1,146 @@
+"""The assistant: retrieve → compose → cite for one question, with follow-ups, abstention and the guard.
+
+    settings = Settings()
+    assistant = Assistant.load(settings)          # loads the model and reads the index once
+    answer = assistant.ask("What is PIONEER?")
+    answer.to_json()["citations"][0]["title"]
+"""
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant import llm
+from assistant.cite import cite
+from assistant.compose import confidence, score_sentences, select, signals
+from assistant.config import MAX_QUESTION_CHARS, Settings
+from assistant.embedder import Embedder, load_embedder
+from assistant.errors import InvalidQuestion
+from assistant.followup import resolve
+from assistant.guard import CLINICAL_FLAG, SIGNPOST, is_clinical_advice_request
+from assistant.models import Answer
+from assistant.retrieve import AnswerIndex, retrieve
+from assistant.store import Store, open_store
+from assistant.terms import terms
+
+log = logging.getLogger("cluster_assistant.decisions")
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+NOT_FOUND = "I couldn't find an answer to that in the cluster's documents, so I won't guess."
+OFFER_PERSON = "If you'd like, a person from the cluster team can help."
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic weights over the composer's signals and the confidence below which we abstain."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+    details: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path = CALIBRATION_FILE) -> "Calibration":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data["weights"], float(data["bias"]), float(data["threshold"]), data.get("details", {}))
+
+
+def validate_question(question: str) -> str:
+    """The question, stripped; raises `InvalidQuestion` when empty or over the length limit."""
+    cleaned = question.replace("\x00", "").strip()
+    if not cleaned:
+        raise InvalidQuestion("The question is empty: type a question about the cluster, its members or partners.")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise InvalidQuestion(
+            f"The question is {len(cleaned)} characters long; the limit is {MAX_QUESTION_CHARS}. Please shorten it."
+        )
+    return cleaned
+
+
+class Assistant:
+    """Answers questions from one index. Thread-safe for concurrent `ask` calls."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: Store, calibration: Calibration) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.calibration = calibration
+        self.threshold = settings.min_confidence if settings.min_confidence is not None else calibration.threshold
+        self.index = AnswerIndex.build(store)
+        self.help_text = self._help_text()
+
+    @classmethod
+    def load(cls, settings: Settings, embedder: Embedder | None = None) -> "Assistant":
+        embedder = embedder or load_embedder(settings.embedding_backend, settings.model_cache_dir)
+        return cls(settings, embedder, open_store(settings, embedder, must_exist=True), Calibration.load())
+
+    def reload(self) -> None:
+        """Re-read the index after an ingest."""
+        self.index = AnswerIndex.build(self.store)
+        self.help_text = self._help_text()
+
+    def _help_text(self) -> str:
+        topics: dict[str, list[str]] = {}
+        for chunk in self.index.chunks:
+            sections = topics.setdefault(chunk.title, [])
+            top = chunk.section.split(" > ")[0]
+            if top and top not in sections:
+                sections.append(top)
+        if not topics:
+            return "The index is empty: nothing has been ingested yet."
+        listed = [f"{title} ({'; '.join(sections[:5])})" if sections else title for title, sections in list(topics.items())[:6]]
+        return "I can help with questions about: " + "; ".join(listed) + "."
+
+    def _abstain(self, started: float, timings: dict[str, float], conf: float, resolved: str, **kw) -> Answer:  # type: ignore[no-untyped-def]
+        timings["total"] = (time.perf_counter() - started) * 1000
+        text = f"{NOT_FOUND} {self.help_text} {OFFER_PERSON}"
+        return Answer(text, [], True, conf, timings, resolved_question=resolved, **kw)
+
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        """Answer one question; `history` is the user's earlier questions in this conversation, oldest first."""
+        started = time.perf_counter()
+        question = validate_question(question)
+        resolved = resolve(question, history or [])
+        timings = {"retrieve": 0.0, "compose": 0.0, "total": 0.0}
+        if is_clinical_advice_request(resolved):
+            log.info("decision", extra={"abstained": True, "reason": CLINICAL_FLAG})
+            timings["total"] = (time.perf_counter() - started) * 1000
+            text = f"{SIGNPOST} {self.help_text}"
+            return Answer(text, [], True, 0.0, timings, flagged=CLINICAL_FLAG, resolved_question=resolved)
+        vector = self.embedder.encode([resolved])[0]
+        hits = retrieve(self.index, self.store, resolved, vector, self.settings.passages)
+        timings["retrieve"] = (time.perf_counter() - started) * 1000
+        composing = time.perf_counter()
+        question_terms = set(terms(resolved))
+        scored = score_sentences(resolved, question_terms, vector, hits, self.index)
+        values = signals(question_terms, hits, scored, self.index)
+        conf = confidence(values, self.calibration.weights, self.calibration.bias)
+        notes = [f"signals: {json.dumps({k: round(v, 3) for k, v in values.items()})}", f"threshold: {self.threshold:.3f}"]
+        if conf < self.threshold:
+            timings["compose"] = (time.perf_counter() - composing) * 1000
+            log.info("decision", extra={"abstained": True, "reason": "low_confidence", "confidence": round(conf, 3)})
+            return self._abstain(started, timings, conf, resolved, hits=hits, notes=notes)
+        chosen = select(scored, self.index)
+        if self.settings.llm_url:
+            chosen = self._write_with_llm(resolved, hits, notes) or chosen
+        text, citations = cite(chosen)
+        timings["compose"] = (time.perf_counter() - composing) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        log.info("decision", extra={"abstained": False, "confidence": round(conf, 3), "citations": len(citations)})
+        return Answer(text, citations, False, conf, timings, resolved_question=resolved, hits=hits, notes=notes)
+
+    def _write_with_llm(self, question: str, hits: list, notes: list[str]) -> list:  # type: ignore[type-arg]
+        try:
+            generated = llm.generate(self.settings, question, hits, self.index, self.embedder)
+        except llm.LLMUnavailable as exc:
+            notes.append(f"llm: unavailable ({exc}); extractive answer used")
+            return []
+        notes.append(f"llm prompt:\n{llm.SYSTEM_PROMPT}\n\n{generated.prompt}")
+        notes.append(f"llm wrote: {generated.raw}")
+        if generated.dropped:
+            notes.append(f"llm sentences dropped as unsupported: {generated.dropped}")
+        if not generated.supported:
+            notes.append("llm: nothing supported by the passages; extractive answer used")
+        return generated.supported
+

@@ -1,0 +1,1 @@
+"""Ingest: load → split → embed → write. `ingest.pipeline.ingest` runs the four stages."""

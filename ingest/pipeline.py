@@ -1,0 +1,189 @@
+"""Runs load → split → embed → write over folders, files and web addresses, incrementally.
+
+A document whose bytes (and the way we split) are unchanged costs no parsing and no embedding. A file that fails
+to load is reported with its reason and keeps whatever version of it is already indexed.
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tqdm import tqdm
+
+from assistant.embedder import Embedder
+from assistant.errors import LoadError
+from assistant.models import LoadedDocument
+from assistant.store import Store
+from ingest import fetch
+from ingest.embed import embed
+from ingest.load import SUPPORTED_SUFFIXES, content_hash, load_bytes, walk
+from ingest.split import SPLIT_VERSION, document_hash, split
+from ingest.write import remove, write
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did. `failed` holds (source, reason) pairs."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks_written: int = 0
+    seconds: float = 0.0
+
+    @property
+    def embedded_nothing(self) -> bool:
+        return self.chunks_written == 0
+
+    def summary(self) -> str:
+        line = (
+            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+            f"unchanged {len(self.unchanged)}, failed {len(self.failed)} "
+            f"({self.chunks_written} chunks embedded in {self.seconds:.1f} s)"
+        )
+        if self.embedded_nothing and not self.failed:
+            line += "\nNothing changed: no embedding work was needed."
+        for source, reason in self.failed:
+            line += f"\n  FAILED {source}: {reason}"
+        return line
+
+
+@dataclass(frozen=True)
+class _Item:
+    source: str
+    read: Callable[[], LoadedDocument]
+    raw: Callable[[], bytes] | None  # for files: bytes to hash before parsing
+
+
+def display_path(path: Path) -> str:
+    """Sources are stored relative to the working directory when inside it, so an index can move with a checkout."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def _file_item(path: Path) -> _Item:
+    source = display_path(path)
+    cache: dict[str, bytes] = {}
+
+    def raw() -> bytes:
+        if "data" not in cache:
+            try:
+                cache["data"] = path.read_bytes()
+            except OSError as exc:
+                raise LoadError(f"{source}: cannot be read ({exc.strerror})") from None
+        return cache["data"]
+
+    return _Item(source, lambda: load_bytes(raw(), source, path.suffix), raw)
+
+
+def _plan(targets: list[str], client_factory: Callable[[], object], report: IngestReport) -> tuple[list[_Item], list[Callable[[str], bool]]]:
+    """The documents to look at, and for each target a test of which indexed sources it owns (for removals)."""
+    items: list[_Item] = []
+    scopes: list[Callable[[str], bool]] = []
+    client = None
+    for target in targets:
+        if fetch.is_url(target):
+            client = client or client_factory()
+            try:
+                pages = list(fetch.expand(client, [target]))  # type: ignore[arg-type]
+            except LoadError as exc:
+                report.failed.append((target, str(exc)))
+                continue
+            for url, body, ctype in pages:
+                items.append(_Item(url, lambda u=url, b=body, c=ctype: fetch.fetch_page(client, u, b, c), None))  # type: ignore[misc]
+            if len(pages) != 1 or pages[0][0] != target:
+                # A sitemap is the site's own list of pages: a page of that site it no longer lists is removed.
+                site = "{0.scheme}://{0.netloc}/".format(urlsplit(target))
+                scopes.append(lambda source, s=site: source.startswith(s))
+            continue
+        path = Path(target)
+        if path.is_dir():
+            files = list(walk(path))
+            items.extend(_file_item(f) for f in files)
+            prefix = display_path(path).rstrip("/") + "/"
+            scopes.append(lambda source, p=prefix: source.startswith(p) or (p == "./" and "://" not in source))
+        elif path.is_file():
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                report.failed.append((display_path(path), f"unsupported file type '{path.suffix}'"))
+            else:
+                items.append(_file_item(path))
+        else:
+            report.failed.append((target, "no such file, folder or http(s) address"))
+    return items, scopes
+
+
+def ingest(targets: list[str], store: Store, embedder: Embedder, progress: bool | None = None) -> IngestReport:
+    """Bring the store in line with `targets` (folders, files, URLs or sitemaps). See `IngestReport`."""
+    started = time.perf_counter()
+    report = IngestReport()
+    indexed = store.documents()
+    items, scopes = _plan(targets, fetch.http_client, report)
+    seen: set[str] = set()
+    bar = tqdm(items, desc="Ingesting", unit="doc", disable=not progress if progress is not None else None)
+    for item in bar:
+        bar.set_postfix_str(item.source[-40:], refresh=False)
+        seen.add(item.source)
+        known = indexed.get(item.source, set())
+        try:
+            if item.raw is not None:
+                quick_hash = document_hash_of_bytes(item.raw())
+                if known == {quick_hash}:
+                    report.unchanged.append(item.source)
+                    continue
+            document = item.read()
+            chunks = split(document, embedder.count_tokens)
+        except LoadError as exc:
+            report.failed.append((item.source, str(exc).removeprefix(f"{item.source}: ")))
+            continue
+        except Exception as exc:  # a parser meeting hostile input can raise anything; report it, go on
+            log.debug("loader crashed on %s", item.source, exc_info=True)
+            report.failed.append((item.source, f"could not be parsed ({exc.__class__.__name__}: {exc})"))
+            continue
+        _store(document, chunks, known, store, embedder, report)
+    failed_sources = {source for source, _ in report.failed}
+    gone = [s for s in indexed if s not in seen and s not in failed_sources and any(scope(s) for scope in scopes)]
+    remove(store, gone)
+    report.removed.extend(gone)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _store(
+    document: LoadedDocument, chunks: list, known: set[str], store: Store, embedder: Embedder, report: IngestReport  # type: ignore[type-arg]
+) -> None:
+    doc_hash = document_hash(document)
+    if known == {doc_hash}:
+        report.unchanged.append(document.source)
+        return
+    report.chunks_written += write(store, document.source, doc_hash, embed(chunks, embedder))
+    (report.updated if known else report.added).append(document.source)
+
+
+def index_documents(
+    documents: Iterable[LoadedDocument], store: Store, embedder: Embedder, progress: bool | None = False
+) -> IngestReport:
+    """Split, embed and write documents already in memory (evaluation data, tests), incrementally."""
+    started = time.perf_counter()
+    report = IngestReport()
+    indexed = store.documents()
+    for document in tqdm(list(documents), desc="Indexing", unit="doc", disable=not progress if progress is not None else None):
+        _store(document, split(document, embedder.count_tokens), indexed.get(document.source, set()), store, embedder, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def document_hash_of_bytes(data: bytes) -> str:
+    """The hash `split.document_hash` gives a document read from these bytes, without parsing them."""
+    return hashlib.sha256(f"{SPLIT_VERSION}\n{content_hash(data)}".encode()).hexdigest()
+

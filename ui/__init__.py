@@ -1,0 +1,1 @@
+"""User interfaces: the command line, the Gradio chat and the HTTP app."""

@@ -1,0 +1,147 @@
+"""The `cluster-assistant` command: ingest, ask, chat, serve, calibrate.
+
+Errors from the assistant become a one-line message on stderr and the error's exit code; anything else is a bug
+and keeps its traceback.
+"""
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.errors import AssistantError
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant import store as store_module
+    from assistant.embedder import load_embedder
+    from ingest.pipeline import ingest
+
+    targets = args.targets or [str(settings.corpus_dir)]
+    if args.rebuild:
+        store_module.reset(settings)
+    embedder = load_embedder(settings.embedding_backend, settings.model_cache_dir)
+    store = store_module.open_store(settings, embedder)
+    report = ingest(targets, store, embedder, progress=None if not args.quiet else False)
+    print(report.summary())
+    return 1 if report.failed else 0
+
+
+def _print_answer(answer, explain: bool) -> None:  # type: ignore[no-untyped-def]
+    print(answer.text)
+    for c in answer.citations:
+        where = c.url or c.source
+        print(f"  [{c.n}] {c.title} — {c.section or '(no section)'} — {where}")
+    if explain:
+        print("\n--- explain ---")
+        if answer.resolved_question:
+            print(f"resolved question: {answer.resolved_question}")
+        print(f"confidence: {answer.confidence:.3f}  abstained: {answer.abstained}  flagged: {answer.flagged}")
+        for rank, hit in enumerate(answer.hits, 1):
+            print(
+                f"  #{rank} fused={hit.score:.4f} cosine={hit.dense_similarity:.3f} dense_rank={hit.dense_rank} "
+                f"bm25_rank={hit.lexical_rank} {hit.chunk.title} — {hit.chunk.section}\n      {hit.chunk.text[:200]}"
+            )
+        for note in answer.notes:
+            print(f"  {note}")
+        print(f"timings (ms): {json.dumps({k: round(v, 1) for k, v in answer.timings.items()})}")
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.service import Assistant, validate_question
+
+    validate_question(args.question)  # fail fast, before loading anything
+    answer = Assistant.load(settings).ask(args.question)
+    if args.json:
+        payload = answer.to_json()
+        if args.explain:
+            payload["explain"] = {"resolved_question": answer.resolved_question, "notes": answer.notes}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer, args.explain)
+    return 0
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.service import Assistant
+
+    assistant = Assistant.load(settings)
+    history: list[str] = []
+    print("Ask about the West Midlands health-tech cluster. Empty line or Ctrl-D to quit.")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = assistant.ask(question, history)
+        except AssistantError as exc:
+            print(f"! {exc}")
+            continue
+        _print_answer(answer, args.explain)
+        history.append(question)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.app import serve
+
+    serve(settings, host=args.host or settings.host, port=args.port or settings.port)
+    return 0
+
+
+def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from evaluation.calibrate import calibrate
+
+    result = calibrate(Path(args.corpus), Path(args.unseen), settings, seed=args.seed)
+    print(json.dumps(result["details"], indent=2))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cluster-assistant", description=__doc__.splitlines()[0])
+    p.add_argument("-v", "--verbose", action="store_true", help="log decisions and progress details")
+    sub = p.add_subparsers(dest="command", required=True)
+    ing = sub.add_parser("ingest", help="index folders, files, URLs or sitemaps (default: the corpus folder)")
+    ing.add_argument("targets", nargs="*", metavar="PATH|URL")
+    ing.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
+    ing.add_argument("--quiet", action="store_true", help="no progress bar")
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--explain", action="store_true", help="show passages, scores and decisions")
+    chat = sub.add_parser("chat", help="a conversation in the terminal, with follow-ups")
+    chat.add_argument("--explain", action="store_true")
+    serve = sub.add_parser("serve", help="serve the web chat")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    cal = sub.add_parser("calibrate", help="fit abstention on SQuAD-format data; writes assistant/calibration.json")
+    cal.add_argument("corpus", help="SQuAD v2.0 file whose paragraphs are indexed")
+    cal.add_argument("--unseen", required=True, help="SQuAD v2.0 file whose questions should be abstained on")
+    cal.add_argument("--seed", type=int, default=13)
+    return p
+
+
+COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "serve": _serve, "calibrate": _calibrate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+        return COMMANDS[args.command](args, settings)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
