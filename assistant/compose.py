@@ -44,8 +44,11 @@ class ScoredSentence:
 _ANAPHOR = re.compile(r"^(this|these|it|its|they|their|he|she|his|her|the company|the hub|the partnership)\b", re.I)
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z&-]+")
 _NUMBER = re.compile(r"\d")
-_YEAR_OR_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|"
-                           r"october|november|december|century)\b", re.I)
+_YEAR_OR_DATE = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|"
+    r"october|november|december|century)\b",
+    re.I,
+)
 
 
 def is_continuation(sentence: str) -> bool:
@@ -132,7 +135,9 @@ def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = L
     return sorted(chosen, key=lambda s: (passage_order[s.chunk.id], index.position[s.chunk.id], s.index))
 
 
-def signals(question_terms: set[str], hits: list[Hit], scored: list[ScoredSentence], index: AnswerIndex) -> dict[str, float]:
+def signals(
+    question_terms: set[str], hits: list[Hit], scored: list[ScoredSentence], index: AnswerIndex
+) -> dict[str, float]:
     """The evidence abstention is calibrated on (see assistant/calibration.py)."""
     if not hits or not scored:
         return dict.fromkeys(SIGNALS, 0.0)

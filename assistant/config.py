@@ -18,9 +18,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CLUSTER_ASSISTANT_", frozen=True, extra="ignore")
 
-    data_dir: Path = Field(
-        Path("data"), description="Where the index, the exported embedding model and caches live."
-    )
+    data_dir: Path = Field(Path("data"), description="Where the index, the exported embedding model and caches live.")
     corpus_dir: Path = Field(
         Path("corpus"), description="The folder `make run` ingests when the index is missing or stale."
     )
@@ -46,7 +44,9 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field("llama3.2", description="Model name sent to the LLM endpoint.")
     llm_api_key: str | None = Field(None, description="Bearer token for the LLM endpoint, if it needs one.")
-    llm_timeout_s: float = Field(20.0, gt=0, description="Seconds before the LLM is abandoned for the extractive answer.")
+    llm_timeout_s: float = Field(
+        20.0, gt=0, description="Seconds before the LLM is abandoned for the extractive answer."
+    )
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `serve` listens on.")
 

@@ -24,8 +24,11 @@ _PATTERNS = [
     re.compile(rf"\b(i|i'm|i've|my|me|should i|can i|do i|am i)\b.*\b({_MEDICAL})\b", re.I),
     re.compile(rf"\b({_MEDICAL})\b.*\b(i|i'm|i've|my|me)\b", re.I),
     # Asking what treats or cures a condition, for anyone.
-    re.compile(r"\b(best|right|recommended|safest|good|effective)\s+(treatments?|medications?|medicines?|drugs?|"
-               r"therapy|therapies|cure|dose|dosage)\b", re.I),
+    re.compile(
+        r"\b(best|right|recommended|safest|good|effective)\s+(treatments?|medications?|medicines?|drugs?|"
+        r"therapy|therapies|cure|dose|dosage)\b",
+        re.I,
+    ),
     re.compile(r"\bhow (do|can|should|to) (i |you |we |one )?(treat|cure|manage|get rid of)\b", re.I),
     re.compile(r"\b(what|which) (medication|medicine|drug|dose|pills?|tablets?)\b.*\b(take|use|give)\b", re.I),
     re.compile(r"\b(is it|is this) (serious|cancer|normal|an emergency)\b", re.I),

@@ -62,7 +62,11 @@ class AnswerIndex:
 
     def _neighbour(self, chunk: Chunk, step: int) -> Chunk | None:
         i = self.position[chunk.id] + step
-        if 0 <= i < len(self.chunks) and self.chunks[i].source == chunk.source and self.chunks[i].section == chunk.section:
+        if (
+            0 <= i < len(self.chunks)
+            and self.chunks[i].source == chunk.source
+            and self.chunks[i].section == chunk.section
+        ):
             return self.chunks[i]
         return None
 

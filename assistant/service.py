@@ -1,9 +1,9 @@
 """The assistant: retrieve → compose → cite for one question, with follow-ups, abstention and the guard.
 
-    settings = Settings()
-    assistant = Assistant.load(settings)          # loads the model and reads the index once
-    answer = assistant.ask("What is PIONEER?")
-    answer.to_json()["citations"][0]["title"]
+settings = Settings()
+assistant = Assistant.load(settings)          # loads the model and reads the index once
+answer = assistant.ask("What is PIONEER?")
+answer.to_json()["citations"][0]["title"]
 """
 
 import json
@@ -89,7 +89,10 @@ class Assistant:
                 sections.append(top)
         if not topics:
             return "The index is empty: nothing has been ingested yet."
-        listed = [f"{title} ({'; '.join(sections[:5])})" if sections else title for title, sections in list(topics.items())[:6]]
+        listed = [
+            f"{title} ({'; '.join(sections[:5])})" if sections else title
+            for title, sections in list(topics.items())[:6]
+        ]
         return "I can help with questions about: " + "; ".join(listed) + "."
 
     def _abstain(self, started: float, timings: dict[str, float], conf: float, resolved: str, **kw) -> Answer:  # type: ignore[no-untyped-def]
@@ -116,7 +119,10 @@ class Assistant:
         scored = score_sentences(resolved, question_terms, vector, hits, self.index)
         values = signals(question_terms, hits, scored, self.index)
         conf = confidence(values, self.calibration.weights, self.calibration.bias)
-        notes = [f"signals: {json.dumps({k: round(v, 3) for k, v in values.items()})}", f"threshold: {self.threshold:.3f}"]
+        notes = [
+            f"signals: {json.dumps({k: round(v, 3) for k, v in values.items()})}",
+            f"threshold: {self.threshold:.3f}",
+        ]
         if conf < self.threshold:
             timings["compose"] = (time.perf_counter() - composing) * 1000
             log.info("decision", extra={"abstained": True, "reason": "low_confidence", "confidence": round(conf, 3)})
@@ -143,4 +149,3 @@ class Assistant:
         if not generated.supported:
             notes.append("llm: nothing supported by the passages; extractive answer used")
         return generated.supported
-

@@ -109,7 +109,9 @@ class Store:
 
         config = {"hnsw": {"space": "cosine"}}
         meta = {MODEL_KEY: embedder.model_id}
-        self.chunks = client.get_or_create_collection(name, configuration=config, metadata=meta, embedding_function=None)
+        self.chunks = client.get_or_create_collection(
+            name, configuration=config, metadata=meta, embedding_function=None
+        )
         self.sentences = client.get_or_create_collection(
             f"{name}-sentences", configuration=config, metadata=meta, embedding_function=None
         )
@@ -145,7 +147,10 @@ class Store:
                 sentence_meta.append({"chunk_id": item.chunk.id, "j": j, "source": source, "doc_hash": doc_hash})
         if sentence_ids:
             self.sentences.upsert(
-                ids=sentence_ids, embeddings=np.asarray(sentence_vectors), documents=sentence_texts, metadatas=sentence_meta
+                ids=sentence_ids,
+                embeddings=np.asarray(sentence_vectors),
+                documents=sentence_texts,
+                metadatas=sentence_meta,
             )
         if embedded:
             self.chunks.upsert(
@@ -178,7 +183,9 @@ class Store:
         sentence_vectors: dict[str, np.ndarray] = {}
         for offset in range(0, self.count(), _PAGE):
             rows = self.chunks.get(include=["metadatas", "documents", "embeddings"], limit=_PAGE, offset=offset)
-            for id_, text, meta, vector in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True):
+            for id_, text, meta, vector in zip(
+                rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True
+            ):
                 ordered = sorted(texts.get(id_, []))
                 chunk = _chunk_from(id_, text, meta, tuple(t for _, t in ordered))
                 if ordered:

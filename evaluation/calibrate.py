@@ -36,9 +36,7 @@ def squad_documents(path: Path) -> list[LoadedDocument]:
         for i, paragraph in enumerate(article["paragraphs"]):
             title = f"{article['title']} #{i}"
             context = paragraph["context"]
-            documents.append(
-                LoadedDocument(f"squad:{title}", title, [Block(context)], content_hash(context.encode()))
-            )
+            documents.append(LoadedDocument(f"squad:{title}", title, [Block(context)], content_hash(context.encode())))
     return documents
 
 
@@ -83,8 +81,14 @@ def collect_signals(questions: list[dict[str, Any]], assistant_parts: tuple, k: 
     return np.asarray(rows)
 
 
-def calibrate(corpus: Path, unseen: Path, settings: Settings, seed: int = 13, embedder: Embedder | None = None,
-              out: Path | None = None) -> dict[str, Any]:
+def calibrate(
+    corpus: Path,
+    unseen: Path,
+    settings: Settings,
+    seed: int = 13,
+    embedder: Embedder | None = None,
+    out: Path | None = None,
+) -> dict[str, Any]:
     """Fit and write the calibration; returns what was written."""
     embedder = embedder or load_embedder(settings.embedding_backend, settings.model_cache_dir)
     rng = random.Random(seed)

@@ -39,7 +39,9 @@ def _get(client: httpx.Client, url: str) -> httpx.Response:
                 body += part
                 if len(body) > MAX_FILE_BYTES:
                     raise LoadError(f"{url}: larger than the {MAX_FILE_BYTES // 1_048_576} MB limit")
-            return httpx.Response(response.status_code, headers=response.headers, content=body, request=response.request)
+            return httpx.Response(
+                response.status_code, headers=response.headers, content=body, request=response.request
+            )
     except httpx.HTTPError as exc:
         raise LoadError(f"{url}: could not be fetched ({exc.__class__.__name__}: {exc})") from None
 

@@ -129,8 +129,13 @@ def html_to_markdown(html: str) -> tuple[str | None, str]:
     import trafilatura
 
     body = trafilatura.extract(
-        html, output_format="markdown", include_tables=True, include_links=False, include_images=False,
-        include_comments=False, favor_recall=True,
+        html,
+        output_format="markdown",
+        include_tables=True,
+        include_links=False,
+        include_images=False,
+        include_comments=False,
+        favor_recall=True,
     )
     meta = trafilatura.extract_metadata(html)
     return (meta.title if meta else None), body or ""

@@ -9,9 +9,11 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 from tqdm import tqdm
 
 from assistant.embedder import Embedder
@@ -87,32 +89,43 @@ def _file_item(path: Path) -> _Item:
     return _Item(source, lambda: load_bytes(raw(), source, path.suffix), raw)
 
 
-def _plan(targets: list[str], client_factory: Callable[[], object], report: IngestReport) -> tuple[list[_Item], list[Callable[[str], bool]]]:
+def _under(prefix: str, source: str) -> bool:
+    """Whether an indexed source belongs to a folder or site being ingested (so may be removed with it)."""
+    if prefix == "./":  # the working directory itself: every local file
+        return "://" not in source
+    return source.startswith(prefix)
+
+
+def _plan(
+    targets: list[str], client_factory: Callable[[], httpx.Client], report: IngestReport
+) -> tuple[list[_Item], list[Callable[[str], bool]]]:
     """The documents to look at, and for each target a test of which indexed sources it owns (for removals)."""
     items: list[_Item] = []
     scopes: list[Callable[[str], bool]] = []
-    client = None
+    client: httpx.Client | None = None
     for target in targets:
         if fetch.is_url(target):
             client = client or client_factory()
+            active = client
             try:
-                pages = list(fetch.expand(client, [target]))  # type: ignore[arg-type]
+                pages = list(fetch.expand(active, [target]))
             except LoadError as exc:
                 report.failed.append((target, str(exc)))
                 continue
             for url, body, ctype in pages:
-                items.append(_Item(url, lambda u=url, b=body, c=ctype: fetch.fetch_page(client, u, b, c), None))  # type: ignore[misc]
+                read = partial(fetch.fetch_page, active, url, body, ctype)
+                items.append(_Item(url, read, None))
             if len(pages) != 1 or pages[0][0] != target:
                 # A sitemap is the site's own list of pages: a page of that site it no longer lists is removed.
                 site = "{0.scheme}://{0.netloc}/".format(urlsplit(target))
-                scopes.append(lambda source, s=site: source.startswith(s))
+                scopes.append(partial(_under, site))
             continue
         path = Path(target)
         if path.is_dir():
             files = list(walk(path))
             items.extend(_file_item(f) for f in files)
             prefix = display_path(path).rstrip("/") + "/"
-            scopes.append(lambda source, p=prefix: source.startswith(p) or (p == "./" and "://" not in source))
+            scopes.append(partial(_under, prefix))
         elif path.is_file():
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 report.failed.append((display_path(path), f"unsupported file type '{path.suffix}'"))
@@ -160,7 +173,12 @@ def ingest(targets: list[str], store: Store, embedder: Embedder, progress: bool 
 
 
 def _store(
-    document: LoadedDocument, chunks: list, known: set[str], store: Store, embedder: Embedder, report: IngestReport  # type: ignore[type-arg]
+    document: LoadedDocument,
+    chunks: list,
+    known: set[str],
+    store: Store,
+    embedder: Embedder,
+    report: IngestReport,  # type: ignore[type-arg]
 ) -> None:
     doc_hash = document_hash(document)
     if known == {doc_hash}:
@@ -177,8 +195,17 @@ def index_documents(
     started = time.perf_counter()
     report = IngestReport()
     indexed = store.documents()
-    for document in tqdm(list(documents), desc="Indexing", unit="doc", disable=not progress if progress is not None else None):
-        _store(document, split(document, embedder.count_tokens), indexed.get(document.source, set()), store, embedder, report)
+    for document in tqdm(
+        list(documents), desc="Indexing", unit="doc", disable=not progress if progress is not None else None
+    ):
+        _store(
+            document,
+            split(document, embedder.count_tokens),
+            indexed.get(document.source, set()),
+            store,
+            embedder,
+            report,
+        )
     report.seconds = time.perf_counter() - started
     return report
 
@@ -186,4 +213,3 @@ def index_documents(
 def document_hash_of_bytes(data: bytes) -> str:
     """The hash `split.document_hash` gives a document read from these bytes, without parsing them."""
     return hashlib.sha256(f"{SPLIT_VERSION}\n{content_hash(data)}".encode()).hexdigest()
-

@@ -15,6 +15,7 @@ MAX_CHUNK_TOKENS = 128
 # Part of each chunk's identity: changing how we split re-splits every document on the next ingest.
 SPLIT_VERSION = f"sentences-v1-{MAX_CHUNK_TOKENS}"
 
+
 def _cut_long(sentence: str, max_tokens: int, count_tokens: Callable[[str], int]) -> list[str]:
     """Cut an over-long sentence (or list) at word boundaries into pieces that fit a window."""
     if count_tokens(sentence) <= max_tokens:

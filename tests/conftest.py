@@ -47,7 +47,8 @@ def settings_for(data_dir: Path, model_cache: Path, **overrides) -> Settings:  #
     models = data_dir / "models"
     if not models.exists():
         models.symlink_to(model_cache, target_is_directory=True)  # reuse the exported model
-    return Settings(data_dir=data_dir, corpus_dir=REPO / "corpus", **overrides)
+    overrides.setdefault("corpus_dir", REPO / "corpus")
+    return Settings(data_dir=data_dir, **overrides)
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,9 @@ def render(answer: Answer) -> str:
 
 
 def _history(messages: list[dict[str, Any]]) -> list[str]:
-    return [str(m.get("content", "")) for m in messages if m.get("role") == "user" and isinstance(m.get("content"), str)]
+    return [
+        str(m.get("content", "")) for m in messages if m.get("role") == "user" and isinstance(m.get("content"), str)
+    ]
 
 
 def build_chat(assistant: Assistant) -> gr.Blocks:
@@ -48,7 +50,7 @@ def build_chat(assistant: Assistant) -> gr.Blocks:
     return gr.ChatInterface(
         respond,
         title="West Midlands Health Tech — Cluster Assistant",
-        description="Answers come from the cluster's documents, with numbered sources. It says so when they don't know.",
+        description="Answers come from the cluster's documents, with numbered sources, or it says it doesn't know.",
         examples=["What is PIONEER?", "Which universities are in the West Midlands?", "Where does Dignio come from?"],
         api_name="chat",
     )

@@ -132,7 +132,9 @@ COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "serve": _serve, "cal
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         settings = Settings()
         return COMMANDS[args.command](args, settings)

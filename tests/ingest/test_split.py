@@ -15,18 +15,21 @@ def words(text: str) -> int:
 
 
 def test_sentences_respect_abbreviations_and_fragments() -> None:
-    text = "It works (e.g. in trials) well. Dr. Smith agrees with the plan. The cities: Birmingham. Coventry and Wolverhampton. Why not?"
+    text = (
+        "It works (e.g. in trials) well. Dr. Smith agrees with the plan. "
+        "It has three cities: Birmingham. Coventry and Wolverhampton. Why not?"
+    )
     assert split_sentences(text) == [
         "It works (e.g. in trials) well.",
         "Dr. Smith agrees with the plan.",
-        "The cities: Birmingham. Coventry and Wolverhampton.",
+        "It has three cities: Birmingham. Coventry and Wolverhampton.",
         "Why not?",
     ]
 
 
-sentence = st.lists(st.sampled_from(["data", "PIONEER", "hub", "region", "links", "patients", "trial"]), min_size=1, max_size=40).map(
-    lambda ws: " ".join(ws).capitalize() + "."
-)
+sentence = st.lists(
+    st.sampled_from(["data", "PIONEER", "hub", "region", "links", "patients", "trial"]), min_size=1, max_size=40
+).map(lambda ws: " ".join(ws).capitalize() + ".")
 block = st.builds(
     Block,
     text=st.lists(sentence, min_size=1, max_size=8).map(" ".join),

@@ -1,0 +1,93 @@
+"""`make bench`: ask latency (warm) and ingest encoding throughput, ONNX int8 vs sentence-transformers torch.
+
+Writes a JSON report. Figures are from this machine, in this run; nothing is asserted here (tests don't time).
+"""
+
+import argparse
+import json
+import platform
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.embedder import OnnxEmbedder, TorchEmbedder
+from assistant.service import Assistant
+from assistant.store import open_store
+from evaluation.calibrate import squad_documents, squad_questions
+from ingest.load import load_file, walk
+from ingest.pipeline import index_documents
+from ingest.split import split
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=Path("bench/results/latest.json"))
+    parser.add_argument("--questions", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        onnx = OnnxEmbedder(Path("data/models"))
+        documents = squad_documents(EVAL / "squad2-dev-corpus.json") + [load_file(p) for p in walk(Path("corpus"))]
+        chunks = [c for d in documents for c in split(d, onnx.count_tokens)]
+        texts = [c.text for c in chunks]
+        torch = TorchEmbedder()
+        timings = {}
+        for name, embedder in (("onnx_int8", onnx), ("torch", torch)):
+            embedder.encode(texts[:8])
+            started = time.perf_counter()
+            embedder.encode(texts)
+            timings[name] = len(texts) / (time.perf_counter() - started)
+        store = open_store(settings, onnx)
+        started = time.perf_counter()
+        report = index_documents(documents, store, onnx)
+        pipeline_rate = report.chunks_written / (time.perf_counter() - started)
+        assistant = Assistant.load(settings, onnx)
+        questions = [q["question"] for q in squad_questions(EVAL / "squad2-dev-corpus.json", True)][: args.questions]
+        questions += [
+            json.loads(line).get("question") or json.loads(line)["turns"][-1]
+            for line in (EVAL / "seed-dev.jsonl").read_text().splitlines()
+            if line.strip()
+        ]
+        for q in questions[:20]:
+            assistant.ask(q)  # warm-up
+        latencies = []
+        for q in questions:
+            started = time.perf_counter()
+            assistant.ask(q)
+            latencies.append((time.perf_counter() - started) * 1000)
+    result = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, {__import__('os').cpu_count()} cores",
+        "command": "make bench",
+        "ask_ms": {
+            "n": len(latencies),
+            "p50": round(statistics.median(latencies), 2),
+            "p95": round(percentile(latencies, 0.95), 2),
+            "target_p95": 50,
+        },
+        "encode_chunks_per_s": {
+            "onnx_int8": round(timings["onnx_int8"], 1),
+            "torch": round(timings["torch"], 1),
+            "speedup": round(timings["onnx_int8"] / timings["torch"], 2),
+            "chunks": len(texts),
+            "target_speedup": 2.0,
+        },
+        "ingest_pipeline_chunks_per_s": round(pipeline_rate, 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
