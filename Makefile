@@ -30,14 +30,14 @@ run: ingest ## install, ingest corpus/ if needed, serve on http://127.0.0.1:7860
 	$(BIN)/cluster-assistant serve
 
 test: $(STAMP) ## lint, type-check and run every test (real model, real Chroma)
-	$(BIN)/ruff check assistant ingest ui tests bench
-	$(BIN)/ruff format --check assistant ingest ui tests bench
+	$(BIN)/ruff check assistant ingest ui evaluation tests bench
+	$(BIN)/ruff format --check assistant ingest ui evaluation tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP) ## ruff + mypy
-	$(BIN)/ruff check assistant ingest ui tests bench
-	$(BIN)/ruff format --check assistant ingest ui tests bench
+	$(BIN)/ruff check assistant ingest ui evaluation tests bench
+	$(BIN)/ruff format --check assistant ingest ui evaluation tests bench
 	$(BIN)/mypy
 
 bench: $(STAMP) ## speed benchmarks: writes bench/results/latest.json
