@@ -14,13 +14,13 @@ from pathlib import Path
 
 from assistant import llm
 from assistant.cite import cite
-from assistant.compose import confidence, score_sentences, select, signals
+from assistant.compose import ScoredSentence, confidence, score_sentences, select, signals
 from assistant.config import MAX_QUESTION_CHARS, Settings
 from assistant.embedder import Embedder, load_embedder
 from assistant.errors import InvalidQuestion
 from assistant.followup import resolve
 from assistant.guard import CLINICAL_FLAG, SIGNPOST, is_clinical_advice_request
-from assistant.models import Answer
+from assistant.models import Answer, Hit
 from assistant.retrieve import AnswerIndex, retrieve
 from assistant.store import Store, open_store
 from assistant.terms import terms
@@ -44,6 +44,18 @@ class Calibration:
     def load(cls, path: Path = CALIBRATION_FILE) -> "Calibration":
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(data["weights"], float(data["bias"]), float(data["threshold"]), data.get("details", {}))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the index says about one stand-alone question: passages, scored sentences, signals, confidence."""
+
+    hits: list[Hit]
+    scored: list[ScoredSentence]
+    signals: dict[str, float]
+    confidence: float
+    retrieve_ms: float
+    score_ms: float
 
 
 def validate_question(question: str) -> str:
@@ -111,32 +123,44 @@ class Assistant:
             timings["total"] = (time.perf_counter() - started) * 1000
             text = f"{SIGNPOST} {self.help_text}"
             return Answer(text, [], True, 0.0, timings, flagged=CLINICAL_FLAG, resolved_question=resolved)
-        vector = self.embedder.encode([resolved])[0]
-        hits = retrieve(self.index, self.store, resolved, vector, self.settings.passages)
-        timings["retrieve"] = (time.perf_counter() - started) * 1000
-        composing = time.perf_counter()
-        question_terms = set(terms(resolved))
-        scored = score_sentences(resolved, question_terms, vector, hits, self.index)
-        values = signals(question_terms, hits, scored, self.index)
-        conf = confidence(values, self.calibration.weights, self.calibration.bias)
+        found = self.assess(resolved)
+        hits, conf = found.hits, found.confidence
+        timings["retrieve"] = found.retrieve_ms
+        composing = time.perf_counter()  # compose time = scoring (in assess) + selection and citing here
         notes = [
-            f"signals: {json.dumps({k: round(v, 3) for k, v in values.items()})}",
+            f"signals: {json.dumps({k: round(v, 3) for k, v in found.signals.items()})}",
             f"threshold: {self.threshold:.3f}",
         ]
         if conf < self.threshold:
-            timings["compose"] = (time.perf_counter() - composing) * 1000
+            timings["compose"] = found.score_ms + (time.perf_counter() - composing) * 1000
             log.info("decision", extra={"abstained": True, "reason": "low_confidence", "confidence": round(conf, 3)})
             return self._abstain(started, timings, conf, resolved, hits=hits, notes=notes)
-        chosen = select(scored, self.index)
+        chosen = select(found.scored, self.index)
         if self.settings.llm_url:
             chosen = self._write_with_llm(resolved, hits, notes) or chosen
         text, citations = cite(chosen)
-        timings["compose"] = (time.perf_counter() - composing) * 1000
+        timings["compose"] = found.score_ms + (time.perf_counter() - composing) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         log.info("decision", extra={"abstained": False, "confidence": round(conf, 3), "citations": len(citations)})
         return Answer(text, citations, False, conf, timings, resolved_question=resolved, hits=hits, notes=notes)
 
-    def _write_with_llm(self, question: str, hits: list, notes: list[str]) -> list:  # type: ignore[type-arg]
+    def assess(self, question: str) -> Assessment:
+        """Retrieve passages for a stand-alone question and score how well their sentences answer it.
+
+        `ask` decides from this; calibration fits on it, so both always see the same evidence.
+        """
+        started = time.perf_counter()
+        vector = self.embedder.encode([question])[0]
+        hits = retrieve(self.index, self.store, question, vector, self.settings.passages)
+        retrieved = time.perf_counter()
+        question_terms = set(terms(question))
+        scored = score_sentences(question, question_terms, vector, hits, self.index)
+        values = signals(question_terms, hits, scored, self.index)
+        conf = confidence(values, self.calibration.weights, self.calibration.bias)
+        done = time.perf_counter()
+        return Assessment(hits, scored, values, conf, (retrieved - started) * 1000, (done - retrieved) * 1000)
+
+    def _write_with_llm(self, question: str, hits: list[Hit], notes: list[str]) -> list[ScoredSentence]:
         try:
             generated = llm.generate(self.settings, question, hits, self.index, self.embedder)
         except llm.LLMUnavailable as exc:

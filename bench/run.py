@@ -5,6 +5,7 @@ Writes a JSON report. Figures are from this machine, in this run; nothing is ass
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import tempfile
@@ -16,7 +17,7 @@ from assistant.config import Settings
 from assistant.embedder import OnnxEmbedder, TorchEmbedder
 from assistant.service import Assistant
 from assistant.store import open_store
-from evaluation.calibrate import squad_documents, squad_questions
+from evaluation.squad import squad_documents, squad_questions
 from ingest.load import load_file, walk
 from ingest.pipeline import index_documents
 from ingest.split import split
@@ -36,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
-        onnx = OnnxEmbedder(Path("data/models"))
+        onnx = OnnxEmbedder(Settings().model_cache_dir)  # the exported model of `make run`, not a fresh export
         documents = squad_documents(EVAL / "squad2-dev-corpus.json") + [load_file(p) for p in walk(Path("corpus"))]
         chunks = [c for d in documents for c in split(d, onnx.count_tokens)]
         texts = [c.text for c in chunks]
@@ -67,7 +68,7 @@ def main() -> None:
             latencies.append((time.perf_counter() - started) * 1000)
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, {__import__('os').cpu_count()} cores",
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} cores",
         "command": "make bench",
         "ask_ms": {
             "n": len(latencies),

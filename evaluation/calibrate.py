@@ -14,44 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from assistant.compose import SIGNALS, score_sentences, signals
+from assistant.compose import SIGNALS
 from assistant.config import Settings
 from assistant.embedder import Embedder, load_embedder
-from assistant.models import Block, LoadedDocument
-from assistant.retrieve import AnswerIndex, retrieve
-from assistant.service import CALIBRATION_FILE
-from assistant.store import open_store
-from assistant.terms import terms
-from ingest.load import content_hash
-from ingest.pipeline import index_documents
+from assistant.service import CALIBRATION_FILE, Assistant
+from evaluation.squad import squad_assistant, squad_questions
 
 MAX_FALSE_ABSTAIN = 0.02
-
-
-def squad_documents(path: Path) -> list[LoadedDocument]:
-    """Each paragraph of a SQuAD v2.0 file as one document."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    documents = []
-    for article in data["data"]:
-        for i, paragraph in enumerate(article["paragraphs"]):
-            title = f"{article['title']} #{i}"
-            context = paragraph["context"]
-            documents.append(LoadedDocument(f"squad:{title}", title, [Block(context)], content_hash(context.encode())))
-    return documents
-
-
-def squad_questions(path: Path, answerable: bool) -> list[dict[str, Any]]:
-    """Questions with the source of their paragraph and their gold answers."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    out = []
-    for article in data["data"]:
-        for i, paragraph in enumerate(article["paragraphs"]):
-            for qa in paragraph["qas"]:
-                if qa.get("is_impossible", False) != (not answerable):
-                    continue
-                answers = [a["text"] for a in qa.get("answers", [])]
-                out.append({"question": qa["question"], "source": f"squad:{article['title']} #{i}", "answers": answers})
-    return out
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 4000, l2: float = 1e-3) -> tuple[np.ndarray, float]:
@@ -68,15 +37,11 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 4000, l2: float = 1e
     return weights, float(b - weights @ mean)
 
 
-def collect_signals(questions: list[dict[str, Any]], assistant_parts: tuple, k: int) -> np.ndarray:  # type: ignore[type-arg]
-    embedder, store, index = assistant_parts
+def collect_signals(questions: list[dict[str, Any]], assistant: Assistant) -> np.ndarray:
+    """The abstention signals `ask` would see for each question, one row each, in `SIGNALS` order."""
     rows = []
-    vectors = embedder.encode([q["question"] for q in questions])
-    for q, vector in zip(questions, vectors, strict=True):
-        hits = retrieve(index, store, q["question"], vector, k)
-        question_terms = set(terms(q["question"]))
-        scored = score_sentences(q["question"], question_terms, vector, hits, index)
-        values = signals(question_terms, hits, scored, index)
+    for q in questions:
+        values = assistant.assess(q["question"]).signals
         rows.append([values[name] for name in SIGNALS])
     return np.asarray(rows)
 
@@ -97,12 +62,9 @@ def calibrate(
     rng.shuffle(positives)
     rng.shuffle(negatives)
     with tempfile.TemporaryDirectory() as tmp:
-        temp_settings = settings.model_copy(update={"data_dir": Path(tmp), "chroma_url": None})
-        store = open_store(temp_settings, embedder)
-        index_documents(squad_documents(corpus), store, embedder, progress=None)
-        parts = (embedder, store, AnswerIndex.build(store))
-        x_pos = collect_signals(positives, parts, settings.passages)
-        x_neg = collect_signals(negatives, parts, settings.passages)
+        assistant = squad_assistant(corpus, settings, embedder, Path(tmp))
+        x_pos = collect_signals(positives, assistant)
+        x_neg = collect_signals(negatives, assistant)
     half_pos, half_neg = len(x_pos) // 2, len(x_neg) // 2
     x_fit = np.vstack([x_pos[:half_pos], x_neg[:half_neg]])
     y_fit = np.concatenate([np.ones(half_pos), np.zeros(half_neg)])
@@ -124,7 +86,12 @@ def calibrate(
             "unseen": unseen.name,
             "seed": seed,
             "embedder": embedder.model_id,
-            "fitted_on": {"answerable": half_pos, "unseen": half_neg},
+            "fitted_on": {
+                "answerable": half_pos,
+                "unseen": half_neg,
+                "false_abstain": round(float(np.mean(fit_pos < threshold)), 4),
+                "abstain_unseen": round(float(np.mean(conf(x_neg[:half_neg]) < threshold)), 4),
+            },
             "held_out": {
                 "answerable": len(held_pos),
                 "unseen": len(held_neg),

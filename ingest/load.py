@@ -236,17 +236,21 @@ def load_bytes(data: bytes, source: str, suffix: str, url: str | None = None) ->
     )
 
 
-def load_file(path: Path, source: str | None = None) -> LoadedDocument:
-    """Read one file from disk."""
-    name = source or str(path)
+def read_file(path: Path, source: str) -> bytes:
+    """A file's bytes, refusing files over `MAX_FILE_BYTES` before reading them."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise LoadError(f"{name}: {size // 1_048_576} MB is over the {MAX_FILE_BYTES // 1_048_576} MB limit")
-        data = path.read_bytes()
+            raise LoadError(f"{source}: {size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit")
+        return path.read_bytes()
     except OSError as exc:
-        raise LoadError(f"{name}: cannot be read ({exc.strerror})") from None
-    return load_bytes(data, name, path.suffix)
+        raise LoadError(f"{source}: cannot be read ({exc.strerror})") from None
+
+
+def load_file(path: Path, source: str | None = None) -> LoadedDocument:
+    """Read one file from disk."""
+    name = source or str(path)
+    return load_bytes(read_file(path, name), name, path.suffix)
 
 
 def walk(folder: Path) -> Iterator[Path]:

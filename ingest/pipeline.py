@@ -4,7 +4,6 @@ A document whose bytes (and the way we split) are unchanged costs no parsing and
 to load is reported with its reason and keeps whatever version of it is already indexed.
 """
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -18,12 +17,12 @@ from tqdm import tqdm
 
 from assistant.embedder import Embedder
 from assistant.errors import LoadError
-from assistant.models import LoadedDocument
+from assistant.models import Chunk, LoadedDocument
 from assistant.store import Store
 from ingest import fetch
 from ingest.embed import embed
-from ingest.load import SUPPORTED_SUFFIXES, content_hash, load_bytes, walk
-from ingest.split import SPLIT_VERSION, document_hash, split
+from ingest.load import SUPPORTED_SUFFIXES, content_hash, load_bytes, read_file, walk
+from ingest.split import document_hash, split
 from ingest.write import remove, write
 
 log = logging.getLogger(__name__)
@@ -78,12 +77,9 @@ def _file_item(path: Path) -> _Item:
     source = display_path(path)
     cache: dict[str, bytes] = {}
 
-    def raw() -> bytes:
+    def raw() -> bytes:  # read once: hashed first, parsed only when the hash is new
         if "data" not in cache:
-            try:
-                cache["data"] = path.read_bytes()
-            except OSError as exc:
-                raise LoadError(f"{source}: cannot be read ({exc.strerror})") from None
+            cache["data"] = read_file(path, source)
         return cache["data"]
 
     return _Item(source, lambda: load_bytes(raw(), source, path.suffix), raw)
@@ -97,23 +93,20 @@ def _under(prefix: str, source: str) -> bool:
 
 
 def _plan(
-    targets: list[str], client_factory: Callable[[], httpx.Client], report: IngestReport
+    targets: list[str], client: httpx.Client, report: IngestReport
 ) -> tuple[list[_Item], list[Callable[[str], bool]]]:
     """The documents to look at, and for each target a test of which indexed sources it owns (for removals)."""
     items: list[_Item] = []
     scopes: list[Callable[[str], bool]] = []
-    client: httpx.Client | None = None
     for target in targets:
         if fetch.is_url(target):
-            client = client or client_factory()
-            active = client
             try:
-                pages = list(fetch.expand(active, [target]))
+                pages = list(fetch.expand(client, [target]))
             except LoadError as exc:
                 report.failed.append((target, str(exc)))
                 continue
             for url, body, ctype in pages:
-                read = partial(fetch.fetch_page, active, url, body, ctype)
+                read = partial(fetch.fetch_page, client, url, body, ctype)
                 items.append(_Item(url, read, None))
             if len(pages) != 1 or pages[0][0] != target:
                 # A sitemap is the site's own list of pages: a page of that site it no longer lists is removed.
@@ -138,10 +131,17 @@ def _plan(
 
 def ingest(targets: list[str], store: Store, embedder: Embedder, progress: bool | None = None) -> IngestReport:
     """Bring the store in line with `targets` (folders, files, URLs or sitemaps). See `IngestReport`."""
+    with fetch.http_client() as client:
+        return _ingest(targets, store, embedder, client, progress)
+
+
+def _ingest(
+    targets: list[str], store: Store, embedder: Embedder, client: httpx.Client, progress: bool | None
+) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     indexed = store.documents()
-    items, scopes = _plan(targets, fetch.http_client, report)
+    items, scopes = _plan(targets, client, report)
     seen: set[str] = set()
     bar = tqdm(items, desc="Ingesting", unit="doc", disable=not progress if progress is not None else None)
     for item in bar:
@@ -150,7 +150,7 @@ def ingest(targets: list[str], store: Store, embedder: Embedder, progress: bool 
         known = indexed.get(item.source, set())
         try:
             if item.raw is not None:
-                quick_hash = document_hash_of_bytes(item.raw())
+                quick_hash = document_hash(content_hash(item.raw()))
                 if known == {quick_hash}:
                     report.unchanged.append(item.source)
                     continue
@@ -174,13 +174,13 @@ def ingest(targets: list[str], store: Store, embedder: Embedder, progress: bool 
 
 def _store(
     document: LoadedDocument,
-    chunks: list,
+    chunks: list[Chunk],
     known: set[str],
     store: Store,
     embedder: Embedder,
-    report: IngestReport,  # type: ignore[type-arg]
+    report: IngestReport,
 ) -> None:
-    doc_hash = document_hash(document)
+    doc_hash = document_hash(document.content_hash)
     if known == {doc_hash}:
         report.unchanged.append(document.source)
         return
@@ -208,8 +208,3 @@ def index_documents(
         )
     report.seconds = time.perf_counter() - started
     return report
-
-
-def document_hash_of_bytes(data: bytes) -> str:
-    """The hash `split.document_hash` gives a document read from these bytes, without parsing them."""
-    return hashlib.sha256(f"{SPLIT_VERSION}\n{content_hash(data)}".encode()).hexdigest()

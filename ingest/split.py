@@ -56,9 +56,9 @@ def chunk_id(source: str, doc_hash: str, position: int) -> str:
     return f"{hashlib.sha256(source.encode()).hexdigest()[:16]}-{doc_hash[:16]}-{position:05d}"
 
 
-def document_hash(document: LoadedDocument) -> str:
-    """Changes when the file or the way we split it changes."""
-    return hashlib.sha256(f"{SPLIT_VERSION}\n{document.content_hash}".encode()).hexdigest()
+def document_hash(content_hash: str) -> str:
+    """Identity of a document's chunks: changes when its bytes or the way we split them change."""
+    return hashlib.sha256(f"{SPLIT_VERSION}\n{content_hash}".encode()).hexdigest()
 
 
 def split(
@@ -67,7 +67,7 @@ def split(
     max_tokens: int = MAX_CHUNK_TOKENS,
 ) -> list[Chunk]:
     """Chunks of one document: sections never mix, windows hold whole sentences up to `max_tokens`."""
-    doc_hash = document_hash(document)
+    doc_hash = document_hash(document.content_hash)
     chunks: list[Chunk] = []
     for (section, page), group in groupby(document.blocks, key=lambda b: (b.section, b.page)):
         sentences = [s for block in group for s in _block_sentences(block)]

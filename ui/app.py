@@ -4,7 +4,6 @@ The chat here is deliberately plain; source cards, feedback and hand-off come wi
 """
 
 import html
-import threading
 from typing import Any
 
 import gradio as gr
@@ -60,7 +59,6 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     """The app; loads the assistant (model and index) once."""
     assistant = assistant or Assistant.load(settings)
     app = FastAPI(title="Cluster Assistant", version="0.1.0")
-    lock = threading.Lock()  # ask is read-only, but reload swaps the index
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
@@ -73,8 +71,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     @app.post("/api/ask")
     def ask(request: AskRequest) -> JSONResponse:
         try:
-            with lock:
-                answer = assistant.ask(request.question, request.history)
+            answer = assistant.ask(request.question, request.history)
         except InvalidQuestion as exc:
             return JSONResponse({"detail": str(exc)}, status_code=422)
         except AssistantError as exc:

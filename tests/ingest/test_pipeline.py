@@ -118,3 +118,12 @@ def test_ingest_a_sitemap_over_http(tmp_path: Path, model_cache: Path, embedder)
         )
         again = ingest([f"{base}/sitemap.xml"], store, embedder, progress=False)
         assert again.unchanged == [f"{base}/pioneer.html"] and again.removed == [f"{base}/report.pdf"]
+
+
+def test_oversized_files_are_refused_before_reading(workspace, embedder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    corpus, _, store = workspace
+    monkeypatch.setattr("ingest.load.MAX_FILE_BYTES", 20_000)
+    (corpus / "huge.txt").write_text("Coventry. " * 5_000)
+    report = ingest(["docs"], store, embedder, progress=False)
+    assert dict(report.failed) == {"docs/huge.txt": "50,000 bytes is over the 20,000-byte limit"}
+    assert "docs/notes.md" in report.added
