@@ -109,27 +109,62 @@ def score_sentences(
     return scored
 
 
+def rerank(hits: list[Hit], scored: list[ScoredSentence], k: int) -> tuple[list[Hit], list[ScoredSentence]]:
+    """The `k` passages holding the best sentences, best first, and those passages' sentences.
+
+    A passage answers a question through one sentence, so its best sentence says more about it than the whole
+    passage's vector or its term counts do.
+    """
+    order = list(dict.fromkeys(s.chunk.id for s in scored))[:k]
+    by_id = {h.chunk.id: h for h in hits}
+    kept = set(order)
+    return [by_id[id_] for id_ in order], [s for s in scored if s.chunk.id in kept]
+
+
+def _context(s: ScoredSentence, found: tuple[Chunk, str, int] | None) -> list[ScoredSentence]:
+    if found is None:
+        return []
+    chunk, text, j = found
+    return [ScoredSentence(chunk, j, text, s.rank, s.score, s.dense, s.coverage)]
+
+
 def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = LEAD_CHARS) -> list[ScoredSentence]:
-    """The lead: the best sentence and the one continuing it, plus runners-up that fit, in reading order."""
+    """The lead: the best sentence, runners-up that fit, in reading order.
+
+    A sentence that refers back ("It…", "The company…") is quoted with the sentence before it, or not at all when
+    that does not fit: alone, it would not say who "it" is. The best sentence also brings the one continuing it.
+    """
     if not scored:
         return []
     best = scored[0]
-    chosen = [best]
-    used = len(best.text)
-    following = index.next_sentence(best.chunk, best.index)
-    if following is not None and is_continuation(following[1]) and used + 1 + len(following[1]) <= lead_chars:
-        chunk, j = following[0], following[2]
-        chosen.append(ScoredSentence(chunk, j, following[1], best.rank, best.score, best.dense, best.coverage))
-        used += 1 + len(following[1])
+    chosen: list[ScoredSentence] = []
+    used = -1  # characters, counting one space between sentences
+
+    def add(group: list[ScoredSentence], limit: int = MAX_SENTENCES) -> bool:
+        nonlocal used
+        taken = {(c.chunk.id, c.index) for c in chosen}
+        new = [s for s in group if (s.chunk.id, s.index) not in taken]
+        size = sum(len(s.text) + 1 for s in new)
+        if not new or used + size > lead_chars or len(chosen) + len(new) > limit:
+            return False
+        chosen.extend(new)
+        used += size
+        return True
+
+    chosen.append(best)
+    used += len(best.text) + 1
+    if is_continuation(best.text):
+        add([*_context(best, index.previous_sentence(best.chunk, best.index)), best])
+    following = _context(best, index.next_sentence(best.chunk, best.index))
+    if following and is_continuation(following[0].text):
+        add(following)
     for candidate in scored[1:]:
-        if any(c.chunk.id == candidate.chunk.id and c.index == candidate.index for c in chosen):
-            continue
-        if len(chosen) == MAX_SENTENCES or candidate.score < RUNNER_UP_RATIO * best.score:
+        if len(chosen) >= MAX_SENTENCES or candidate.score < RUNNER_UP_RATIO * best.score:
             break
-        if used + 1 + len(candidate.text) > lead_chars:
-            continue
-        chosen.append(candidate)
-        used += 1 + len(candidate.text)
+        group = [candidate]
+        if is_continuation(candidate.text):
+            group = [*_context(candidate, index.previous_sentence(candidate.chunk, candidate.index)), candidate]
+        add(group)
     # Readable order: passages in the order of their best sentence, sentences in document order within each.
     passage_order = {s.chunk.id: i for i, s in reversed(list(enumerate(chosen)))}
     return sorted(chosen, key=lambda s: (passage_order[s.chunk.id], index.position[s.chunk.id], s.index))

@@ -1,6 +1,9 @@
-"""Retrieve: dense (MiniLM in Chroma, cosine) and BM25 (bm25s) rankings, fused, near-duplicates removed.
+"""Retrieve: dense (MiniLM, cosine) and BM25 (bm25s) rankings, fused, near-duplicates removed.
 
-`AnswerIndex.build` reads the store once; `retrieve` then needs one Chroma query and in-memory work only.
+`AnswerIndex.build` reads the store (Chroma, the system of record) once into memory; `retrieve` then works on that
+snapshot alone. BM25 and the composer need every chunk's text and sentence vectors in memory anyway, and an exact
+matrix product over the chunk vectors takes microseconds where a Chroma query costs a millisecond or more and is
+approximate (HNSW).
 """
 
 import logging
@@ -77,6 +80,13 @@ class AnswerIndex:
         before = self._neighbour(chunk, -1)
         return self.sentence_terms[before.id][-1] if before else frozenset()
 
+    def previous_sentence(self, chunk: Chunk, j: int) -> tuple[Chunk, str, int] | None:
+        """The sentence before sentence `j` of `chunk` in the same section, with its chunk and index."""
+        if j > 0:
+            return chunk, chunk.sentences[j - 1], j - 1
+        before = self._neighbour(chunk, -1)
+        return (before, before.sentences[-1], len(before.sentences) - 1) if before else None
+
     def next_sentence(self, chunk: Chunk, j: int) -> tuple[Chunk, str, int] | None:
         """The sentence after sentence `j` of `chunk` in the same section, with its chunk and index."""
         if j + 1 < len(chunk.sentences):
@@ -106,14 +116,23 @@ def lexical_ranking(index: AnswerIndex, query_terms: list[str], k: int) -> list[
     return [index.chunks[i].id for i in top if scores[i] > 0]
 
 
-def retrieve(index: AnswerIndex, store: Store, question: str, question_vector: np.ndarray, k: int) -> list[Hit]:
+def dense_ranking(index: AnswerIndex, question_vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+    """(chunk id, cosine) of the `k` nearest chunks, exact; vectors are unit length, so cosine is a dot product."""
+    similarities = index.chunk_vectors @ question_vector
+    k = min(k, len(similarities))
+    top = np.argpartition(-similarities, k - 1)[:k]
+    top = top[np.argsort(-similarities[top])]
+    return [(index.chunks[i].id, float(similarities[i])) for i in top]
+
+
+def retrieve(index: AnswerIndex, question: str, question_vector: np.ndarray, k: int) -> list[Hit]:
     """The `k` best distinct chunks for a question, best first."""
     if not index.chunks:
         return []
-    dense = store.dense_search(question_vector, min(CANDIDATES, len(index.chunks)))
-    dense_ids = [id_ for id_, _ in dense if id_ in index.position]
+    dense = dense_ranking(index, question_vector, CANDIDATES)
+    dense_ids = [id_ for id_, _ in dense]
     lexical_ids = lexical_ranking(index, terms(question), CANDIDATES)
-    similarity = {id_: s for id_, s in dense}
+    similarity = dict(dense)
     hits: list[Hit] = []
     kept_vectors: list[np.ndarray] = []
     for id_, score in fuse([dense_ids, lexical_ids]):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from assistant import llm
 from assistant.cite import cite
-from assistant.compose import ScoredSentence, confidence, score_sentences, select, signals
+from assistant.compose import ScoredSentence, confidence, rerank, score_sentences, select, signals
 from assistant.config import MAX_QUESTION_CHARS, Settings
 from assistant.embedder import Embedder, load_embedder
 from assistant.errors import InvalidQuestion
@@ -29,6 +29,7 @@ log = logging.getLogger("cluster_assistant.decisions")
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 NOT_FOUND = "I couldn't find an answer to that in the cluster's documents, so I won't guess."
 OFFER_PERSON = "If you'd like, a person from the cluster team can help."
+CANDIDATE_FACTOR = 2  # passages retrieved per passage kept: their best sentences decide which are kept
 
 
 @dataclass(frozen=True)
@@ -151,10 +152,11 @@ class Assistant:
         """
         started = time.perf_counter()
         vector = self.embedder.encode([question])[0]
-        hits = retrieve(self.index, self.store, question, vector, self.settings.passages)
+        candidates = retrieve(self.index, question, vector, self.settings.passages * CANDIDATE_FACTOR)
         retrieved = time.perf_counter()
         question_terms = set(terms(question))
-        scored = score_sentences(question, question_terms, vector, hits, self.index)
+        scored = score_sentences(question, question_terms, vector, candidates, self.index)
+        hits, scored = rerank(candidates, scored, self.settings.passages)
         values = signals(question_terms, hits, scored, self.index)
         conf = confidence(values, self.calibration.weights, self.calibration.bias)
         done = time.perf_counter()

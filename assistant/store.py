@@ -1,8 +1,9 @@
-"""The adapter to Chroma: the only module that knows about Chroma or LangChain `Document`s.
+"""The adapter to Chroma, the system of record: the only module of the product that knows about Chroma.
 
-Two collections: chunks (dense retrieval, through langchain-chroma) and their sentences (the sentence vectors the
-composer scores, computed once at ingest). Each chunk's metadata carries its document's `source` and `doc_hash`;
-that is the manifest incremental ingest reads, so there is no second file to fall out of step with the store.
+Two collections: chunks (text, metadata and vector) and their sentences (the sentence vectors the composer scores,
+computed once at ingest). Answering reads both into memory once (`load_all`) and searches that snapshot.
+Each chunk's metadata carries its document's `source` and `doc_hash`; that is the manifest incremental
+ingest reads, so there is no second file to fall out of step with the store.
 """
 
 import logging
@@ -12,8 +13,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import numpy as np
-from langchain_core.documents import Document
-from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
 from assistant.embedder import Embedder
@@ -23,19 +22,6 @@ from assistant.models import Chunk
 log = logging.getLogger(__name__)
 MODEL_KEY = "embedding_model"
 _PAGE = 5000  # rows per `get`, to keep memory flat on large stores
-
-
-class MiniLMEmbeddings(Embeddings):
-    """Our embedder behind LangChain's `Embeddings` interface."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self._embedder = embedder
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._embedder.encode(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._embedder.encode([text])[0].tolist()
 
 
 @dataclass(frozen=True)
@@ -105,8 +91,6 @@ class Store:
     """Chunks and sentence vectors in Chroma. Open with `open_store`."""
 
     def __init__(self, client, name: str, embedder: Embedder) -> None:  # type: ignore[no-untyped-def]
-        from langchain_chroma import Chroma
-
         config = {"hnsw": {"space": "cosine"}}
         meta = {MODEL_KEY: embedder.model_id}
         self.chunks = client.get_or_create_collection(
@@ -122,7 +106,6 @@ class Store:
                 f"'{embedder.model_id}'. Rebuild it with `cluster-assistant ingest --rebuild`, or set "
                 "CLUSTER_ASSISTANT_EMBEDDING_BACKEND back to the backend that built it."
             )
-        self._search = Chroma(client=client, collection_name=name, embedding_function=MiniLMEmbeddings(embedder))
 
     def count(self) -> int:
         return int(self.chunks.count())
@@ -198,14 +181,6 @@ class Store:
         chunks.sort(key=lambda c: (c.source, c.position))
         matrix = np.stack([chunk_vectors[c.id] for c in chunks]) if chunks else np.zeros((0, 384), dtype=np.float32)
         return chunks, sentence_vectors, matrix
-
-    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the `k` nearest chunks."""
-        # Despite its name this returns Chroma's cosine *distance* (its docstring: lower is more similar).
-        results: list[tuple[Document, float]] = self._search.similarity_search_by_vector_with_relevance_scores(
-            vector.tolist(), k=k
-        )
-        return [(str(doc.id), 1.0 - float(distance)) for doc, distance in results]
 
 
 def open_store(settings: Settings, embedder: Embedder, must_exist: bool = False) -> Store:

@@ -1,6 +1,8 @@
-"""`make bench`: ask latency (warm) and ingest encoding throughput, ONNX int8 vs sentence-transformers torch.
+"""`make bench`: answer quality (SQuAD eval vs the plain LangChain pipeline, golden cases), ask latency (warm) and
+ingest encoding throughput, ONNX int8 vs sentence-transformers torch.
 
-Writes a JSON report. Figures are from this machine, in this run; nothing is asserted here (tests don't time).
+Writes a JSON report and a Markdown table, and puts the table into the README between its bench markers. Figures
+are from this machine, in this run; nothing is asserted here (tests don't time).
 """
 
 import argparse
@@ -17,12 +19,42 @@ from assistant.config import Settings
 from assistant.embedder import OnnxEmbedder, TorchEmbedder
 from assistant.service import Assistant
 from assistant.store import open_store
-from evaluation.squad import squad_documents, squad_questions
+from evaluation.golden import evaluate_golden, load_cases
+from evaluation.report import squad_table
+from evaluation.squad import evaluate_squad, squad_documents, squad_questions
 from ingest.load import load_file, walk
 from ingest.pipeline import index_documents
 from ingest.split import split
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+README = Path(__file__).resolve().parents[1] / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def markdown(result: dict) -> str:  # type: ignore[type-arg]
+    golden = result["golden"]
+    failed = ", ".join(c["id"] for c in golden["cases"] if not c["passed"]) or "none"
+    ask, enc = result["ask_ms"], result["encode_chunks_per_s"]
+    return "\n".join(
+        [
+            f"Measured {result['date']} on {result['machine']} with `make bench` "
+            f"(SQuAD: {result['squad_questions']} + {result['squad_questions']} questions, seed {result['seed']}).",
+            "",
+            squad_table(result["squad"]),
+            "",
+            f"Golden cases (`seed-dev.jsonl`): {golden['passed']}/{golden['total']} passed (failed: {failed}).",
+            f"Ask, warm: p50 {ask['p50']} ms, p95 {ask['p95']} ms over {ask['n']} questions. "
+            f"Encoding: ONNX int8 {enc['onnx_int8']} vs torch {enc['torch']} chunks/s ({enc['speedup']}x); "
+            f"ingest pipeline {result['ingest_pipeline_chunks_per_s']} chunks/s.",
+        ]
+    )
+
+
+def update_readme(table: str) -> None:
+    text = README.read_text(encoding="utf-8")
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        README.write_text(f"{head}{START}\n{table}\n{END}{rest.split(END, 1)[1]}", encoding="utf-8")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -34,10 +66,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("bench/results/latest.json"))
     parser.add_argument("--questions", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    onnx = OnnxEmbedder(Settings().model_cache_dir)  # the exported model of `make run`, not a fresh export
+    squad = evaluate_squad(
+        EVAL / "squad2-dev-corpus.json", EVAL / "squad2-dev-unseen.json", Settings(), onnx, args.questions, args.seed
+    )
+    golden = evaluate_golden(load_cases(EVAL / "seed-dev.jsonl"), Path("corpus"), Settings(), onnx)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
-        onnx = OnnxEmbedder(Settings().model_cache_dir)  # the exported model of `make run`, not a fresh export
         documents = squad_documents(EVAL / "squad2-dev-corpus.json") + [load_file(p) for p in walk(Path("corpus"))]
         chunks = [c for d in documents for c in split(d, onnx.count_tokens)]
         texts = [c.text for c in chunks]
@@ -70,6 +107,10 @@ def main() -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} cores",
         "command": "make bench",
+        "seed": args.seed,
+        "squad_questions": args.questions,
+        "squad": squad,
+        "golden": golden,
         "ask_ms": {
             "n": len(latencies),
             "p50": round(statistics.median(latencies), 2),
@@ -86,8 +127,11 @@ def main() -> None:
         "ingest_pipeline_chunks_per_s": round(pipeline_rate, 1),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    table = markdown(result)
+    args.out.with_suffix(".md").write_text(table + "\n")
+    update_readme(table)
+    print(table)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """SQuAD v2.0-format data as the assistant sees it: each paragraph one document, indexed with the normal ingest."""
 
 import json
+import random
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +12,8 @@ from assistant.embedder import Embedder
 from assistant.models import Block, LoadedDocument
 from assistant.service import Assistant, Calibration
 from assistant.store import open_store
+from evaluation.metrics import Outcome, distinct, summarize
+from evaluation.peer import build_peer, peer_search, run_peer
 from ingest.load import content_hash
 from ingest.pipeline import index_documents
 
@@ -47,3 +52,53 @@ def squad_assistant(
     store = open_store(temp_settings, embedder)
     index_documents(squad_documents(corpus), store, embedder, progress=None)
     return Assistant(temp_settings, embedder, store, calibration or Calibration.load())
+
+
+def sample_questions(corpus: Path, unseen: Path, n: int, seed: int) -> tuple[list[dict[str, Any]], list[bool]]:
+    """`n` answerable questions of CORPUS and `n` questions of UNSEEN, shuffled together, with their answerability."""
+    rng = random.Random(seed)
+    answerable = squad_questions(corpus, answerable=True)
+    outside = squad_questions(unseen, answerable=True) + squad_questions(unseen, answerable=False)
+    picked = rng.sample(answerable, min(n, len(answerable))) + rng.sample(outside, min(n, len(outside)))
+    flags = [True] * min(n, len(answerable)) + [False] * min(n, len(outside))
+    order = list(range(len(picked)))
+    rng.shuffle(order)  # interleaved, so neither kind is timed on a colder process
+    return [picked[i] for i in order], [flags[i] for i in order]
+
+
+def run_ours(assistant: Assistant, questions: list[dict[str, Any]], answerable: list[bool]) -> list[Outcome]:
+    outcomes = []
+    for q, is_answerable in zip(questions, answerable, strict=True):
+        started = time.perf_counter()
+        answer = assistant.ask(q["question"])
+        elapsed = (time.perf_counter() - started) * 1000
+        outcomes.append(
+            Outcome(
+                answerable=is_answerable,
+                ranking=distinct([h.chunk.source for h in answer.hits]),
+                gold=q["source"] if is_answerable else None,
+                answers=q["answers"] if is_answerable else [],
+                text=answer.text,
+                abstained=answer.abstained,
+                latency_ms=elapsed,
+            )
+        )
+    return outcomes
+
+
+def evaluate_squad(
+    corpus: Path, unseen: Path, settings: Settings, embedder: Embedder, n: int = 300, seed: int = 7
+) -> dict[str, Any]:
+    """Ours and the plain LangChain pipeline on the same sampled questions, in this process; the eval JSON."""
+    questions, answerable = sample_questions(corpus, unseen, n, seed)
+    warm_up = squad_questions(corpus, answerable=True)[:10]
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = squad_assistant(corpus, settings, embedder, Path(tmp) / "ours")
+        for q in warm_up:
+            ours.ask(q["question"])
+        report: dict[str, Any] = summarize(run_ours(ours, questions, answerable))
+        peer = build_peer(squad_documents(corpus), embedder, Path(tmp) / "peer")
+        for q in warm_up:
+            peer_search(peer, q["question"])
+        report["peer"] = summarize(run_peer(peer, questions, answerable))
+    return report

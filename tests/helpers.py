@@ -1,6 +1,7 @@
 """Small builders for test files: a real PDF with a text layer, a real .docx, a loopback web server."""
 
 import http.server
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,3 +67,33 @@ def serve_folder(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def make_squad(path: Path, articles: dict[str, list[tuple[str, list[tuple[str, str]]]]]) -> Path:
+    """A SQuAD v2.0 file: article title → paragraphs of (context, [(question, answer)]); answer "" = impossible."""
+    data = {
+        "version": "v2.0",
+        "data": [
+            {
+                "title": title,
+                "paragraphs": [
+                    {
+                        "context": context,
+                        "qas": [
+                            {
+                                "id": f"{title}-{p}-{i}",
+                                "question": question,
+                                "is_impossible": not answer,
+                                "answers": [{"text": answer, "answer_start": context.find(answer)}] if answer else [],
+                            }
+                            for i, (question, answer) in enumerate(qas)
+                        ],
+                    }
+                    for p, (context, qas) in enumerate(paragraphs)
+                ],
+            }
+            for title, paragraphs in articles.items()
+        ],
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path

@@ -1,4 +1,4 @@
-"""The `cluster-assistant` command: ingest, ask, chat, serve, calibrate.
+"""The `cluster-assistant` command: ingest, ask, chat, serve, calibrate, eval.
 
 Errors from the assistant become a one-line message on stderr and the error's exit code; anything else is a bug
 and keeps its traceback.
@@ -103,6 +103,29 @@ def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.embedder import load_embedder
+    from evaluation.report import print_golden, squad_table
+
+    embedder = load_embedder(settings.embedding_backend, settings.model_cache_dir)
+    if args.suite == "squad":
+        from evaluation.squad import evaluate_squad
+
+        for path in (args.corpus, args.unseen):
+            if not Path(path).is_file():
+                raise AssistantError(f"No such SQuAD file: {path}")
+        result = evaluate_squad(Path(args.corpus), Path(args.unseen), settings, embedder, args.questions, args.seed)
+        print(json.dumps(result, indent=2) if args.json else squad_table(result))
+        return 0
+    from evaluation.golden import evaluate_golden, load_cases
+
+    if not Path(args.file).is_file():
+        raise AssistantError(f"No such golden file: {args.file}")
+    result = evaluate_golden(load_cases(Path(args.file)), Path(args.corpus or settings.corpus_dir), settings, embedder)
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else print_golden(result))
+    return 0 if result["passed"] == result["total"] else 1
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cluster-assistant", description=__doc__.splitlines()[0])
     p.add_argument("-v", "--verbose", action="store_true", help="log decisions and progress details")
@@ -124,10 +147,22 @@ def parser() -> argparse.ArgumentParser:
     cal.add_argument("corpus", help="SQuAD v2.0 file whose paragraphs are indexed")
     cal.add_argument("--unseen", required=True, help="SQuAD v2.0 file whose questions should be abstained on")
     cal.add_argument("--seed", type=int, default=13)
+    ev = sub.add_parser("eval", help="measure answer quality: SQuAD v2.0 files or golden JSONL cases")
+    suites = ev.add_subparsers(dest="suite", required=True)
+    squad = suites.add_parser("squad", help="retrieval, containment, abstention and latency, ours vs plain LangChain")
+    squad.add_argument("corpus", help="SQuAD v2.0 file whose paragraphs are indexed (a fresh temporary index)")
+    squad.add_argument("--unseen", required=True, help="SQuAD v2.0 file of articles not indexed: should abstain")
+    squad.add_argument("--questions", type=int, default=300, help="questions sampled from each file (default 300)")
+    squad.add_argument("--seed", type=int, default=7)
+    squad.add_argument("--json", action="store_true", help="print the report as JSON")
+    golden = suites.add_parser("golden", help="golden cases (JSONL) against a fresh index of a corpus folder")
+    golden.add_argument("file", help="JSONL: id, question or turns, expect_any or expect_abstain")
+    golden.add_argument("--corpus", help="folder to index (default: the corpus folder)")
+    golden.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
 
-COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "serve": _serve, "calibrate": _calibrate}
+COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "serve": _serve, "calibrate": _calibrate, "eval": _eval}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

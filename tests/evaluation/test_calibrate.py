@@ -1,40 +1,16 @@
 """Calibration on tiny hand-made SQuAD files: it sees what `ask` sees and keeps false abstention at the target."""
 
-import json
 from pathlib import Path
 
 from assistant.service import Calibration
 from evaluation.calibrate import calibrate
 from tests.conftest import settings_for
+from tests.helpers import make_squad
 
 
 def _squad(path: Path, articles: dict[str, list[tuple[str, list[str]]]]) -> Path:
-    data = {
-        "version": "v2.0",
-        "data": [
-            {
-                "title": title,
-                "paragraphs": [
-                    {
-                        "context": context,
-                        "qas": [
-                            {
-                                "id": q,
-                                "question": q,
-                                "is_impossible": False,
-                                "answers": [{"text": "x", "answer_start": 0}],
-                            }
-                            for q in questions
-                        ],
-                    }
-                    for context, questions in paragraphs
-                ],
-            }
-            for title, paragraphs in articles.items()
-        ],
-    }
-    path.write_text(json.dumps(data))
-    return path
+    """Every question answerable (the answer text does not matter to calibration)."""
+    return make_squad(path, {t: [(c, [(q, "x") for q in qs]) for c, qs in ps] for t, ps in articles.items()})
 
 
 def test_calibration_fits_and_separates_seen_from_unseen(tmp_path: Path, model_cache: Path, embedder) -> None:  # type: ignore[no-untyped-def]

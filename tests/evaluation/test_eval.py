@@ -1,0 +1,151 @@
+"""The eval harness: metric definitions on hand-made outcomes, and both commands on tiny files with known answers."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.errors import AssistantError
+from evaluation.golden import evaluate_golden, load_cases
+from evaluation.metrics import METRIC_KEYS, Outcome, contains_answer, gold_rank, summarize
+from evaluation.report import squad_table
+from evaluation.squad import evaluate_squad
+from tests.conftest import REPO, SHARED_EVAL, settings_for
+from tests.helpers import make_squad
+from tests.ui.test_cli import run
+
+
+def outcome(answerable: bool, ranking: list[str], text: str = "", abstained: bool = False, ms: float = 1.0) -> Outcome:
+    return Outcome(
+        answerable, ranking, "g" if answerable else None, ["Perforin"] if answerable else [], text, abstained, ms
+    )
+
+
+def test_containment_ignores_case_and_citation_markers_and_stops_at_300_characters() -> None:
+    assert contains_answer("It releases PERFORIN. [1]", ["perforin"])
+    assert contains_answer("Cells [1] release perforin [2]", ["release perforin"])
+    assert contains_answer("x" * 295 + " perforin", ["perforin"]) is False
+    assert contains_answer("x" * 290 + " perforin", ["perforin"])
+    assert contains_answer("anything", ["", "  "]) is False
+
+
+def test_ranks_count_each_document_once_and_misses_count_zero() -> None:
+    assert gold_rank(["a", "g"], "g") == 2 and gold_rank(["a"], "g") is None
+    outcomes = [
+        outcome(True, ["g", "b"], "Perforin [1]"),
+        outcome(True, ["a", "g"], "It releases perforin."),
+        outcome(True, ["a", "b", "c", "d", "e", "g"], "perforin", abstained=True),  # rank 6, abstained: misses
+        outcome(True, ["a"], "no"),
+        outcome(False, ["a"], abstained=True),
+        outcome(False, ["a"], "an answer"),
+    ]
+    report = summarize(outcomes)
+    assert list(report) == list(METRIC_KEYS)
+    assert report["recall_at_1"] == 0.25 and report["recall_at_5"] == 0.5
+    assert report["mrr"] == round((1 + 1 / 2 + 1 / 6) / 4, 4)
+    assert report["containment_300"] == 0.5  # the abstained one holds the answer but does not count
+    assert report["false_abstain"] == 0.25 and report["abstain_unseen"] == 0.5
+
+
+def test_latency_percentiles_are_over_every_question() -> None:
+    report = summarize([outcome(True, ["g"], ms=float(ms)) for ms in range(1, 101)])
+    assert report["latency_ms_p50"] == 51.0 and report["latency_ms_p95"] == 95.0
+
+
+ARTICLES = {
+    "Hub": [
+        (
+            "PIONEER is a health data research hub that links patient records across hospitals in Birmingham.",
+            [("What does PIONEER link across hospitals?", "patient records"), ("What kind of hub is PIONEER?", "")],
+        ),
+        (
+            "Dignio is a Norwegian company that set up a base in Birmingham to support remote care at home.",
+            [("Which country does Dignio come from?", "Norwegian")],
+        ),
+    ],
+    "Lab": [
+        (
+            "The Binding Site Group makes diagnostic tests for blood cancers and immune disorders.",
+            [("What does The Binding Site Group make?", "diagnostic tests")],
+        )
+    ],
+}
+UNSEEN = {
+    "Volcanoes": [
+        (
+            "Lava flows from volcanoes.",
+            [("How hot is lava from Mount Etna?", "very"), ("When did Vesuvius last erupt?", "")],
+        )
+    ],
+}
+
+
+def test_squad_eval_on_tiny_files_finds_every_gold_paragraph(tmp_path: Path, model_cache: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    corpus = make_squad(tmp_path / "corpus.json", ARTICLES)
+    unseen = make_squad(tmp_path / "unseen.json", UNSEEN)
+    settings = settings_for(tmp_path / "data", model_cache)
+    report = evaluate_squad(corpus, unseen, settings, embedder, n=10, seed=1)
+    assert list(report) == [*METRIC_KEYS, "peer"] and list(report["peer"]) == list(METRIC_KEYS)
+    assert report["recall_at_1"] == 1.0 and report["mrr"] == 1.0  # three paragraphs, three distinct questions
+    assert report["peer"]["recall_at_1"] == 1.0
+    assert report["peer"]["containment_300"] == 1.0  # the whole paragraph is the peer's answer here
+    assert report["containment_300"] + report["false_abstain"] >= 1.0  # answered questions quote the right sentence
+    assert report["abstain_unseen"] == 1.0  # lava and Vesuvius are not in the index
+    assert report["latency_ms_p95"] >= report["latency_ms_p50"] > 0
+    assert "| recall_at_1 | 1.0 | 1.0 | >= 0.92 |" in squad_table(report)
+    assert not (tmp_path / "data" / "chroma").exists()  # a fresh temporary index, not the configured one
+
+
+def test_golden_cases_judge_the_last_turn_and_abstentions(tmp_path: Path, embedder, corpus_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    cases_file = tmp_path / "cases.jsonl"
+    cases_file.write_text(
+        "\n".join(
+            json.dumps(c)
+            for c in [
+                {"id": "hit", "question": "Where does Dignio come from?", "expect_any": ["NORWEGIAN"]},
+                {"id": "miss", "question": "Where does Dignio come from?", "expect_any": ["Swedish"]},
+                {
+                    "id": "turns",
+                    "turns": ["What is Dignio?", "Who is it for?"],
+                    "expect_any": ["longterm conditions", "healthcare professionals"],
+                },
+                {"id": "abstain", "question": "Who is the prime minister of Norway?", "expect_abstain": True},
+                {"id": "not-abstain", "question": "What is PIONEER?", "expect_abstain": True},
+            ]
+        )
+        + "\n\n"
+    )
+    report = evaluate_golden(load_cases(cases_file), REPO / "corpus", corpus_settings, embedder)
+    assert {c["id"]: c["passed"] for c in report["cases"]} == {
+        "hit": True,
+        "miss": False,
+        "turns": True,
+        "abstain": True,
+        "not-abstain": False,
+    }
+    assert report["passed"] == 3 and report["total"] == 5
+    assert "Norwegian" in report["cases"][1]["answer"]  # the failure shows the answer given
+
+
+@pytest.mark.parametrize("line", ["not json", '{"id": "x"}', '{"id": "x", "turns": [], "expect_any": ["a"]}'])
+def test_malformed_golden_line_names_the_line(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "ok", "question": "q", "expect_abstain": true}\n' + line + "\n")
+    with pytest.raises(AssistantError, match=r"bad.jsonl:2: not a golden case"):
+        load_cases(path)
+
+
+def test_eval_commands_print_the_documented_json(tmp_path: Path, corpus_settings: Settings) -> None:
+    golden = run(corpus_settings, "eval", "golden", str(SHARED_EVAL / "seed-dev.jsonl"), "--json")
+    payload = json.loads(golden.stdout)
+    assert set(payload) == {"passed", "total", "cases"} and payload["total"] == 11
+    assert set(payload["cases"][0]) == {"id", "passed", "answer"}
+    assert golden.returncode == (0 if payload["passed"] == 11 else 1)
+    corpus = make_squad(tmp_path / "corpus.json", ARTICLES)
+    unseen = make_squad(tmp_path / "unseen.json", UNSEEN)
+    squad = run(corpus_settings, "eval", "squad", str(corpus), "--unseen", str(unseen), "--questions", "2", "--json")
+    assert squad.returncode == 0, squad.stderr
+    assert set(json.loads(squad.stdout)) == {*METRIC_KEYS, "peer"}
+    missing = run(corpus_settings, "eval", "squad", str(tmp_path / "nope.json"), "--unseen", str(unseen))
+    assert missing.returncode == 1 and "No such SQuAD file" in missing.stderr
