@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: help install run ingest test lint bench calibrate clean
+.PHONY: help install chromium run ingest test lint bench calibrate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,13 +23,22 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## create the venv and install (once; again when pyproject.toml changes)
 
+# The browser tests drive Debian's Chromium (never a downloaded one): install it once, as root or through sudo.
+chromium: ## install Debian's chromium for the browser tests, if missing
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo "sudo -n" ); \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; } || { \
+	  echo "error: the browser tests need Debian's chromium: run 'sudo apt-get install chromium'"; exit 1; }
+
 ingest: $(STAMP) ## index corpus/ (incremental: unchanged files cost nothing)
 	$(BIN)/cluster-assistant ingest corpus
 
 run: ingest ## install, ingest corpus/ if needed, serve on http://127.0.0.1:7860
 	$(BIN)/cluster-assistant serve
 
-test: $(STAMP) ## lint, type-check and run every test (real model, real Chroma)
+test: $(STAMP) chromium ## lint, type-check and run every test (real model, Chroma, SQLite, HTTP, Chromium)
 	$(BIN)/ruff check assistant ingest ui evaluation tests bench
 	$(BIN)/ruff format --check assistant ingest ui evaluation tests bench
 	$(BIN)/mypy

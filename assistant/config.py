@@ -47,6 +47,23 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(
         20.0, gt=0, description="Seconds before the LLM is abandoned for the extractive answer."
     )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the enquiries database (e.g. postgresql+psycopg://user:pw@host/db). "
+        "Unset: SQLite at data_dir/cluster.db.",
+    )
+    starter_questions: list[str] | None = Field(
+        None,
+        description='Starter questions shown in the chat, as a JSON list (e.g. ["What is PIONEER?"]). '
+        "Unset: drawn from the corpus' section headings, keeping those the assistant can answer.",
+    )
+    question_log_days: int = Field(
+        90, ge=1, description="Days a logged question (no personal data) is kept before it is deleted."
+    )
+    chat_concurrency: int = Field(4, ge=1, description="Chat answers computed at once; more wait in the queue.")
+    chat_queue_size: int = Field(
+        64, ge=1, description="Chat requests allowed to wait; beyond that the chat says it is busy."
+    )
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `serve` listens on.")
 
@@ -57,3 +74,7 @@ class Settings(BaseSettings):
     @property
     def model_cache_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'cluster.db').resolve()}"

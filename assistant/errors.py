@@ -11,10 +11,14 @@ class AssistantError(Exception):
     exit_code = 1
 
 
-class InvalidQuestion(AssistantError):
-    """The question is empty, too long, or otherwise unusable."""
+class InvalidRequest(AssistantError):
+    """Input the user sent is unusable: HTTP answers 422, the CLI exits 2."""
 
     exit_code = 2
+
+
+class InvalidQuestion(InvalidRequest):
+    """The question is empty, too long, or otherwise unusable."""
 
 
 class IndexMissing(AssistantError):
@@ -26,7 +30,7 @@ class EmbeddingModelMismatch(AssistantError):
 
 
 class StoreUnavailable(AssistantError):
-    """The vector store cannot be reached."""
+    """The vector store or the database cannot be reached."""
 
 
 class LoadError(AssistantError):

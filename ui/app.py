@@ -1,89 +1,84 @@
-"""The web app: FastAPI with the Gradio chat mounted at `/`, `/api/ask` and `/healthz`.
+"""The web app: FastAPI with the Gradio chat at `/`, the HTTP API under `/api`, OpenAPI docs at `/docs`, `/healthz`.
 
-The chat here is deliberately plain; source cards, feedback and hand-off come with the chat issue.
+`create_app` loads the model, the index and the database once; every channel shares them through `Answering`.
 """
 
-import html
-from typing import Any
+import os
 
 import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.config import MAX_QUESTION_CHARS, Settings
-from assistant.errors import AssistantError, InvalidQuestion
-from assistant.models import Answer
+from assistant.config import Settings
+from assistant.db import open_database
 from assistant.service import Assistant
+from ui.answering import Answering
+from ui.api import router
+from ui.chat import CSS, build_chat
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
-class AskRequest(BaseModel):
-    question: str = Field(..., max_length=MAX_QUESTION_CHARS * 2)
-    history: list[str] = Field(default_factory=list, max_length=50)
-
-
-def render(answer: Answer) -> str:
-    """Answer text plus its sources, as Markdown with every document string escaped."""
-    lines = [html.escape(answer.text)]
-    if answer.citations:
-        lines.append("\n**Sources**")
-        for c in answer.citations:
-            where = f" — <{c.url}>" if c.url and c.url.startswith(("http://", "https://")) else f" — `{c.source}`"
-            lines.append(f"{c.n}. {html.escape(c.title)}, {html.escape(c.section or '')}{where}")
-    return "\n".join(lines)
-
-
-def _history(messages: list[dict[str, Any]]) -> list[str]:
-    return [
-        str(m.get("content", "")) for m in messages if m.get("role") == "user" and isinstance(m.get("content"), str)
-    ]
-
-
-def build_chat(assistant: Assistant) -> gr.Blocks:
-    def respond(message: str, messages: list[dict[str, Any]]) -> str:
-        try:
-            return render(assistant.ask(message, _history(messages)))
-        except AssistantError as exc:
-            return f"⚠️ {html.escape(str(exc))}"
-
-    return gr.ChatInterface(
-        respond,
-        title="West Midlands Health Tech — Cluster Assistant",
-        description="Answers come from the cluster's documents, with numbered sources, or it says it doesn't know.",
-        examples=["What is PIONEER?", "Which universities are in the West Midlands?", "Where does Dignio come from?"],
-        api_name="chat",
-    )
-
-
-def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
-    """The app; loads the assistant (model and index) once."""
+def create_app(
+    settings: Settings, assistant: Assistant | None = None, sessions: sessionmaker[Session] | None = None
+) -> FastAPI:
     assistant = assistant or Assistant.load(settings)
-    app = FastAPI(title="Cluster Assistant", version="0.1.0")
+    sessions = sessions or open_database(settings)
+    answering = Answering(assistant, sessions, settings.question_log_days)
+    app = FastAPI(
+        title="Cluster Assistant",
+        version="0.1.0",
+        description="Answers about the West Midlands health tech network from its own documents, cited.",
+    )
+    app.state.answering = answering
+    app.include_router(router)
 
-    @app.get("/healthz")
+    @app.get("/healthz", tags=["ops"], summary="Index loaded, vector store and database reachable")
     def healthz() -> JSONResponse:
+        problems = []
         try:
             chunks = assistant.store.count()
-        except Exception as exc:  # the store's own error types vary by client; any failure means unhealthy
-            return JSONResponse({"ok": False, "reason": f"store unreachable: {exc}"}, status_code=503)
-        return JSONResponse({"ok": chunks > 0, "chunks": chunks, "index_loaded": bool(assistant.index.chunks)})
-
-    @app.post("/api/ask")
-    def ask(request: AskRequest) -> JSONResponse:
+        except Exception as exc:  # the store's client raises its own types; any failure means unhealthy
+            chunks = 0
+            problems.append(f"vector store unreachable: {exc}")
         try:
-            answer = assistant.ask(request.question, request.history)
-        except InvalidQuestion as exc:
-            return JSONResponse({"detail": str(exc)}, status_code=422)
-        except AssistantError as exc:
-            return JSONResponse({"detail": str(exc)}, status_code=503)
-        return JSONResponse(answer.to_json())
+            with sessions() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as exc:  # likewise for database drivers
+            problems.append(f"database unreachable: {exc}")
+        if not assistant.index.chunks:
+            problems.append("the index is empty: run `cluster-assistant ingest`")
+        body: dict[str, object] = {"ok": not problems, "chunks": chunks, "index_loaded": bool(assistant.index.chunks)}
+        if problems:
+            body["reason"] = "; ".join(problems)
+        return JSONResponse(body, status_code=200 if not problems else 503)
 
-    return gr.mount_gradio_app(app, build_chat(assistant), path="/")
+    chat = build_chat(
+        answering,
+        answering.starter_questions(settings.starter_questions),
+        settings.chat_concurrency,
+        settings.chat_queue_size,
+    )
+    return gr.mount_gradio_app(
+        app,
+        chat,
+        path="/",
+        footer_links=[],
+        run_history=False,
+        enable_monitoring=False,
+        mcp_server=False,
+        ssr_mode=False,
+        pwa=False,
+        css=CSS,
+        theme=gr.themes.Default(),
+    )
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     app = create_app(settings)
-    print(f"Serving the Cluster Assistant on http://{host}:{port}")
+    print(f"Serving the Cluster Assistant on http://{host}:{port} (API docs: http://{host}:{port}/docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")

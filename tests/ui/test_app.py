@@ -1,59 +1,141 @@
-"""The web app over a real HTTP server on loopback, and Gradio's chat through gradio_client."""
+"""The web app over a real HTTP server on loopback: the API, its validation, its records; Gradio's client."""
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.db import open_database
+from assistant.records import CONSENT_VERSION
 from assistant.service import Assistant
+from assistant.tables import Enquiry, Feedback, QuestionLog
+from tests.helpers import serve_app
 from ui.app import create_app
 
 
 @pytest.fixture(scope="module")
-def base_url(assistant: Assistant) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(assistant.settings, assistant), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+def sessions(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> sessionmaker[Session]:
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("app-db")})
+    return open_database(settings)
 
 
-def test_healthz(base_url: str) -> None:
+@pytest.fixture(scope="module")
+def base_url(assistant: Assistant, sessions: sessionmaker[Session]) -> Iterator[str]:
+    with serve_app(create_app(assistant.settings, assistant, sessions)) as url:
+        yield url
+
+
+def count(sessions: sessionmaker[Session], table: type) -> int:
+    with sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def enquiry(**overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "name": "Priya Shah",
+        "email": "priya@example.org",
+        "organisation": "Example Diagnostics Ltd",
+        "message": "We'd like to talk about PIONEER data access.",
+        "consent": True,
+        "consent_version": CONSENT_VERSION,
+        "transcript": [{"role": "user", "content": "What is PIONEER?"}, {"role": "assistant", "content": "…"}],
+    }
+    return {**body, **overrides}
+
+
+def test_healthz_and_docs(base_url: str) -> None:
     body = httpx.get(f"{base_url}/healthz").json()
-    assert body["ok"] is True and body["chunks"] > 0 and body["index_loaded"] is True
+    assert body == {"ok": True, "chunks": body["chunks"], "index_loaded": True} and body["chunks"] > 0
+    assert httpx.get(f"{base_url}/docs").status_code == 200
+    paths = httpx.get(f"{base_url}/openapi.json").json()["paths"]
+    assert {"/api/ask", "/api/feedback", "/api/enquiries", "/api/consent", "/healthz"} <= set(paths)
 
 
-def test_api_ask_returns_the_public_shape(base_url: str) -> None:
+def test_ask_is_answered_logged_and_redacted(base_url: str, sessions: sessionmaker[Session]) -> None:
     body = httpx.post(f"{base_url}/api/ask", json={"question": "What is PIONEER?"}, timeout=30).json()
     assert body["abstained"] is False and body["citations"][0]["title"] == "Health Tech in the West Midlands"
+    with sessions() as session:
+        row = session.get(QuestionLog, body["question_id"])
+    assert row is not None and row.channel == "api" and row.sources == [body["citations"][0]["source"]]
+    assert row.abstained is False and row.confidence == pytest.approx(body["confidence"], abs=1e-3)
+    personal = "Who runs PIONEER? Reply to jo.bloggs@example.org or 0121 496 0000"
+    body = httpx.post(f"{base_url}/api/ask", json={"question": personal}, timeout=30).json()
+    with sessions() as session:
+        row = session.get(QuestionLog, body["question_id"])
+    assert row is not None and row.question == "Who runs PIONEER? Reply to [email] or [phone]"
 
 
-@pytest.mark.parametrize("payload", [{"question": ""}, {"question": "x" * 2001}, {}, {"question": 5}])
-def test_bad_questions_are_422_not_500(base_url: str, payload: dict) -> None:  # type: ignore[type-arg]
+@pytest.mark.parametrize(
+    "payload", [{"question": ""}, {"question": "x" * 2001}, {}, {"question": 5}, {"question": "q", "history": "no"}]
+)
+def test_bad_questions_are_422_with_a_message(base_url: str, payload: dict[str, object]) -> None:
     response = httpx.post(f"{base_url}/api/ask", json=payload, timeout=30)
-    assert response.status_code == 422
+    assert response.status_code == 422 and response.json()["detail"]
 
 
-def test_chat_page_and_gradio_client(base_url: str) -> None:
+def test_feedback_is_stored_and_checked(base_url: str, sessions: sessionmaker[Session]) -> None:
+    asked = httpx.post(f"{base_url}/api/ask", json={"question": "Where does Dignio come from?"}, timeout=30).json()
+    before = count(sessions, Feedback)
+    good = {"question": "Where does Dignio come from?", "answer": asked["answer"], "rating": "up"}
+    created = httpx.post(f"{base_url}/api/feedback", json={**good, "question_id": asked["question_id"]})
+    assert created.status_code == 201
+    for bad in ({**good, "rating": "meh"}, {**good, "question_id": 10**9}, {**good, "answer": ""}, {"rating": "up"}):
+        response = httpx.post(f"{base_url}/api/feedback", json=bad)
+        assert response.status_code == 422, bad
+    assert count(sessions, Feedback) == before + 1
+    with sessions() as session:
+        row = session.get(Feedback, created.json()["id"])
+    assert row is not None and row.rating == "up" and row.question_id == asked["question_id"]
+
+
+def test_enquiry_with_consent_is_stored_with_transcript_and_version(
+    base_url: str, sessions: sessionmaker[Session]
+) -> None:
+    response = httpx.post(f"{base_url}/api/enquiries", json=enquiry())
+    assert response.status_code == 201 and response.json()["status"] == "new"
+    with sessions() as session:
+        row = session.get(Enquiry, response.json()["id"])
+    assert row is not None and row.channel == "api" and row.consent_version == CONSENT_VERSION
+    assert row.transcript[0] == {"role": "user", "content": "What is PIONEER?"} and row.status == "new"
+    assert row.email == "priya@example.org" and row.consented_at is not None
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"consent": False},
+        {"consent_version": "1999-01-01"},
+        {"email": "not-an-address"},
+        {"name": "   "},
+        {"message": ""},
+        {"transcript": [{"role": "system", "content": "x"}]},
+    ],
+)
+def test_declined_or_bad_enquiries_store_nothing(
+    base_url: str, sessions: sessionmaker[Session], overrides: dict[str, object]
+) -> None:
+    before = count(sessions, Enquiry)
+    response = httpx.post(f"{base_url}/api/enquiries", json=enquiry(**overrides))
+    assert response.status_code == 422 and response.json()["detail"]
+    assert count(sessions, Enquiry) == before
+
+
+def test_gradio_client_reaches_only_the_chat_endpoint(base_url: str) -> None:
     from gradio_client import Client
 
-    assert "<html" in httpx.get(f"{base_url}/").text.lower()
-    reply = Client(f"{base_url}/", verbose=False).predict("What is PIONEER?", api_name="/chat")
-    assert "PIONEER" in str(reply) and "Sources" in str(reply)
+    client = Client(f"{base_url}/", verbose=False)
+    reply = client.predict("What is PIONEER?", [], api_name="/chat")
+    assert reply["abstained"] is False and reply["citations"][0]["n"] == 1
+    assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/chat"]
+
+
+def test_database_survives_a_second_open(assistant: Assistant, tmp_path: Path) -> None:
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
+    first = open_database(settings)
+    with serve_app(create_app(settings, assistant, first)) as url:
+        assert httpx.post(f"{url}/api/enquiries", json=enquiry()).status_code == 201
+    again = open_database(settings)  # migrating an up-to-date database changes nothing
+    assert count(again, Enquiry) == 1

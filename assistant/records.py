@@ -1,0 +1,141 @@
+"""Writing the relational records: enquiries with consent, the question log, feedback; and retention.
+
+Each function takes a session factory and plain values, commits, and returns the new row's id; after it returns
+the record is durable (SQLite runs with synchronous=FULL).
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.errors import InvalidRequest
+from assistant.models import Answer
+from assistant.tables import Enquiry, Feedback, QuestionLog, utcnow
+
+# Bump the version whenever the text changes: each enquiry records the version its sender agreed to.
+CONSENT_VERSION = "2026-11-25"
+CONSENT_TEXT = (
+    "To pass your question to a person, the West Midlands health tech network will store your name, e-mail "
+    "address, organisation and message together with this conversation. We use them only to answer your "
+    "enquiry, keep them no longer than needed for that, and share them with a partner organisation only if you "
+    "agree to that separately. You can ask us to see or delete them at any time."
+)
+CHANNELS = ("chat", "widget", "api", "email", "csv")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w])\+?\d[\d ()-]{7,}\d")
+
+
+def redact(text: str) -> str:
+    """The text without e-mail addresses and phone numbers: logs and feedback must not hold personal data."""
+    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
+
+
+@dataclass(frozen=True)
+class NewEnquiry:
+    name: str
+    email: str
+    message: str
+    channel: str
+    consent_version: str
+    organisation: str | None = None
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    partner_id: str | None = None
+
+
+def _insert(sessions: sessionmaker[Session], row: Enquiry | QuestionLog | Feedback) -> int:
+    """Add one row and commit; returns its id."""
+    with sessions.begin() as session:
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def create_enquiry(sessions: sessionmaker[Session], new: NewEnquiry) -> int:
+    """Store an enquiry; raises `InvalidRequest` unless its sender agreed to the current consent text."""
+    if new.consent_version != CONSENT_VERSION:
+        raise InvalidRequest(
+            f"Consent version '{new.consent_version}' is not the current one ({CONSENT_VERSION}): "
+            "show the current consent text and ask again."
+        )
+    if new.channel not in CHANNELS:
+        raise InvalidRequest(f"Unknown channel '{new.channel}'; one of {', '.join(CHANNELS)}.")
+    now = utcnow()
+    enquiry = Enquiry(
+        created_at=now,
+        updated_at=now,
+        channel=new.channel,
+        partner_id=new.partner_id,
+        name=new.name.strip(),
+        email=new.email.strip().lower(),
+        organisation=(new.organisation or "").strip() or None,
+        message=new.message.strip(),
+        transcript=new.transcript,
+        consent_version=new.consent_version,
+        consented_at=now,
+        status="new",
+    )
+    return _insert(sessions, enquiry)
+
+
+def log_question(
+    sessions: sessionmaker[Session],
+    channel: str,
+    question: str,
+    answer: Answer,
+    latency_ms: float,
+    partner_id: str | None = None,
+) -> int:
+    row = QuestionLog(
+        channel=channel,
+        partner_id=partner_id,
+        question=redact(question),
+        abstained=answer.abstained,
+        confidence=answer.confidence,
+        sources=sorted({c.source for c in answer.citations}),
+        latency_ms=round(latency_ms, 2),
+    )
+    return _insert(sessions, row)
+
+
+def record_feedback(
+    sessions: sessionmaker[Session],
+    *,
+    channel: str,
+    question: str,
+    answer: str,
+    citations: list[str],
+    rating: str,
+    comment: str | None = None,
+    question_id: int | None = None,
+    partner_id: str | None = None,
+) -> int:
+    if rating not in ("up", "down"):
+        raise InvalidRequest("A rating is 'up' or 'down'.")
+    row = Feedback(
+        channel=channel,
+        partner_id=partner_id,
+        question_id=question_id,
+        question=redact(question),
+        answer=answer,
+        citations=citations,
+        rating=rating,
+        comment=redact(comment.strip()) if comment and comment.strip() else None,
+    )
+    with sessions.begin() as session:
+        if question_id is not None and session.get(QuestionLog, question_id) is None:
+            raise InvalidRequest(f"No logged question {question_id}: send the question_id that the answer came with.")
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def purge_questions(sessions: sessionmaker[Session], days: int) -> int:
+    """Delete logged questions older than `days`; returns how many went."""
+    cutoff = utcnow() - timedelta(days=days)
+    with sessions.begin() as session:
+        result = session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff))
+        return int(getattr(result, "rowcount", 0) or 0)

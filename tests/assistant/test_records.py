@@ -1,0 +1,61 @@
+"""Records on a real SQLite file: durability settings, consent, redaction, retention."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from assistant.config import Settings
+from assistant.db import open_database
+from assistant.errors import InvalidRequest
+from assistant.models import Answer
+from assistant.records import CONSENT_VERSION, NewEnquiry, create_enquiry, log_question, purge_questions, redact
+from assistant.tables import QuestionLog, utcnow
+
+
+def test_sqlite_runs_in_wal_with_full_sync(tmp_path: Path) -> None:
+    sessions = open_database(Settings(data_dir=tmp_path))
+    with sessions() as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"), [({"consent_version": "old"}, "Consent version"), ({"channel": "fax"}, "Unknown channel")]
+)
+def test_enquiry_needs_current_consent_and_a_known_channel(
+    tmp_path: Path, changes: dict[str, str], message: str
+) -> None:
+    sessions = open_database(Settings(data_dir=tmp_path))
+    fields = {"name": "A", "email": "a@example.org", "message": "m", "channel": "chat"}
+    fields["consent_version"] = CONSENT_VERSION
+    with pytest.raises(InvalidRequest, match=message):
+        create_enquiry(sessions, NewEnquiry(**{**fields, **changes}))
+    assert create_enquiry(sessions, NewEnquiry(**fields)) == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("mail jo.bloggs+x@nhs.example.uk now", "mail [email] now"),
+        ("call +44 (0)121 496 0000 or 07700 900123", "call [phone] or [phone]"),
+        ("In 2019 the hub had 4 partners", "In 2019 the hub had 4 partners"),
+    ],
+)
+def test_redact_removes_contact_details_but_not_numbers(raw: str, clean: str) -> None:
+    assert redact(raw) == clean
+
+
+def test_old_questions_are_purged_and_recent_ones_kept(tmp_path: Path) -> None:
+    sessions = open_database(Settings(data_dir=tmp_path))
+    answer = Answer("text", [], False, 0.9, {})
+    old = log_question(sessions, "chat", "old question", answer, 3.0)
+    new = log_question(sessions, "chat", "new question", answer, 3.0)
+    with sessions.begin() as session:
+        session.get_one(QuestionLog, old).created_at = utcnow() - timedelta(days=91)
+    assert purge_questions(sessions, days=90) == 1
+    with sessions() as session:
+        assert session.scalars(select(QuestionLog.id)).all() == [new]

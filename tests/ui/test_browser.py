@@ -1,0 +1,117 @@
+"""The chat in a real browser: Debian's Chromium driven by Playwright, against the app on loopback."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import select
+
+from assistant.db import open_database
+from assistant.service import Assistant
+from assistant.store import open_store
+from assistant.tables import Enquiry, Feedback
+from ingest.pipeline import ingest
+from tests.conftest import REPO, settings_for
+from tests.helpers import serve_app
+from ui.app import create_app
+from ui.chat import DECLINED
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling Google, which this closed network refuses.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"]
+ARGS += ["--disable-component-update", "--disable-sync"]
+OUTPUT = REPO / "test-output" / "browser"
+XSS = "<img src=x onerror=alert('user')>"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    opened = context.new_page()
+    dialogs: list[str] = []
+    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    opened.dialogs = dialogs  # type: ignore[attr-defined]
+    yield opened
+    context.close()
+
+
+def ask(page: Page, question: str) -> None:
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_visitor_asks_rates_and_hands_off(page: Page, assistant: Assistant, tmp_path: Path) -> None:
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
+    sessions = open_database(settings)
+    with serve_app(create_app(settings, assistant, sessions)) as url:
+        page.goto(url + "/")
+        ask(page, "What is PIONEER?")
+        card = page.locator(".source-card").first
+        expect(card).to_contain_text("Health Tech in the West Midlands", timeout=30_000)
+        expect(page.locator(".message-wrap")).to_contain_text("PIONEER")
+        expect(page.locator(".message-wrap a", has_text="[1]").first).to_have_attribute("href", "#source-1")
+
+        page.get_by_label("Comment on this answer (optional)").fill("Clear, thanks")
+        page.get_by_role("button", name="Helpful", exact=True).click()
+        expect(page.locator("#status")).to_contain_text("feedback was recorded")
+        with sessions() as session:
+            feedback = session.scalars(select(Feedback)).one()
+        assert feedback.rating == "up" and feedback.channel == "chat" and feedback.comment == "Clear, thanks"
+        assert feedback.question == "What is PIONEER?" and feedback.citations
+
+        page.get_by_role("button", name="Ask a person").click()
+        page.get_by_role("button", name="No thanks").click()
+        expect(page.locator(".message-wrap")).to_contain_text(DECLINED)
+        page.get_by_role("button", name="Ask a person").click()
+        expect(page.get_by_text("Consent version")).to_be_visible()
+        page.get_by_role("button", name="I agree").click()
+        page.get_by_label("Name", exact=True).fill("Priya Shah")
+        page.get_by_label("E-mail").fill("priya@example.org")
+        page.get_by_label("Organisation (optional)").fill("Example Diagnostics")
+        page.get_by_role("textbox", name="Message").fill("Can we access PIONEER data for a diagnostics study?")
+        page.get_by_role("button", name="Send to the team").click()
+        expect(page.locator(".message-wrap")).to_contain_text("reference 1")
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "chat-handoff.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: columns stack, nothing cut off
+        page.screenshot(path=str(OUTPUT / "chat-phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    with sessions() as session:
+        enquiry = session.scalars(select(Enquiry)).one()
+    assert enquiry.channel == "chat" and enquiry.email == "priya@example.org" and enquiry.status == "new"
+    assert enquiry.transcript[0] == {"role": "user", "content": "What is PIONEER?"}
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_hostile_document_and_message_render_as_text(page: Page, tmp_path: Path, model_cache: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "hostile.md").write_text(
+        "# Security notes\n\nThe Zanzibar sample payload is <script>alert('doc')</script> in a document.\n\n"
+        "The Zanzibar image sample is <img src=x onerror=alert('img')> inside a sentence.\n",
+        encoding="utf-8",
+    )
+    settings = settings_for(tmp_path / "data", model_cache, corpus_dir=corpus, min_confidence=0.0)
+    ingest([str(corpus)], open_store(settings, embedder), embedder, progress=False)
+    hostile = Assistant.load(settings, embedder)
+    with serve_app(create_app(settings, hostile, open_database(settings))) as url:
+        page.goto(url + "/")
+        ask(page, "What is the Zanzibar sample payload?")
+        expect(page.locator(".source-card").first).to_contain_text("<script>alert('doc')</script>", timeout=30_000)
+        expect(page.locator(".message-wrap")).to_contain_text("<script>")
+        expect(page.locator(".message-wrap")).to_contain_text("inside a sentence.")  # streamed to the end
+        ask(page, f"Zanzibar image sample {XSS}")
+        expect(page.locator(".message-wrap")).to_contain_text(XSS)
+        page.wait_for_timeout(500)
+    assert page.dialogs == []  # type: ignore[attr-defined]
+    assert page.locator(".message-wrap img[src='x']").count() == 0

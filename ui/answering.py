@@ -1,0 +1,100 @@
+"""What the chat, the widget and the HTTP API share: ask and log, render answers safely, pick starter questions.
+
+Everything from documents or users is escaped here before any page sees it: the chat renders Markdown, so both
+HTML and Markdown syntax in a document or a message must arrive as plain text.
+"""
+
+import html
+import re
+import time
+from collections import Counter
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.models import Answer, Citation
+from assistant.records import log_question, purge_questions
+from assistant.service import Assistant
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")  # inline syntax; "<" and "&" are HTML-escaped first
+_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+\.)", re.MULTILINE)  # headings, quotes, lists
+_MARKER = re.compile(r"\\\[(\d+)\\\]")
+MAX_STARTERS = 4
+# A name: a capitalised word or acronym that does not start a sentence ("…led by PIONEER, …").
+_NAME = re.compile(r"(?<=[a-z,;] )[A-Z][A-Za-z0-9&-]*[A-Za-z0-9](?: (?:of |for |and )?[A-Z][A-Za-z0-9&-]*[A-Za-z0-9])*")
+_COMMON = {"this", "these", "there", "their", "they", "what", "when", "where", "which", "while", "with"}
+
+
+def escape_markdown(text: str) -> str:
+    """Text that renders as itself in Markdown: HTML entities escaped, Markdown punctuation backslashed."""
+    escaped = _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
+    return _LINE_START.sub(
+        lambda m: m.group(1) + (m.group(2)[:-1] + "\\." if m.group(2).endswith(".") else "\\" + m.group(2)), escaped
+    )
+
+
+def chat_markdown(answer: Answer) -> str:
+    """The answer for the chat: escaped text whose `[n]` markers link to the source cards."""
+    escaped = escape_markdown(answer.text)
+    return _MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#source-{m.group(1)})", escaped)
+
+
+def safe_link(url: str | None) -> str | None:
+    return url if url and url.startswith(("http://", "https://")) else None
+
+
+def source_cards(citations: list[Citation]) -> str:
+    """Numbered source cards as HTML; every string escaped, links only http(s)."""
+    if not citations:
+        return '<p class="no-sources">Sources for each answer appear here.</p>'
+    cards = []
+    for c in citations:
+        link = safe_link(c.url)
+        where = (
+            f'<a href="{html.escape(link)}" target="_blank" rel="noopener noreferrer">Open the source</a>'
+            if link
+            else f'<span class="where">{html.escape(c.source)}</span>'
+        )
+        cards.append(
+            f'<article class="source-card" id="source-{c.n}" aria-label="Source {c.n}">'
+            f'<h3><span class="source-n">[{c.n}]</span> {html.escape(c.title)}</h3>'
+            f'<p class="source-section">{html.escape(c.section or "")}</p>'
+            f"<blockquote>{html.escape(c.snippet)}</blockquote>{where}</article>"
+        )
+    return '<div class="source-cards">' + "".join(cards) + "</div>"
+
+
+class Answering:
+    """An assistant plus the records it writes: one per app, shared by every channel."""
+
+    def __init__(self, assistant: Assistant, sessions: sessionmaker[Session], log_days: int) -> None:
+        self.assistant = assistant
+        self.sessions = sessions
+        self.log_days = log_days
+        self._purged_at = 0.0
+
+    def ask(self, question: str, history: list[str], channel: str, partner_id: str | None = None) -> tuple[Answer, int]:
+        """Answer and log the question; returns the answer and its log id. Raises `InvalidQuestion`."""
+        started = time.perf_counter()
+        answer = self.assistant.ask(question, history)
+        latency = (time.perf_counter() - started) * 1000
+        log_id = log_question(self.sessions, channel, question, answer, latency, partner_id)
+        if time.time() - self._purged_at > 3600:  # retention, enforced at most hourly
+            self._purged_at = time.time()
+            purge_questions(self.sessions, self.log_days)
+        return answer, log_id
+
+    def starter_questions(self, configured: list[str] | None) -> list[str]:
+        """The configured starters, or "Tell me about X" for the names the corpus mentions most, kept if answered."""
+        if configured:
+            return configured[:MAX_STARTERS]
+        names: Counter[str] = Counter()
+        for chunk in self.assistant.index.chunks:
+            names.update(_NAME.findall(chunk.text))
+        starters = []
+        for name, _count in names.most_common(3 * MAX_STARTERS):
+            question = f"Tell me about {name}"
+            if len(name) > 3 and name.lower() not in _COMMON and not self.assistant.ask(question).abstained:
+                starters.append(question)
+            if len(starters) == MAX_STARTERS:
+                break
+        return starters

@@ -1,0 +1,114 @@
+"""The HTTP API under `/api`: ask, feedback, enquiries. Bad input is a 422 with a message, never a 500."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
+
+from assistant.config import MAX_QUESTION_CHARS
+from assistant.errors import AssistantError, InvalidRequest
+from assistant.records import CONSENT_TEXT, CONSENT_VERSION, NewEnquiry, create_enquiry, record_feedback
+from ui.answering import Answering
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., max_length=MAX_QUESTION_CHARS * 2, description="The question, in plain words.")
+    history: list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS)]] = Field(
+        default_factory=list, max_length=50, description="Earlier questions of this conversation, oldest first."
+    )
+    session_id: str | None = Field(None, max_length=100, description="Opaque id grouping one conversation.")
+
+
+class FeedbackRequest(BaseModel):
+    question: Annotated[Text, Field(max_length=MAX_QUESTION_CHARS)]
+    answer: Annotated[Text, Field(max_length=10_000)]
+    rating: Literal["up", "down"]
+    citations: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=20)
+    comment: str | None = Field(None, max_length=2000)
+    question_id: int | None = Field(None, ge=1, description="The `question_id` that /api/ask returned.")
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=10_000)
+
+
+class EnquiryRequest(BaseModel):
+    name: Annotated[Text, Field(max_length=200)]
+    email: EmailStr
+    organisation: str | None = Field(None, max_length=200)
+    message: Annotated[Text, Field(max_length=5000)]
+    consent: bool = Field(..., description="The sender agreed to the consent text (GET /api/consent).")
+    consent_version: str = Field(..., max_length=40)
+    transcript: list[Turn] = Field(default_factory=list, max_length=100)
+
+
+def _answering(request: Request) -> Answering:
+    answering: Answering = request.app.state.answering
+    return answering
+
+
+def _invalid(exc: AssistantError) -> JSONResponse:
+    status = 422 if isinstance(exc, InvalidRequest) else 503
+    return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+@router.post("/ask", summary="Answer a question from the documents (the `ask --json` shape, plus question_id)")
+def ask(body: AskRequest, request: Request) -> JSONResponse:
+    try:
+        answer, log_id = _answering(request).ask(body.question, body.history, channel="api")
+    except AssistantError as exc:
+        return _invalid(exc)
+    return JSONResponse({**answer.to_json(), "question_id": log_id})
+
+
+@router.post("/feedback", status_code=201, summary="Thumbs up or down on an answer, with an optional comment")
+def feedback(body: FeedbackRequest, request: Request) -> Any:
+    try:
+        feedback_id = record_feedback(
+            _answering(request).sessions,
+            channel="api",
+            question=body.question,
+            answer=body.answer,
+            citations=body.citations,
+            rating=body.rating,
+            comment=body.comment,
+            question_id=body.question_id,
+        )
+    except AssistantError as exc:
+        return _invalid(exc)
+    return {"id": feedback_id}
+
+
+@router.get("/consent", summary="The consent text an enquirer must accept, and its version")
+def consent() -> dict[str, str]:
+    return {"version": CONSENT_VERSION, "text": CONSENT_TEXT}
+
+
+@router.post("/enquiries", status_code=201, summary="Pass a question to a person (needs consent)")
+def enquiries(body: EnquiryRequest, request: Request) -> Any:
+    if not body.consent:
+        return JSONResponse(
+            {"detail": "Consent was declined, so nothing was stored. You can keep using the chat anonymously."},
+            status_code=422,
+        )
+    new = NewEnquiry(
+        name=body.name,
+        email=str(body.email),
+        organisation=body.organisation,
+        message=body.message,
+        channel="api",
+        consent_version=body.consent_version,
+        transcript=[t.model_dump() for t in body.transcript],
+    )
+    try:
+        enquiry_id = create_enquiry(_answering(request).sessions, new)
+    except AssistantError as exc:
+        return _invalid(exc)
+    return {"id": enquiry_id, "status": "new"}

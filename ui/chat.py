@@ -1,0 +1,193 @@
+"""The visitor's chat (Gradio 6): streamed, cited answers with source cards, feedback, and hand-off to a person.
+
+Only the `chat` API endpoint is public; every UI event is private, so Gradio's client sees one documented call.
+"""
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+from email_validator import EmailNotValidError, validate_email
+
+from assistant.errors import AssistantError
+from assistant.records import CONSENT_TEXT, CONSENT_VERSION, NewEnquiry, create_enquiry, record_feedback
+from ui.answering import Answering, chat_markdown, escape_markdown, source_cards
+
+CSS = """
+.source-card { border: 1px solid #6b7280; border-radius: 8px; padding: 0.6rem 0.8rem; margin-bottom: 0.6rem;
+  background: #ffffff; color: #111827; }
+.source-card h3 { font-size: 1rem; margin: 0 0 0.2rem 0; color: #111827; }
+.source-card .source-section { margin: 0; color: #374151; font-size: 0.9rem; }
+.source-card blockquote { margin: 0.4rem 0; padding-left: 0.6rem; border-left: 3px solid #1d4ed8; color: #111827; }
+.source-card a { color: #1d4ed8; text-decoration: underline; }
+.source-card:target { outline: 3px solid #1d4ed8; }
+:focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
+@media (prefers-reduced-motion: reduce) { * { animation: none !important; transition: none !important; } }
+"""
+DECLINED = "No problem: nothing has been shared. You can keep asking questions here."
+STREAM_PIECES = 8
+
+
+def _stream(text: str) -> Iterator[str]:
+    """The answer in a few growing pieces, word-aligned, so it reads as it arrives."""
+    words = text.split(" ")
+    step = max(1, len(words) // STREAM_PIECES)
+    for end in range(step, len(words), step):
+        yield " ".join(words[:end])
+    yield text
+
+
+def new_state() -> dict[str, Any]:
+    return {"questions": [], "transcript": [], "last": None}
+
+
+def build_chat(answering: Answering, starters: list[str], concurrency: int, queue_size: int) -> gr.Blocks:
+    def respond(message: str, history: list[dict[str, Any]], state: dict[str, Any]):  # type: ignore[no-untyped-def]
+        history = [*history, {"role": "user", "content": escape_markdown(message)}]
+        try:
+            answer, log_id = answering.ask(message, state["questions"], channel="chat")
+        except AssistantError as exc:
+            history.append({"role": "assistant", "content": f"⚠️ {escape_markdown(str(exc))}"})
+            yield history, message, gr.skip(), state, gr.skip(), gr.skip(), ""
+            return
+        state = {
+            "questions": [*state["questions"], message],
+            "transcript": [
+                *state["transcript"],
+                {"role": "user", "content": message},
+                {"role": "assistant", "content": answer.text},
+            ],
+            "last": {
+                "question": message,
+                "answer": answer.text,
+                "citations": [f"[{c.n}] {c.title} — {c.section} ({c.source})" for c in answer.citations],
+                "log_id": log_id,
+            },
+        }
+        text = chat_markdown(answer)
+        history.append({"role": "assistant", "content": ""})
+        cards = source_cards(answer.citations)
+        for i, partial in enumerate(_stream(text)):
+            history[-1] = {"role": "assistant", "content": partial}
+            # The box is cleared once: later pieces must not wipe what the visitor types meanwhile.
+            box = "" if i == 0 else gr.skip()
+            yield history, box, cards, state, gr.update(visible=True), gr.update(visible=answer.abstained), ""
+            time.sleep(0.02)
+
+    def rate(rating: str, comment: str, state: dict[str, Any]) -> tuple[str, Any, str]:
+        last = state.get("last")
+        if not last:
+            return "Ask a question first, then rate its answer.", gr.skip(), comment
+        record_feedback(
+            answering.sessions,
+            channel="chat",
+            question=last["question"],
+            answer=last["answer"],
+            citations=last["citations"],
+            rating=rating,
+            comment=comment,
+            question_id=last["log_id"],
+        )
+        return "Thank you: your feedback was recorded.", gr.update(visible=False), ""
+
+    def send_enquiry(
+        name: str, email: str, organisation: str, message: str, history: list[dict[str, Any]], state: dict[str, Any]
+    ):  # type: ignore[no-untyped-def]
+        problems = []
+        if not name.strip():
+            problems.append("your name")
+        try:
+            email = validate_email(email.strip(), check_deliverability=False).normalized
+        except EmailNotValidError:
+            problems.append("a valid e-mail address")
+        if not message.strip():
+            problems.append("a message")
+        if problems:
+            return gr.skip(), gr.skip(), "Please give " + ", ".join(problems) + "."
+        new = NewEnquiry(name, email, message, "chat", CONSENT_VERSION, organisation, state["transcript"])
+        enquiry_id = create_enquiry(answering.sessions, new)
+        reply = (
+            f"Thank you, {escape_markdown(name.strip())}: your enquiry (reference {enquiry_id}) has been passed to "
+            "the cluster team, who will reply by e-mail."
+        )
+        return [*history, {"role": "assistant", "content": reply}], gr.update(visible=False), "Enquiry sent."
+
+    def decline(history: list[dict[str, Any]]) -> tuple[Any, Any, str]:
+        return [*history, {"role": "assistant", "content": DECLINED}], gr.update(visible=False), DECLINED
+
+    def accept(state: dict[str, Any]) -> tuple[Any, Any, str]:
+        last = state.get("last") or {}
+        return gr.update(visible=False), gr.update(visible=True), last.get("question", "")
+
+    def clear() -> tuple[Any, ...]:
+        return [], "", source_cards([]), new_state(), *(gr.update(visible=False),) * 3, ""
+
+    def chat_api(question: str, history: list[str] | None = None) -> dict[str, Any]:
+        """Answer one question from the cluster's documents; returns the `ask --json` shape."""
+        answer, _ = answering.ask(question, history or [], channel="api")
+        return answer.to_json()
+
+    private: dict[str, Any] = {"api_visibility": "private"}
+    with gr.Blocks(title="Cluster Assistant — West Midlands health tech", analytics_enabled=False) as demo:
+        state = gr.State(new_state())
+        gr.Markdown(
+            "# West Midlands health tech — Cluster Assistant\n"
+            "Answers come from the cluster's own documents, with numbered sources. When the documents don't "
+            "say, it tells you, and a person from the team can help."
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                chatbot = gr.Chatbot(label="Conversation", height=460, feedback_options=None, buttons=["copy"])
+                question = gr.Textbox(
+                    label="Your question",
+                    placeholder="Ask about the cluster, its members or partners",
+                    max_lines=4,
+                    submit_btn="Ask",
+                )
+                if starters:
+                    with gr.Row():
+                        starter_buttons = [gr.Button(s, size="sm", variant="secondary") for s in starters]
+                else:
+                    starter_buttons = []
+                with gr.Row():
+                    clear_button = gr.Button("Clear conversation", variant="secondary")
+                    person_button = gr.Button("Ask a person", variant="secondary")
+                status = gr.Markdown("", elem_id="status")
+                with gr.Group(visible=False) as feedback_group:
+                    comment = gr.Textbox(label="Comment on this answer (optional)", max_lines=3)
+                    with gr.Row():
+                        up = gr.Button("Helpful", variant="secondary", icon=None)
+                        down = gr.Button("Not helpful", variant="secondary")
+                with gr.Group(visible=False) as offer_group:
+                    gr.Markdown(
+                        f"**Pass your question to a person?**\n\n{CONSENT_TEXT}\n\n*Consent version {CONSENT_VERSION}*"
+                    )
+                    with gr.Row():
+                        accept_button = gr.Button("I agree", variant="primary")
+                        decline_button = gr.Button("No thanks", variant="secondary")
+                with gr.Group(visible=False) as form_group:
+                    name = gr.Textbox(label="Name")
+                    email = gr.Textbox(label="E-mail", type="email")
+                    organisation = gr.Textbox(label="Organisation (optional)")
+                    message = gr.Textbox(label="Message", lines=3)
+                    send_button = gr.Button("Send to the team", variant="primary")
+            with gr.Column(scale=2, min_width=280):
+                gr.Markdown("## Sources")
+                sources = gr.HTML(source_cards([]), elem_id="sources")
+        outputs = [chatbot, question, sources, state, feedback_group, offer_group, status]
+        question.submit(respond, [question, chatbot, state], outputs, **private)
+        for button in starter_buttons:
+            button.click(respond, [button, chatbot, state], outputs, **private)
+        up.click(lambda c, s: rate("up", c, s), [comment, state], [status, feedback_group, comment], **private)
+        down.click(lambda c, s: rate("down", c, s), [comment, state], [status, feedback_group, comment], **private)
+        person_button.click(lambda: gr.update(visible=True), None, offer_group, **private)
+        accept_button.click(accept, state, [offer_group, form_group, message], **private)
+        decline_button.click(decline, chatbot, [chatbot, offer_group, status], **private)
+        send_button.click(
+            send_enquiry, [name, email, organisation, message, chatbot, state], [chatbot, form_group, status], **private
+        )
+        clear_button.click(clear, None, [*outputs[:5], offer_group, form_group, status], **private)
+        gr.api(chat_api, api_name="chat")
+    demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
+    return demo
