@@ -49,7 +49,7 @@ lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff format --check assistant ingest ui evaluation tests bench
 	$(BIN)/mypy
 
-bench: $(STAMP) ## speed benchmarks: writes bench/results/latest.json
+bench: ingest ## quality, speed and HTTP load figures: bench/results/latest.{json,md} and the README table
 	$(BIN)/python -m bench.run --out bench/results/latest.json
 
 calibrate: $(STAMP) ## refit abstention on ../shared/eval SQuAD data: writes assistant/calibration.json

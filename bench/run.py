@@ -19,6 +19,7 @@ from assistant.config import Settings
 from assistant.embedder import OnnxEmbedder, TorchEmbedder
 from assistant.service import Assistant
 from assistant.store import open_store
+from bench.load import load, rss_mb, server
 from evaluation.golden import evaluate_golden, load_cases
 from evaluation.report import squad_table
 from evaluation.squad import evaluate_squad, squad_documents, squad_questions
@@ -46,6 +47,18 @@ def markdown(result: dict) -> str:  # type: ignore[type-arg]
             f"Ask, warm: p50 {ask['p50']} ms, p95 {ask['p95']} ms over {ask['n']} questions. "
             f"Encoding: ONNX int8 {enc['onnx_int8']} vs torch {enc['torch']} chunks/s ({enc['speedup']}x); "
             f"ingest pipeline {result['ingest_pipeline_chunks_per_s']} chunks/s.",
+            "",
+            "| `POST /api/ask` over HTTP | answers/s | p50 ms | p95 ms | p99 ms | errors |",
+            "|---|---|---|---|---|---|",
+            *(
+                f"| {r['clients']} client(s), {r['requests']} requests | {r['answers_per_s']} | {r['p50_ms']} | "
+                f"{r['p95_ms']} | {r['p99_ms']} | {r['errors']} |"
+                for r in result["http"]["runs"]
+            ),
+            "",
+            f"Server resident memory: {result['http']['rss_mb_after_warm_up']} MB after warm-up, "
+            f"{result['http']['rss_mb_after_load']} MB after the load (target ≤ 800 MB; at 16 clients the target "
+            "is ≥ 50 answers/s with p95 ≤ 300 ms).",
         ]
     )
 
@@ -60,6 +73,29 @@ def update_readme(table: str) -> None:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def http_figures(questions: list[str]) -> dict:  # type: ignore[type-arg]
+    """`POST /api/ask` over HTTP at 1 and 16 clients against `serve` on the `make run` index, and its memory.
+
+    The server logs to a throwaway database, so bench questions never reach the real question log.
+    """
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        server({"CLUSTER_ASSISTANT_DATABASE_URL": f"sqlite:///{tmp}/b.db"}) as (
+            url,
+            process,
+        ),
+    ):
+        load(url, questions, 4, 100)  # warm-up
+        warm_rss = rss_mb(process.pid)
+        runs = [load(url, questions, 1, 300), load(url, questions, 16, 1600)]
+        return {
+            "runs": runs,
+            "rss_mb_after_warm_up": warm_rss,
+            "rss_mb_after_load": rss_mb(process.pid),
+            "targets": {"answers_per_s_at_16": 50, "p95_ms_at_16": 300, "rss_mb": 800},
+        }
 
 
 def main() -> None:
@@ -91,11 +127,12 @@ def main() -> None:
         pipeline_rate = report.chunks_written / (time.perf_counter() - started)
         assistant = Assistant.load(settings, onnx)
         questions = [q["question"] for q in squad_questions(EVAL / "squad2-dev-corpus.json", True)][: args.questions]
-        questions += [
-            json.loads(line).get("question") or json.loads(line)["turns"][-1]
+        seed = [
+            json.loads(line).get("question") or json.loads(line)["turns"][0]
             for line in (EVAL / "seed-dev.jsonl").read_text().splitlines()
             if line.strip()
         ]
+        questions += seed
         for q in questions[:20]:
             assistant.ask(q)  # warm-up
         latencies = []
@@ -103,6 +140,7 @@ def main() -> None:
             started = time.perf_counter()
             assistant.ask(q)
             latencies.append((time.perf_counter() - started) * 1000)
+    http = http_figures(seed)  # questions about the corpus the server has indexed
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} cores",
@@ -125,6 +163,7 @@ def main() -> None:
             "target_speedup": 2.0,
         },
         "ingest_pipeline_chunks_per_s": round(pipeline_rate, 1),
+        "http": http,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")

@@ -6,8 +6,9 @@ HTML and Markdown syntax in a document or a message must arrive as plain text.
 
 import html
 import re
+import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +20,8 @@ _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")  # inline syntax; "<" and "&" are HTM
 _LINE_START = re.compile(r"^(\s*)([#>+-]|\d+\.)", re.MULTILINE)  # headings, quotes, lists
 _MARKER = re.compile(r"\\\[(\d+)\\\]")
 MAX_STARTERS = 4
+MAX_REMEMBERED = 20  # questions kept per API conversation
+MAX_CONVERSATIONS = 10_000  # conversations kept, least recently used dropped first
 # A name: a capitalised word or acronym that does not start a sentence ("…led by PIONEER, …").
 _NAME = re.compile(r"(?<=[a-z,;] )[A-Z][A-Za-z0-9&-]*[A-Za-z0-9](?: (?:of |for |and )?[A-Z][A-Za-z0-9&-]*[A-Za-z0-9])*")
 _COMMON = {"this", "these", "there", "their", "they", "what", "when", "where", "which", "while", "with"}
@@ -71,11 +74,40 @@ class Answering:
         self.sessions = sessions
         self.log_days = log_days
         self._purged_at = 0.0
+        self._conversations: OrderedDict[str, list[str]] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def ask(self, question: str, history: list[str], channel: str, partner_id: str | None = None) -> tuple[Answer, int]:
-        """Answer and log the question; returns the answer and its log id. Raises `InvalidQuestion`."""
+    def _remembered(self, session_id: str | None, history: list[str]) -> list[str]:
+        if history or not session_id:
+            return history
+        with self._lock:
+            return list(self._conversations.get(session_id, []))
+
+    def _remember(self, session_id: str | None, question: str) -> None:
+        if not session_id:
+            return
+        with self._lock:
+            questions = self._conversations.pop(session_id, [])
+            self._conversations[session_id] = [*questions, question][-MAX_REMEMBERED:]
+            while len(self._conversations) > MAX_CONVERSATIONS:
+                self._conversations.popitem(last=False)
+
+    def ask(
+        self,
+        question: str,
+        history: list[str],
+        channel: str,
+        partner_id: str | None = None,
+        session_id: str | None = None,
+    ) -> tuple[Answer, int]:
+        """Answer and log the question; returns the answer and its log id. Raises `InvalidQuestion`.
+
+        With a `session_id` and no `history`, the session's earlier questions are the history (API clients need
+        not resend them).
+        """
         started = time.perf_counter()
-        answer = self.assistant.ask(question, history)
+        answer = self.assistant.ask(question, self._remembered(session_id, history))
+        self._remember(session_id, question)
         latency = (time.perf_counter() - started) * 1000
         log_id = log_question(self.sessions, channel, question, answer, latency, partner_id)
         if time.time() - self._purged_at > 3600:  # retention, enforced at most hourly

@@ -19,7 +19,11 @@ class AskRequest(BaseModel):
     history: list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS)]] = Field(
         default_factory=list, max_length=50, description="Earlier questions of this conversation, oldest first."
     )
-    session_id: str | None = Field(None, max_length=100, description="Opaque id grouping one conversation.")
+    session_id: str | None = Field(
+        None,
+        max_length=100,
+        description="Opaque id of one conversation: with it, earlier questions need not be sent as history.",
+    )
 
 
 class FeedbackRequest(BaseModel):
@@ -62,7 +66,7 @@ router = APIRouter(prefix="/api", tags=["api"])
 @router.post("/ask", summary="Answer a question from the documents (the `ask --json` shape, plus question_id)")
 def ask(body: AskRequest, request: Request) -> JSONResponse:
     try:
-        answer, log_id = _answering(request).ask(body.question, body.history, channel="api")
+        answer, log_id = _answering(request).ask(body.question, body.history, channel="api", session_id=body.session_id)
     except AssistantError as exc:
         return _invalid(exc)
     return JSONResponse({**answer.to_json(), "question_id": log_id})

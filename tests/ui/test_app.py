@@ -139,3 +139,13 @@ def test_database_survives_a_second_open(assistant: Assistant, tmp_path: Path) -
         assert httpx.post(f"{url}/api/enquiries", json=enquiry()).status_code == 201
     again = open_database(settings)  # migrating an up-to-date database changes nothing
     assert count(again, Enquiry) == 1
+
+
+def test_session_id_carries_follow_ups(base_url: str) -> None:
+    first = {"question": "What is Dignio?", "session_id": "s-1"}
+    assert httpx.post(f"{base_url}/api/ask", json=first, timeout=30).json()["abstained"] is False
+    follow = httpx.post(f"{base_url}/api/ask", json={"question": "Who is it for?", "session_id": "s-1"}, timeout=30)
+    text = follow.json()["answer"].lower()
+    assert "longterm conditions" in text or "healthcare professionals" in text
+    other = httpx.post(f"{base_url}/api/ask", json={"question": "Who is it for?", "session_id": "s-2"}, timeout=30)
+    assert other.json()["answer"] != follow.json()["answer"]  # another conversation has no "it" to resolve

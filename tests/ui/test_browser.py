@@ -23,6 +23,12 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 ARGS += ["--disable-component-update", "--disable-sync"]
 OUTPUT = REPO / "test-output" / "browser"
 XSS = "<img src=x onerror=alert('user')>"
+# Visible buttons and text fields without an accessible name (text, aria-label or a <label>).
+UNNAMED_CONTROLS = """[...document.querySelectorAll('button, textarea, input:not([type=hidden])')]
+  .filter(e => e.offsetParent !== null)
+  .filter(e => !(e.innerText || '').trim() && !e.getAttribute('aria-label') && !e.getAttribute('title')
+               && !(e.labels && e.labels.length) && !e.closest('label'))
+  .map(e => e.outerHTML.slice(0, 120))"""
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +61,18 @@ def test_visitor_asks_rates_and_hands_off(page: Page, assistant: Assistant, tmp_
     sessions = open_database(settings)
     with serve_app(create_app(settings, assistant, sessions)) as url:
         page.goto(url + "/")
+        assert page.evaluate(UNNAMED_CONTROLS) == []
+        for _ in range(40):  # keyboard alone: Tab reaches the question box, Enter asks
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.placeholder || ''").startswith("Ask about the cluster"):
+                break
+        page.keyboard.type("What's the capital of Australia?")
+        page.keyboard.press("Enter")
+        expect(page.locator(".message-wrap")).to_contain_text("I can help with questions about")
+        expect(page.get_by_text("Pass your question to a person?")).to_be_visible()  # offered after abstaining
+        page.get_by_role("button", name="No thanks").click()
+        expect(page.locator(".message-wrap")).to_contain_text(DECLINED)
+
         ask(page, "What is PIONEER?")
         card = page.locator(".source-card").first
         expect(card).to_contain_text("Health Tech in the West Midlands", timeout=30_000)
@@ -69,9 +87,6 @@ def test_visitor_asks_rates_and_hands_off(page: Page, assistant: Assistant, tmp_
         assert feedback.rating == "up" and feedback.channel == "chat" and feedback.comment == "Clear, thanks"
         assert feedback.question == "What is PIONEER?" and feedback.citations
 
-        page.get_by_role("button", name="Ask a person").click()
-        page.get_by_role("button", name="No thanks").click()
-        expect(page.locator(".message-wrap")).to_contain_text(DECLINED)
         page.get_by_role("button", name="Ask a person").click()
         expect(page.get_by_text("Consent version")).to_be_visible()
         page.get_by_role("button", name="I agree").click()
@@ -89,7 +104,10 @@ def test_visitor_asks_rates_and_hands_off(page: Page, assistant: Assistant, tmp_
     with sessions() as session:
         enquiry = session.scalars(select(Enquiry)).one()
     assert enquiry.channel == "chat" and enquiry.email == "priya@example.org" and enquiry.status == "new"
-    assert enquiry.transcript[0] == {"role": "user", "content": "What is PIONEER?"}
+    assert [t["content"] for t in enquiry.transcript if t["role"] == "user"] == [
+        "What's the capital of Australia?",
+        "What is PIONEER?",
+    ]
     assert page.dialogs == []  # type: ignore[attr-defined]
 
 
