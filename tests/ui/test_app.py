@@ -130,6 +130,7 @@ def test_gradio_client_reaches_only_the_chat_endpoint(base_url: str) -> None:
     reply = client.predict("What is PIONEER?", [], api_name="/chat")
     assert reply["abstained"] is False and reply["citations"][0]["n"] == 1
     assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/chat"]
+    assert httpx.get(f"{base_url}/monitoring").status_code == 403  # Gradio's monitoring dashboard is off
 
 
 def test_database_survives_a_second_open(assistant: Assistant, tmp_path: Path) -> None:
