@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: help install chromium run ingest test lint bench calibrate clean
+.PHONY: help install chromium axe run ingest test lint bench calibrate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,7 +38,13 @@ ingest: $(STAMP) ## index corpus/ (incremental: unchanged files cost nothing)
 run: ingest ## install, ingest corpus/ if needed, serve on http://127.0.0.1:7860
 	$(BIN)/cluster-assistant serve
 
-test: $(STAMP) chromium ## lint, type-check and run every test (real model, Chroma, SQLite, HTTP, Chromium)
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --silent --no-save --no-audit --no-fund --prefix .cache/axe axe-core@4.14.1
+
+axe: $(AXE) ## fetch axe-core (npm) for the accessibility checks in the browser tests
+
+test: $(STAMP) chromium $(AXE) ## lint, type-check and run every test (real model, Chroma, SQLite, HTTP, Chromium)
 	$(BIN)/ruff check assistant ingest ui evaluation tests bench
 	$(BIN)/ruff format --check assistant ingest ui evaluation tests bench
 	$(BIN)/mypy

@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     chat_queue_size: int = Field(
         64, ge=1, description="Chat requests allowed to wait; beyond that the chat says it is busy."
     )
+    partners_file: Path | None = Field(
+        None,
+        description="YAML file of partners allowed to embed the widget (see partners.example.yaml). "
+        "Unset: no partner, so the widget is refused everywhere.",
+    )
+    widget_secret: str | None = Field(
+        None,
+        description="Key that signs widget session tokens; give every server the same one. "
+        "Unset: generated once into data_dir/widget-secret.",
+    )
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `serve` listens on.")
 

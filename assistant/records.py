@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.errors import InvalidRequest
@@ -139,3 +139,37 @@ def purge_questions(sessions: sessionmaker[Session], days: int) -> int:
     with sessions.begin() as session:
         result = session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff))
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def partner_figures(sessions: sessionmaker[Session], days: int = 30) -> list[dict[str, Any]]:
+    """Per partner and day, over the last `days`: widget questions, abstention rate, hand-offs."""
+    since = utcnow() - timedelta(days=days)
+    day = func.date(QuestionLog.created_at)
+    with sessions() as session:
+        asked = session.execute(
+            select(QuestionLog.partner_id, day, func.count(), func.sum(case((QuestionLog.abstained, 1), else_=0)))
+            .where(QuestionLog.channel == "widget", QuestionLog.created_at >= since)
+            .group_by(QuestionLog.partner_id, day)
+        ).all()
+        enquiry_day = func.date(Enquiry.created_at)
+        handed = session.execute(
+            select(Enquiry.partner_id, enquiry_day, func.count())
+            .where(Enquiry.channel == "widget", Enquiry.created_at >= since)
+            .group_by(Enquiry.partner_id, enquiry_day)
+        ).all()
+    figures: dict[tuple[str, str], dict[str, Any]] = {}
+    for partner, when, questions, abstained in asked:
+        figures[(partner or "", str(when))] = {
+            "partner": partner or "",
+            "day": str(when),
+            "questions": int(questions),
+            "abstention_rate": round(int(abstained or 0) / int(questions), 4),
+            "handoffs": 0,
+        }
+    for partner, when, count in handed:
+        row = figures.setdefault(
+            (partner or "", str(when)),
+            {"partner": partner or "", "day": str(when), "questions": 0, "abstention_rate": 0.0, "handoffs": 0},
+        )
+        row["handoffs"] = int(count)
+    return [figures[key] for key in sorted(figures)]

@@ -8,9 +8,10 @@ approximate (HNSW).
 
 import logging
 import math
+import weakref
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import bm25s
 import numpy as np
@@ -19,6 +20,7 @@ from assistant.models import Chunk, Hit
 from assistant.store import Store
 from assistant.terms import terms
 
+Visible = Callable[[Chunk], bool]  # which chunks a channel may answer from (see assistant/partners.py)
 # Reciprocal-rank fusion constant from Cormack et al. (2009); robust without per-corpus tuning.
 RRF_K = 60
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG otherwise
@@ -38,6 +40,7 @@ class AnswerIndex:
     idf: dict[str, float]
     bm25: bm25s.BM25 | None
     position: dict[str, int]
+    _masks: weakref.WeakKeyDictionary[Visible, np.ndarray] = field(default_factory=weakref.WeakKeyDictionary)
 
     @classmethod
     def build(cls, store: Store) -> "AnswerIndex":
@@ -94,6 +97,14 @@ class AnswerIndex:
         after = self._neighbour(chunk, 1)
         return (after, after.sentences[0], 0) if after else None
 
+    def allowed(self, visible: Visible) -> np.ndarray:
+        """A mask of the chunks `visible` allows, computed once per predicate while it lives."""
+        mask = self._masks.get(visible)
+        if mask is None:
+            mask = np.fromiter((visible(c) for c in self.chunks), dtype=bool, count=len(self.chunks))
+            self._masks[visible] = mask
+        return mask
+
     def term_weight(self, term: str) -> float:
         """IDF, with unseen terms weighted as the rarest: a question about something absent should look absent."""
         return self.idf.get(term, math.log(1 + (len(self.chunks) + 0.5) / 0.5))
@@ -116,22 +127,34 @@ def lexical_ranking(index: AnswerIndex, query_terms: list[str], k: int) -> list[
     return [index.chunks[i].id for i in top if scores[i] > 0]
 
 
-def dense_ranking(index: AnswerIndex, question_vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+def dense_ranking(
+    index: AnswerIndex, question_vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+) -> list[tuple[str, float]]:
     """(chunk id, cosine) of the `k` nearest chunks, exact; vectors are unit length, so cosine is a dot product."""
     similarities = index.chunk_vectors @ question_vector
+    if allowed is not None:
+        similarities = np.where(allowed, similarities, -np.inf)
+        k = min(k, int(allowed.sum()))
+        if k == 0:
+            return []
     k = min(k, len(similarities))
     top = np.argpartition(-similarities, k - 1)[:k]
     top = top[np.argsort(-similarities[top])]
     return [(index.chunks[i].id, float(similarities[i])) for i in top]
 
 
-def retrieve(index: AnswerIndex, question: str, question_vector: np.ndarray, k: int) -> list[Hit]:
-    """The `k` best distinct chunks for a question, best first."""
+def retrieve(
+    index: AnswerIndex, question: str, question_vector: np.ndarray, k: int, visible: Visible | None = None
+) -> list[Hit]:
+    """The `k` best distinct chunks for a question, best first; only chunks `visible` allows, when given."""
     if not index.chunks:
         return []
-    dense = dense_ranking(index, question_vector, CANDIDATES)
+    allowed = index.allowed(visible) if visible is not None else None
+    dense = dense_ranking(index, question_vector, CANDIDATES, allowed)
     dense_ids = [id_ for id_, _ in dense]
-    lexical_ids = lexical_ranking(index, terms(question), CANDIDATES)
+    lexical_ids = lexical_ranking(index, terms(question), CANDIDATES * 4 if visible else CANDIDATES)
+    if allowed is not None:
+        lexical_ids = [id_ for id_ in lexical_ids if allowed[index.position[id_]]][:CANDIDATES]
     similarity = dict(dense)
     hits: list[Hit] = []
     kept_vectors: list[np.ndarray] = []

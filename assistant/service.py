@@ -21,7 +21,7 @@ from assistant.errors import InvalidQuestion
 from assistant.followup import resolve
 from assistant.guard import CLINICAL_FLAG, SIGNPOST, is_clinical_advice_request
 from assistant.models import Answer, Hit
-from assistant.retrieve import AnswerIndex, retrieve
+from assistant.retrieve import AnswerIndex, Visible, retrieve
 from assistant.store import Store, open_store
 from assistant.terms import terms
 
@@ -81,7 +81,7 @@ class Assistant:
         self.calibration = calibration
         self.threshold = settings.min_confidence if settings.min_confidence is not None else calibration.threshold
         self.index = AnswerIndex.build(store)
-        self.help_text = self._help_text()
+        self._help: dict[Visible | None, str] = {}
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> "Assistant":
@@ -91,11 +91,20 @@ class Assistant:
     def reload(self) -> None:
         """Re-read the index after an ingest."""
         self.index = AnswerIndex.build(self.store)
-        self.help_text = self._help_text()
+        self._help = {}
 
-    def _help_text(self) -> str:
+    def help_text(self, visible: Visible | None = None) -> str:
+        """What the assistant can help with, from the titles and sections the channel may see."""
+        text = self._help.get(visible)
+        if text is None:
+            text = self._help[visible] = self._topics(visible)
+        return text
+
+    def _topics(self, visible: Visible | None) -> str:
         topics: dict[str, list[str]] = {}
         for chunk in self.index.chunks:
+            if visible is not None and not visible(chunk):
+                continue
             sections = topics.setdefault(chunk.title, [])
             top = chunk.section.split(" > ")[0]
             if top and top not in sections:
@@ -108,13 +117,18 @@ class Assistant:
         ]
         return "I can help with questions about: " + "; ".join(listed) + "."
 
-    def _abstain(self, started: float, timings: dict[str, float], conf: float, resolved: str, **kw) -> Answer:  # type: ignore[no-untyped-def]
+    def _abstain(  # type: ignore[no-untyped-def]
+        self, started: float, timings: dict[str, float], conf: float, resolved: str, visible: Visible | None, **kw
+    ) -> Answer:
         timings["total"] = (time.perf_counter() - started) * 1000
-        text = f"{NOT_FOUND} {self.help_text} {OFFER_PERSON}"
+        text = f"{NOT_FOUND} {self.help_text(visible)} {OFFER_PERSON}"
         return Answer(text, [], True, conf, timings, resolved_question=resolved, **kw)
 
-    def ask(self, question: str, history: list[str] | None = None) -> Answer:
-        """Answer one question; `history` is the user's earlier questions in this conversation, oldest first."""
+    def ask(self, question: str, history: list[str] | None = None, visible: Visible | None = None) -> Answer:
+        """Answer one question; `history` is the user's earlier questions in this conversation, oldest first.
+
+        `visible`, when given, limits the documents the answer may come from (a channel's or partner's view).
+        """
         started = time.perf_counter()
         question = validate_question(question)
         resolved = resolve(question, history or [])
@@ -122,9 +136,9 @@ class Assistant:
         if is_clinical_advice_request(resolved):
             log.info("decision", extra={"abstained": True, "reason": CLINICAL_FLAG})
             timings["total"] = (time.perf_counter() - started) * 1000
-            text = f"{SIGNPOST} {self.help_text}"
+            text = f"{SIGNPOST} {self.help_text(visible)}"
             return Answer(text, [], True, 0.0, timings, flagged=CLINICAL_FLAG, resolved_question=resolved)
-        found = self.assess(resolved)
+        found = self.assess(resolved, visible)
         hits, conf = found.hits, found.confidence
         timings["retrieve"] = found.retrieve_ms
         composing = time.perf_counter()  # compose time = scoring (in assess) + selection and citing here
@@ -135,7 +149,7 @@ class Assistant:
         if conf < self.threshold:
             timings["compose"] = found.score_ms + (time.perf_counter() - composing) * 1000
             log.info("decision", extra={"abstained": True, "reason": "low_confidence", "confidence": round(conf, 3)})
-            return self._abstain(started, timings, conf, resolved, hits=hits, notes=notes)
+            return self._abstain(started, timings, conf, resolved, visible, hits=hits, notes=notes)
         chosen = select(found.scored, self.index)
         if self.settings.llm_url:
             chosen = self._write_with_llm(resolved, hits, notes) or chosen
@@ -145,14 +159,14 @@ class Assistant:
         log.info("decision", extra={"abstained": False, "confidence": round(conf, 3), "citations": len(citations)})
         return Answer(text, citations, False, conf, timings, resolved_question=resolved, hits=hits, notes=notes)
 
-    def assess(self, question: str) -> Assessment:
+    def assess(self, question: str, visible: Visible | None = None) -> Assessment:
         """Retrieve passages for a stand-alone question and score how well their sentences answer it.
 
         `ask` decides from this; calibration fits on it, so both always see the same evidence.
         """
         started = time.perf_counter()
         vector = self.embedder.encode([question])[0]
-        candidates = retrieve(self.index, question, vector, self.settings.passages * CANDIDATE_FACTOR)
+        candidates = retrieve(self.index, question, vector, self.settings.passages * CANDIDATE_FACTOR, visible)
         retrieved = time.perf_counter()
         question_terms = set(terms(question))
         scored = score_sentences(question, question_terms, vector, candidates, self.index)

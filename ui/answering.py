@@ -13,7 +13,9 @@ from collections import Counter, OrderedDict
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.models import Answer, Citation
+from assistant.partners import NOT_INTERNAL
 from assistant.records import log_question, purge_questions
+from assistant.retrieve import Visible
 from assistant.service import Assistant
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")  # inline syntax; "<" and "&" are HTML-escaped first
@@ -99,14 +101,16 @@ class Answering:
         channel: str,
         partner_id: str | None = None,
         session_id: str | None = None,
+        visible: Visible = NOT_INTERNAL,
     ) -> tuple[Answer, int]:
         """Answer and log the question; returns the answer and its log id. Raises `InvalidQuestion`.
 
         With a `session_id` and no `history`, the session's earlier questions are the history (API clients need
-        not resend them).
+        not resend them). Public channels never see internal documents; a partner's widget sees what its
+        configuration allows (`visible`).
         """
         started = time.perf_counter()
-        answer = self.assistant.ask(question, self._remembered(session_id, history))
+        answer = self.assistant.ask(question, self._remembered(session_id, history), visible)
         self._remember(session_id, question)
         latency = (time.perf_counter() - started) * 1000
         log_id = log_question(self.sessions, channel, question, answer, latency, partner_id)
@@ -121,11 +125,16 @@ class Answering:
             return configured[:MAX_STARTERS]
         names: Counter[str] = Counter()
         for chunk in self.assistant.index.chunks:
-            names.update(_NAME.findall(chunk.text))
+            if NOT_INTERNAL(chunk):
+                names.update(_NAME.findall(chunk.text))
         starters = []
         for name, _count in names.most_common(3 * MAX_STARTERS):
             question = f"Tell me about {name}"
-            if len(name) > 3 and name.lower() not in _COMMON and not self.assistant.ask(question).abstained:
+            if (
+                len(name) > 3
+                and name.lower() not in _COMMON
+                and not self.assistant.ask(question, None, NOT_INTERNAL).abstained
+            ):
                 starters.append(question)
             if len(starters) == MAX_STARTERS:
                 break

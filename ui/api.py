@@ -50,6 +50,19 @@ class EnquiryRequest(BaseModel):
     transcript: list[Turn] = Field(default_factory=list, max_length=100)
 
 
+def new_enquiry(body: EnquiryRequest, channel: str, partner_id: str | None = None) -> NewEnquiry:
+    return NewEnquiry(
+        name=body.name,
+        email=str(body.email),
+        organisation=body.organisation,
+        message=body.message,
+        channel=channel,
+        consent_version=body.consent_version,
+        transcript=[t.model_dump() for t in body.transcript],
+        partner_id=partner_id,
+    )
+
+
 def _answering(request: Request) -> Answering:
     answering: Answering = request.app.state.answering
     return answering
@@ -102,17 +115,8 @@ def enquiries(body: EnquiryRequest, request: Request) -> Any:
             {"detail": "Consent was declined, so nothing was stored. You can keep using the chat anonymously."},
             status_code=422,
         )
-    new = NewEnquiry(
-        name=body.name,
-        email=str(body.email),
-        organisation=body.organisation,
-        message=body.message,
-        channel="api",
-        consent_version=body.consent_version,
-        transcript=[t.model_dump() for t in body.transcript],
-    )
     try:
-        enquiry_id = create_enquiry(_answering(request).sessions, new)
+        enquiry_id = create_enquiry(_answering(request).sessions, new_enquiry(body, "api"))
     except AssistantError as exc:
         return _invalid(exc)
     return {"id": enquiry_id, "status": "new"}

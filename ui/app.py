@@ -13,10 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
 from assistant.db import open_database
+from assistant.partners import PartnerDirectory
 from assistant.service import Assistant
 from ui.answering import Answering
 from ui.api import router
 from ui.chat import CSS, build_chat
+from ui.guards import RateLimiter, TokenSigner, load_secret
+from ui.widget import WidgetGuard
+from ui.widget import router as widget_router
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -33,7 +37,13 @@ def create_app(
         description="Answers about the West Midlands health tech network from its own documents, cited.",
     )
     app.state.answering = answering
+    app.state.widget = WidgetGuard(
+        PartnerDirectory(settings.partners_file),
+        TokenSigner(load_secret(settings.widget_secret, settings.data_dir)),
+        RateLimiter(),
+    )
     app.include_router(router)
+    app.include_router(widget_router)
 
     @app.get("/healthz", tags=["ops"], summary="Index loaded, vector store and database reachable")
     def healthz() -> JSONResponse:

@@ -1,10 +1,8 @@
 """The chat in a real browser: Debian's Chromium driven by Playwright, against the app on loopback."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from assistant.db import open_database
@@ -17,10 +15,6 @@ from tests.helpers import serve_app
 from ui.app import create_app
 from ui.chat import DECLINED
 
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps dialling Google, which this closed network refuses.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"]
-ARGS += ["--disable-component-update", "--disable-sync"]
 OUTPUT = REPO / "test-output" / "browser"
 XSS = "<img src=x onerror=alert('user')>"
 # Visible buttons and text fields without an accessible name (text, aria-label or a <label>).
@@ -29,25 +23,6 @@ UNNAMED_CONTROLS = """[...document.querySelectorAll('button, textarea, input:not
   .filter(e => !(e.innerText || '').trim() && !e.getAttribute('aria-label') && !e.getAttribute('title')
                && !(e.labels && e.labels.length) && !e.closest('label'))
   .map(e => e.outerHTML.slice(0, 120))"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    opened = context.new_page()
-    dialogs: list[str] = []
-    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    opened.dialogs = dialogs  # type: ignore[attr-defined]
-    yield opened
-    context.close()
 
 
 def ask(page: Page, question: str) -> None:

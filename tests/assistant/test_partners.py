@@ -1,0 +1,85 @@
+"""Partner configuration (deny by default, WCAG contrast, reload), visibility filters, tokens and rate limits."""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.models import Chunk
+from assistant.partners import NOT_INTERNAL, PartnerDirectory, PartnersFileError, read_partners, visibility_filter
+from ui.guards import RateLimiter, TokenSigner
+
+GOOD = "partners:\n  p:\n    name: P\n    allowed_origins: ['https://p.example']\n"
+
+
+def chunk(**metadata: str) -> Chunk:
+    return Chunk("c", "t", ("t",), "T", "", "s", None, None, "h", 0, metadata)
+
+
+def test_example_file_in_the_repo_is_valid() -> None:
+    partner = read_partners(Path(__file__).parents[2] / "partners.example.yaml")["example-trust"]
+    assert partner.allows("https://www.example-trust.nhs.uk") and not partner.allows("https://evil.example")
+    assert not partner.allows(None)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("    accent: '#ffff00'\n", "contrast"),
+        ("    visibility: [public, internal]\n", "internal"),
+        ("    accent: red\n", "#rrggbb"),
+    ],
+)
+def test_invalid_partner_settings_are_refused_with_the_reason(tmp_path: Path, extra: str, message: str) -> None:
+    path = tmp_path / "partners.yaml"
+    path.write_text(GOOD + extra)
+    with pytest.raises(PartnersFileError, match=message):
+        read_partners(path)
+
+
+def test_origins_must_be_bare_origins(tmp_path: Path) -> None:
+    path = tmp_path / "partners.yaml"
+    path.write_text(GOOD.replace("https://p.example", "https://p.example/page"))
+    with pytest.raises(PartnersFileError, match="not an origin"):
+        read_partners(path)
+
+
+def test_edits_apply_without_restart_and_a_broken_edit_keeps_the_last_good(tmp_path: Path) -> None:
+    path = tmp_path / "partners.yaml"
+    path.write_text(GOOD)
+    directory = PartnerDirectory(path)
+    assert directory.get("p") is not None and directory.get("q") is None
+    path.write_text(GOOD + "  q:\n    name: Q\n")
+    os.utime(path, (time.time() + 5, time.time() + 5))
+    assert directory.get("q") is not None
+    path.write_text("partners: [not, a, mapping]")
+    os.utime(path, (time.time() + 10, time.time() + 10))
+    assert directory.get("p") is not None  # broken edit: the last good list stays
+    assert PartnerDirectory(None).get("p") is None  # no file: nobody may embed
+
+
+def test_visibility_filters() -> None:
+    assert NOT_INTERNAL(chunk()) and NOT_INTERNAL(chunk(visibility="members"))
+    assert not NOT_INTERNAL(chunk(visibility="Internal"))
+    public_only = visibility_filter(frozenset({"public"}))
+    assert public_only(chunk(visibility="public")) and not public_only(chunk(visibility="members"))
+    tagged = visibility_filter(frozenset({"public"}), frozenset({"data"}))
+    assert tagged(chunk(tags="data, pioneer")) and not tagged(chunk(tags="events"))
+    assert visibility_filter(frozenset({"public"})) is public_only  # one predicate per configuration
+
+
+def test_tokens_carry_partner_and_origin_and_expire() -> None:
+    signer = TokenSigner(b"k" * 32)
+    token, session = signer.issue("p", "https://p.example", now=1000.0)
+    assert signer.verify(token, now=1001.0) == session
+    assert signer.verify(token, now=session.expires + 1) is None
+    assert signer.verify(token + "x", now=1001.0) is None and signer.verify("garbage", now=1001.0) is None
+
+
+def test_rate_limiter_counts_a_sliding_minute() -> None:
+    limiter = RateLimiter()
+    assert [limiter.hit("ip", 2, now=t) for t in (0.0, 1.0)] == [None, None]
+    assert limiter.hit("ip", 2, now=2.0) == 58  # wait until the first hit leaves the window
+    assert limiter.hit("other", 2, now=2.0) is None
+    assert limiter.hit("ip", 2, now=60.5) is None
