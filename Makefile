@@ -23,14 +23,15 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## create the venv and install (once; again when pyproject.toml changes)
 
-# The browser tests drive Debian's Chromium (never a downloaded one): install it once, as root or through sudo.
-chromium: ## install Debian's chromium for the browser tests, if missing
-	@test -x /usr/bin/chromium || { \
+# The tests drive Debian's Chromium (never a downloaded one) and start a throwaway PostgreSQL on loopback:
+# install both once, as root or through sudo.
+chromium: ## install Debian's chromium and postgresql for the tests, if missing
+	@{ test -x /usr/bin/chromium && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo "sudo -n" ); \
-	  echo "Installing Debian's chromium for the browser tests"; \
+	  echo "Installing Debian's chromium and postgresql for the tests"; \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; } || { \
-	  echo "error: the browser tests need Debian's chromium: run 'sudo apt-get install chromium'"; exit 1; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium postgresql >/dev/null; } || { \
+	  echo "error: the tests need Debian's chromium and postgresql: sudo apt-get install chromium postgresql"; exit 1; }
 
 ingest: $(STAMP) ## index corpus/ (incremental: unchanged files cost nothing)
 	$(BIN)/cluster-assistant ingest corpus

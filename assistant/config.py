@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         description="Key that signs widget session tokens; give every server the same one. "
         "Unset: generated once into data_dir/widget-secret.",
     )
+    taxonomy_file: Path | None = Field(
+        None,
+        description="YAML taxonomy for staff triage (categories, routes, SLAs, retention). "
+        "Unset: the default in assistant/taxonomy.yaml.",
+    )
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `serve` listens on.")
 

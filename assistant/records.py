@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.errors import InvalidRequest
 from assistant.models import Answer
-from assistant.tables import Enquiry, Feedback, QuestionLog, utcnow
+from assistant.tables import AuditEvent, Enquiry, Feedback, QuestionLog, utcnow
 
 # Bump the version whenever the text changes: each enquiry records the version its sender agreed to.
 CONSENT_VERSION = "2026-11-25"
@@ -25,6 +25,10 @@ CONSENT_TEXT = (
     "agree to that separately. You can ask us to see or delete them at any time."
 )
 CHANNELS = ("chat", "widget", "api", "email", "csv")
+# Enquiries that arrive by e-mail or an imported list were sent to us directly: no consent text was shown, and
+# the lawful basis is answering the sender. They record this instead of a consent version.
+DIRECT_CONTACT = "direct-contact"
+DIRECT_CHANNELS = ("email", "csv")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w])\+?\d[\d ()-]{7,}\d")
 
@@ -44,6 +48,19 @@ class NewEnquiry:
     organisation: str | None = None
     transcript: list[dict[str, Any]] = field(default_factory=list)
     partner_id: str | None = None
+    subject: str | None = None
+    source_ref: str | None = None
+
+
+def find_duplicate(session: Session, email: str, message: str) -> Enquiry | None:
+    """An open enquiry from the same sender with the same text (whitespace and case aside)."""
+    normal = " ".join(message.split()).lower()
+    for candidate in session.scalars(
+        select(Enquiry).where(Enquiry.email == email, Enquiry.status != "resolved", Enquiry.erased_at.is_(None))
+    ):
+        if " ".join(candidate.message.split()).lower() == normal:
+            return candidate
+    return None
 
 
 def _insert(sessions: sessionmaker[Session], row: Enquiry | QuestionLog | Feedback) -> int:
@@ -54,9 +71,13 @@ def _insert(sessions: sessionmaker[Session], row: Enquiry | QuestionLog | Feedba
         return row.id
 
 
-def create_enquiry(sessions: sessionmaker[Session], new: NewEnquiry) -> int:
-    """Store an enquiry; raises `InvalidRequest` unless its sender agreed to the current consent text."""
-    if new.consent_version != CONSENT_VERSION:
+def create_enquiry(sessions: sessionmaker[Session], new: NewEnquiry) -> tuple[int, bool]:
+    """Store an enquiry, or merge it into an open one with the same sender and text; returns (id, created).
+
+    Raises `InvalidRequest` unless its sender agreed to the current consent text (or wrote to us directly).
+    """
+    direct = new.channel in DIRECT_CHANNELS and new.consent_version == DIRECT_CONTACT
+    if new.consent_version != CONSENT_VERSION and not direct:
         raise InvalidRequest(
             f"Consent version '{new.consent_version}' is not the current one ({CONSENT_VERSION}): "
             "show the current consent text and ask again."
@@ -64,21 +85,36 @@ def create_enquiry(sessions: sessionmaker[Session], new: NewEnquiry) -> int:
     if new.channel not in CHANNELS:
         raise InvalidRequest(f"Unknown channel '{new.channel}'; one of {', '.join(CHANNELS)}.")
     now = utcnow()
-    enquiry = Enquiry(
-        created_at=now,
-        updated_at=now,
-        channel=new.channel,
-        partner_id=new.partner_id,
-        name=new.name.strip(),
-        email=new.email.strip().lower(),
-        organisation=(new.organisation or "").strip() or None,
-        message=new.message.strip(),
-        transcript=new.transcript,
-        consent_version=new.consent_version,
-        consented_at=now,
-        status="new",
-    )
-    return _insert(sessions, enquiry)
+    email = new.email.strip().lower()
+    with sessions.begin() as session:
+        duplicate = find_duplicate(session, email, new.message)
+        if duplicate is not None:
+            duplicate.duplicates += 1
+            session.add(AuditEvent(enquiry_id=duplicate.id, actor="system", action="duplicate_merged",
+                                   detail={"channel": new.channel}, created_at=now))  # fmt: skip
+            return duplicate.id, False
+        enquiry = Enquiry(
+            created_at=now,
+            updated_at=now,
+            channel=new.channel,
+            partner_id=new.partner_id,
+            name=new.name.strip(),
+            email=email,
+            email_domain=email.rsplit("@", 1)[-1] if "@" in email else None,
+            organisation=(new.organisation or "").strip() or None,
+            subject=(new.subject or "").strip()[:300] or None,
+            source_ref=new.source_ref,
+            message=new.message.strip(),
+            transcript=new.transcript,
+            consent_version=new.consent_version,
+            consented_at=now,
+            status="new",
+        )
+        session.add(enquiry)
+        session.flush()
+        session.add(AuditEvent(enquiry_id=enquiry.id, actor="system", action="received",
+                               detail={"channel": new.channel}, created_at=now))  # fmt: skip
+        return enquiry.id, True
 
 
 def log_question(

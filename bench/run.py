@@ -59,6 +59,10 @@ def markdown(result: dict) -> str:  # type: ignore[type-arg]
             f"Server resident memory: {result['http']['rss_mb_after_warm_up']} MB after warm-up, "
             f"{result['http']['rss_mb_after_load']} MB after the load (target ≤ 800 MB; at 16 clients the target "
             "is ≥ 50 answers/s with p95 ≤ 300 ms).",
+            "",
+            f"Staff triage classification on {result['triage_classification']['n']} labelled enquiries "
+            f"(tests/data/enquiries.jsonl): top-1 {result['triage_classification']['top1']}, "
+            f"top-2 {result['triage_classification']['top2']} (targets 0.85 / 0.95).",
         ]
     )
 
@@ -73,6 +77,21 @@ def update_readme(table: str) -> None:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def classification_figures(embedder: OnnxEmbedder) -> dict:  # type: ignore[type-arg]
+    """Top-1 and top-2 accuracy of staff triage on the labelled enquiries in tests/data."""
+    from assistant.taxonomy import Classifier, load_taxonomy
+
+    rows = [json.loads(line) for line in Path("tests/data/enquiries.jsonl").read_text().splitlines() if line.strip()]
+    classifier = Classifier(load_taxonomy(), embedder)
+    ranked = [[name for name, _ in classifier.classify(row["text"]).ranked] for row in rows]
+    return {
+        "n": len(rows),
+        "top1": round(sum(r[0] == row["category"] for r, row in zip(ranked, rows, strict=True)) / len(rows), 4),
+        "top2": round(sum(row["category"] in r[:2] for r, row in zip(ranked, rows, strict=True)) / len(rows), 4),
+        "targets": {"top1": 0.85, "top2": 0.95},
+    }
 
 
 def http_figures(questions: list[str]) -> dict:  # type: ignore[type-arg]
@@ -141,6 +160,7 @@ def main() -> None:
             assistant.ask(q)
             latencies.append((time.perf_counter() - started) * 1000)
     http = http_figures(seed)  # questions about the corpus the server has indexed
+    classification = classification_figures(onnx)
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} cores",
@@ -164,6 +184,7 @@ def main() -> None:
         },
         "ingest_pipeline_chunks_per_s": round(pipeline_rate, 1),
         "http": http,
+        "triage_classification": classification,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")

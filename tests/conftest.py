@@ -2,6 +2,7 @@
 
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,45 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory, model_cache: Path,
 @pytest.fixture(scope="session")
 def assistant(corpus_settings: Settings, embedder: OnnxEmbedder) -> Assistant:
     return Assistant.load(corpus_settings, embedder)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL (Debian's package) on a free loopback port, for this test session only."""
+    import glob
+    import os
+    import subprocess
+
+    from tests.helpers import free_port
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    assert found, "PostgreSQL is not installed: run `make chromium` (apt-get install postgresql)"
+    bin_dir = Path(found[-1]).parent
+    import tempfile
+
+    # Not under pytest's own temp folder: that one is private to root, and PostgreSQL runs as `postgres`.
+    root = Path(tempfile.mkdtemp(prefix="cluster-assistant-postgres-"))
+    data, sockets = root / "data", root / "sockets"
+    sockets.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(root, "postgres")
+        shutil.chown(sockets, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    run = {"check": True, "capture_output": True}
+    subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"], **run)
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(
+        [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"],
+        **run,
+    )
+    try:
+        subprocess.run(
+            [*as_user, str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "cluster"],
+            **run,
+        )
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/cluster"
+    finally:
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], check=False)
+        shutil.rmtree(root, ignore_errors=True)

@@ -5,6 +5,7 @@ HTML and Markdown syntax in a document or a message must arrive as plain text.
 """
 
 import html
+import logging
 import re
 import threading
 import time
@@ -14,9 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.models import Answer, Citation
 from assistant.partners import NOT_INTERNAL
-from assistant.records import log_question, purge_questions
+from assistant.records import NewEnquiry, create_enquiry, log_question, purge_questions
 from assistant.retrieve import Visible
 from assistant.service import Assistant
+from assistant.triage import Triage
+
+log = logging.getLogger(__name__)
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")  # inline syntax; "<" and "&" are HTML-escaped first
 _LINE_START = re.compile(r"^(\s*)([#>+-]|\d+\.)", re.MULTILINE)  # headings, quotes, lists
@@ -71,10 +75,13 @@ def source_cards(citations: list[Citation]) -> str:
 class Answering:
     """An assistant plus the records it writes: one per app, shared by every channel."""
 
-    def __init__(self, assistant: Assistant, sessions: sessionmaker[Session], log_days: int) -> None:
+    def __init__(
+        self, assistant: Assistant, sessions: sessionmaker[Session], log_days: int, triage: Triage | None = None
+    ) -> None:
         self.assistant = assistant
         self.sessions = sessions
         self.log_days = log_days
+        self.triage = triage
         self._purged_at = 0.0
         self._conversations: OrderedDict[str, list[str]] = OrderedDict()
         self._lock = threading.Lock()
@@ -118,6 +125,18 @@ class Answering:
             self._purged_at = time.time()
             purge_questions(self.sessions, self.log_days)
         return answer, log_id
+
+    def receive(self, new: NewEnquiry) -> tuple[int, str]:
+        """Store an enquiry (merging duplicates), then triage it; returns its id and status. Storing comes first
+        and alone decides success: a triage failure leaves the enquiry `new` for staff, never lost."""
+        enquiry_id, created = create_enquiry(self.sessions, new)
+        status = "new" if created else "merged"
+        if created and self.triage is not None:
+            try:
+                status = self.triage.triage(self.sessions, enquiry_id).status
+            except Exception:  # any triage fault: the enquiry stays new and visible in the inbox
+                log.exception("triage failed for enquiry %s; left as new", enquiry_id)
+        return enquiry_id, status
 
     def starter_questions(self, configured: list[str] | None) -> list[str]:
         """The configured starters, or "Tell me about X" for the names the corpus mentions most, kept if answered."""

@@ -8,7 +8,7 @@ from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from assistant.config import MAX_QUESTION_CHARS
 from assistant.errors import AssistantError, InvalidRequest
-from assistant.records import CONSENT_TEXT, CONSENT_VERSION, NewEnquiry, create_enquiry, record_feedback
+from assistant.records import CONSENT_TEXT, CONSENT_VERSION, NewEnquiry, record_feedback
 from ui.answering import Answering
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -116,7 +116,7 @@ def enquiries(body: EnquiryRequest, request: Request) -> Any:
             status_code=422,
         )
     try:
-        enquiry_id = create_enquiry(_answering(request).sessions, new_enquiry(body, "api"))
+        enquiry_id, status = _answering(request).receive(new_enquiry(body, "api"))
     except AssistantError as exc:
         return _invalid(exc)
-    return {"id": enquiry_id, "status": "new"}
+    return {"id": enquiry_id, "status": status}

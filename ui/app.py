@@ -4,9 +4,10 @@
 """
 
 import os
+from typing import Any
 
 import gradio as gr
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,14 +16,27 @@ from assistant.config import Settings
 from assistant.db import open_database
 from assistant.partners import PartnerDirectory
 from assistant.service import Assistant
+from assistant.taxonomy import load_taxonomy
+from assistant.triage import Triage
+from ui import staff
 from ui.answering import Answering
 from ui.api import router
 from ui.chat import CSS, build_chat
+from ui.console import build_console
 from ui.guards import RateLimiter, TokenSigner, load_secret
 from ui.widget import WidgetGuard
 from ui.widget import router as widget_router
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Gradio's footer links, run history, monitoring dashboard, MCP server, SSR and PWA: none is wanted here.
+GRADIO_EXTRAS_OFF: dict[str, Any] = {
+    "footer_links": [],
+    "run_history": False,
+    "enable_monitoring": False,
+    "mcp_server": False,
+    "ssr_mode": False,
+    "pwa": False,
+}
 
 
 def create_app(
@@ -30,7 +44,8 @@ def create_app(
 ) -> FastAPI:
     assistant = assistant or Assistant.load(settings)
     sessions = sessions or open_database(settings)
-    answering = Answering(assistant, sessions, settings.question_log_days)
+    taxonomy = load_taxonomy(settings.taxonomy_file)
+    answering = Answering(assistant, sessions, settings.question_log_days, Triage.load(taxonomy, assistant, sessions))
     app = FastAPI(
         title="Cluster Assistant",
         version="0.1.0",
@@ -44,6 +59,9 @@ def create_app(
     )
     app.include_router(router)
     app.include_router(widget_router)
+    app.include_router(staff.router)
+    app.include_router(staff.api)
+    app.middleware("http")(staff.require_staff(answering))
 
     @app.get("/healthz", tags=["ops"], summary="Index loaded, vector store and database reachable")
     def healthz() -> JSONResponse:
@@ -65,6 +83,17 @@ def create_app(
             body["reason"] = "; ".join(problems)
         return JSONResponse(body, status_code=200 if not problems else 503)
 
+    def staff_email(request: Request) -> str | None:
+        member = staff.member_for(sessions, request.cookies.get(staff.COOKIE))
+        return member.email if member else None
+
+    app = gr.mount_gradio_app(
+        app,
+        build_console(answering, list(taxonomy.categories)),
+        path="/staff",
+        auth_dependency=staff_email,
+        **GRADIO_EXTRAS_OFF,
+    )
     chat = build_chat(
         answering,
         answering.starter_questions(settings.starter_questions),
@@ -75,12 +104,7 @@ def create_app(
         app,
         chat,
         path="/",
-        footer_links=[],
-        run_history=False,
-        enable_monitoring=False,
-        mcp_server=False,
-        ssr_mode=False,
-        pwa=False,
+        **GRADIO_EXTRAS_OFF,
         css=CSS,
         theme=gr.themes.Default(),
     )

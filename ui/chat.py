@@ -11,7 +11,7 @@ import gradio as gr
 from email_validator import EmailNotValidError, validate_email
 
 from assistant.errors import AssistantError
-from assistant.records import CONSENT_TEXT, CONSENT_VERSION, NewEnquiry, create_enquiry, record_feedback
+from assistant.records import CONSENT_TEXT, CONSENT_VERSION, NewEnquiry, record_feedback
 from ui.answering import Answering, chat_markdown, escape_markdown, source_cards
 
 CSS = """
@@ -106,7 +106,7 @@ def build_chat(answering: Answering, starters: list[str], concurrency: int, queu
         if problems:
             return gr.skip(), gr.skip(), "Please give " + ", ".join(problems) + "."
         new = NewEnquiry(name, email, message, "chat", CONSENT_VERSION, organisation, state["transcript"])
-        enquiry_id = create_enquiry(answering.sessions, new)
+        enquiry_id, _status = answering.receive(new)
         reply = (
             f"Thank you, {escape_markdown(name.strip())}: your enquiry (reference {enquiry_id}) has been passed to "
             "the cluster team, who will reply by e-mail."

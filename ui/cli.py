@@ -1,4 +1,4 @@
-"""The `cluster-assistant` command: ingest, ask, chat, serve, calibrate, eval.
+"""The `cluster-assistant` command: ingest, ask, chat, serve, calibrate, eval, staff, enquiries.
 
 Errors from the assistant become a one-line message on stderr and the error's exit code; anything else is a bug
 and keeps its traceback.
@@ -7,6 +7,7 @@ and keeps its traceback.
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -126,6 +127,63 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result["passed"] == result["total"] else 1
 
 
+def _staff(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from assistant.db import open_database
+    from assistant.staff import add_staff
+
+    password = os.environ.get("CLUSTER_ASSISTANT_NEW_STAFF_PASSWORD") or getpass.getpass(f"Password for {args.email}: ")
+    member = add_staff(open_database(settings), args.email, password, args.role)
+    print(f"Staff account {member.email} ({member.role}) is ready; sign in at /login.")
+    return 0
+
+
+def _enquiries(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant import gdpr, intake
+    from assistant.db import open_database
+
+    sessions = open_database(settings)
+    if args.action == "import":
+        from assistant.service import Assistant
+        from assistant.taxonomy import load_taxonomy
+        from assistant.triage import Triage
+        from ui.answering import Answering
+
+        assistant = Assistant.load(settings)
+        triage = Triage.load(load_taxonomy(settings.taxonomy_file), assistant, sessions)
+        answering = Answering(assistant, sessions, settings.question_log_days, triage)
+        failed = 0
+        for name in args.files:
+            path = Path(name)
+            reader = intake.read_csv if path.suffix.lower() == ".csv" else intake.read_mail
+            try:
+                for where, item in reader(path):
+                    if isinstance(item, AssistantError):
+                        failed += 1
+                        print(f"skipped {where}: {item}", file=sys.stderr)
+                    else:
+                        print(f"{where}: enquiry {answering.receive(item)}")
+            except (OSError, UnicodeDecodeError) as exc:
+                failed += 1
+                print(f"skipped {path}: cannot read it ({exc})", file=sys.stderr)
+        return 1 if failed else 0
+    if args.action == "export-csv":
+        Path(args.target).write_text(gdpr.enquiries_csv(sessions), encoding="utf-8")
+        print(f"Wrote {args.target}")
+    elif args.action == "export-subject":
+        print(json.dumps(gdpr.export_subject(sessions, args.target), indent=2, ensure_ascii=False))
+    elif args.action == "erase-subject":
+        print(f"Erased the personal data of {gdpr.erase_subject(sessions, args.target, 'cli')} enquiries.")
+    elif args.action == "purge":
+        from assistant.taxonomy import load_taxonomy
+
+        days = load_taxonomy(settings.taxonomy_file).retention_days
+        erased = gdpr.purge_resolved(sessions, days)
+        print(f"Erased the personal data of {erased} enquiries resolved over {days} days ago.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cluster-assistant", description=__doc__.splitlines()[0])
     p.add_argument("-v", "--verbose", action="store_true", help="log decisions and progress details")
@@ -159,10 +217,35 @@ def parser() -> argparse.ArgumentParser:
     golden.add_argument("file", help="JSONL: id, question or turns, expect_any or expect_abstain")
     golden.add_argument("--corpus", help="folder to index (default: the corpus folder)")
     golden.add_argument("--json", action="store_true", help="print the report as JSON")
+    staff = sub.add_parser("staff", help="staff accounts for the console at /staff")
+    staff_actions = staff.add_subparsers(dest="staff_action", required=True)
+    add = staff_actions.add_parser("add", help="create an account (or reset its password and role)")
+    add.add_argument("email")
+    add.add_argument("--role", choices=["admin", "staff"], default="staff")
+    enq = sub.add_parser("enquiries", help="import, export, erase or purge enquiries")
+    enq_actions = enq.add_subparsers(dest="action", required=True)
+    imp = enq_actions.add_parser("import", help="import e-mails (.eml, .mbox) or a CSV (name,email,message,...)")
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    for action, target, helptext in (
+        ("export-csv", "target", "write every enquiry to a CSV file"),
+        ("export-subject", "target", "print everything held about an e-mail address (subject access), as JSON"),
+        ("erase-subject", "target", "erase the personal data held about an e-mail address"),
+    ):
+        enq_actions.add_parser(action, help=helptext).add_argument(target)
+    enq_actions.add_parser("purge", help="erase personal fields of enquiries resolved longer ago than retention")
     return p
 
 
-COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "serve": _serve, "calibrate": _calibrate, "eval": _eval}
+COMMANDS = {
+    "ingest": _ingest,
+    "ask": _ask,
+    "chat": _chat,
+    "serve": _serve,
+    "calibrate": _calibrate,
+    "eval": _eval,
+    "staff": _staff,
+    "enquiries": _enquiries,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assistant.errors import AssistantError, InvalidRequest
 from assistant.partners import Partner, PartnerDirectory
-from assistant.records import CONSENT_TEXT, CONSENT_VERSION, create_enquiry
+from assistant.records import CONSENT_TEXT, CONSENT_VERSION
 from ui.answering import Answering
 from ui.api import EnquiryRequest, new_enquiry
 from ui.guards import RateLimiter, TokenSigner, WidgetSession
@@ -180,7 +180,7 @@ async def widget_enquiry(request: Request) -> JSONResponse:
         if not body.consent:
             raise InvalidRequest("Consent was declined, so nothing was stored.")
         new = new_enquiry(body, "widget", session.partner_id)
-        enquiry_id = await run_in_threadpool(create_enquiry, answering.sessions, new)
+        enquiry_id, status = await run_in_threadpool(answering.receive, new)
     except (ValidationError, AssistantError) as exc:
         return _refusal(exc, session.origin)
-    return _reply({"id": enquiry_id, "status": "new"}, 201, session.origin)
+    return _reply({"id": enquiry_id, "status": status}, 201, session.origin)

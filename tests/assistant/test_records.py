@@ -20,7 +20,7 @@ def test_sqlite_runs_in_wal_with_full_sync(tmp_path: Path) -> None:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
         assert session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
-        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,8 @@ def test_enquiry_needs_current_consent_and_a_known_channel(
     fields["consent_version"] = CONSENT_VERSION
     with pytest.raises(InvalidRequest, match=message):
         create_enquiry(sessions, NewEnquiry(**{**fields, **changes}))
-    assert create_enquiry(sessions, NewEnquiry(**fields)) == 1
+    assert create_enquiry(sessions, NewEnquiry(**fields)) == (1, True)
+    assert create_enquiry(sessions, NewEnquiry(**{**fields, "message": " M "})) == (1, False)  # merged
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,7 @@ def test_visitor_asks_rates_and_hands_off(page: Page, assistant: Assistant, tmp_
         assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     with sessions() as session:
         enquiry = session.scalars(select(Enquiry)).one()
-    assert enquiry.channel == "chat" and enquiry.email == "priya@example.org" and enquiry.status == "new"
+    assert enquiry.channel == "chat" and enquiry.email == "priya@example.org" and enquiry.status == "triaged"
     assert [t["content"] for t in enquiry.transcript if t["role"] == "user"] == [
         "What's the capital of Australia?",
         "What is PIONEER?",

@@ -204,3 +204,51 @@ def test_keyboard_only_and_axe_finds_no_serious_violations(page: Page, site: dic
     launcher.click()
     width = widget(page).locator("#ca-panel").evaluate("node => node.getBoundingClientRect().width")
     assert width >= 399  # full screen on a phone
+
+
+def test_widget_hand_off_is_triaged_drafted_and_approved_in_the_console(page: Page, site: dict) -> None:  # type: ignore[type-arg]
+    from assistant.staff import add_staff
+
+    add_staff(site["sessions"], "kim@cluster.example", "a long enough password", "staff")
+    page.goto(f"{site['page']}/test-partner.html")
+    open_and_ask(page, "Who can get access to PIONEER data?")
+    expect(widget(page).locator(".card").first).to_be_visible(timeout=15_000)
+    widget(page).get_by_role("button", name="Ask a person").click()
+    widget(page).get_by_role("button", name="I agree").click()
+    widget(page).get_by_role("textbox", name="Name").fill("Robin Patel")
+    widget(page).get_by_label("E-mail").fill("robin@medtech.example")
+    widget(page).get_by_role("textbox", name="Message").fill(
+        "Our company would like access to PIONEER health data under licence for a study."
+    )
+    widget(page).get_by_role("button", name="Send to the team").click()
+    expect(widget(page).locator(".log")).to_contain_text("reference")
+    with site["sessions"]() as session:
+        enquiry_id = session.scalars(select(Enquiry.id).where(Enquiry.email == "robin@medtech.example")).one()
+
+    page.goto(f"{site['app']}/staff/")
+    expect(page).to_have_url(f"{site['app']}/login")  # not signed in: sent to sign in
+    page.get_by_label("E-mail").fill("kim@cluster.example")
+    page.get_by_label("Password").fill("a long enough password")
+    page.get_by_role("button", name="Sign in").click()
+    table = page.get_by_label("Enquiries")
+    expect(page.get_by_role("gridcell", name="Robin Patel")).to_be_visible(timeout=20_000)
+    expect(table).to_contain_text("health-data-access")
+    page.screenshot(path=str(REPO / "test-output" / "browser" / "staff-inbox.png"), full_page=True)
+    page.get_by_role("gridcell", name="Robin Patel").click()
+    page.get_by_role("tab", name="Enquiry").click()
+    expect(page.get_by_text("PIONEER health data hub liaison").first).to_be_visible(timeout=15_000)
+    reply = page.get_by_label("Reply (draft from the documents; edit, then approve)")
+    draft = reply.input_value()
+    assert draft.startswith("Dear Robin,") and "[1]" in draft and "Health Tech in the West Midlands" in draft
+    reply.fill(draft.replace("Kind regards,", "I have also copied in our data lead.\n\nKind regards,"))
+    page.get_by_role("button", name="Approve reply").click()
+    expect(page.locator("#outcome")).to_contain_text("Saved.", timeout=15_000)
+    audit = page.get_by_label("Audit trail")
+    for step in ("received", "triaged", "reply_approved", "kim@cluster.example"):
+        expect(audit).to_contain_text(step)
+    page.screenshot(path=str(REPO / "test-output" / "browser" / "staff-enquiry.png"), full_page=True)
+    with site["sessions"]() as session:
+        stored = session.get_one(Enquiry, enquiry_id)
+    assert stored.channel == "widget" and stored.partner_id == "test-partner" and stored.status == "in_progress"
+    assert stored.draft == draft and "copied in our data lead" in (stored.reply or "")
+    assert stored.approved_by == "kim@cluster.example"

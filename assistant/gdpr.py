@@ -1,0 +1,94 @@
+"""Personal data in enquiries: retention, subject-access export, erasure, and CSV export for staff.
+
+Erasing replaces every personal field (name, e-mail, organisation, message, transcript, draft, reply, notes) and
+keeps what is not personal (category, channel, dates, status) so the figures stay right. Audit events keep the
+action, never the personal data.
+"""
+
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.tables import AuditEvent, Enquiry, Note, PartnerConsent, utcnow
+
+ERASED = "[erased]"
+CSV_FIELDS = ("id", "created_at", "channel", "partner_id", "status", "category", "priority", "route", "assignee",
+              "due_at", "name", "email", "organisation", "subject", "message")  # fmt: skip
+
+
+def _erase(session: Session, enquiry: Enquiry, actor: str, reason: str) -> None:
+    enquiry.name, enquiry.email, enquiry.organisation, enquiry.email_domain = ERASED, ERASED, None, None
+    enquiry.message, enquiry.subject, enquiry.transcript = ERASED, None, []
+    enquiry.draft, enquiry.draft_citations, enquiry.reply = None, [], None
+    enquiry.reasons = {k: v for k, v in (enquiry.reasons or {}).items() if k == "ranked"}
+    enquiry.erased_at = utcnow()
+    session.execute(delete(Note).where(Note.enquiry_id == enquiry.id))
+    session.execute(delete(PartnerConsent).where(PartnerConsent.enquiry_id == enquiry.id))
+    session.add(AuditEvent(enquiry_id=enquiry.id, actor=actor, action="erased", detail={"reason": reason}))
+
+
+def purge_resolved(sessions: sessionmaker[Session], retention_days: int, actor: str = "system") -> int:
+    """Erase the personal fields of enquiries resolved more than `retention_days` ago; returns how many."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    with sessions.begin() as session:
+        old = session.scalars(
+            select(Enquiry).where(
+                Enquiry.status == "resolved", Enquiry.resolved_at < cutoff, Enquiry.erased_at.is_(None)
+            )
+        ).all()
+        for enquiry in old:
+            _erase(session, enquiry, actor, f"retention: resolved over {retention_days} days ago")
+        return len(old)
+
+
+def erase_subject(sessions: sessionmaker[Session], email: str, actor: str) -> int:
+    """Erase everything about one e-mail address (a right-to-erasure request); returns how many enquiries."""
+    with sessions.begin() as session:
+        found = session.scalars(select(Enquiry).where(Enquiry.email == email.strip().lower())).all()
+        for enquiry in found:
+            _erase(session, enquiry, actor, "erasure request")
+        return len(found)
+
+
+def export_subject(sessions: sessionmaker[Session], email: str) -> dict[str, Any]:
+    """Everything held about one e-mail address (a subject-access request), as plain JSON-ready data."""
+    email = email.strip().lower()
+    with sessions() as session:
+        enquiries = session.scalars(select(Enquiry).where(Enquiry.email == email).order_by(Enquiry.id)).all()
+        out = []
+        for e in enquiries:
+            notes = session.scalars(select(Note).where(Note.enquiry_id == e.id)).all()
+            consents = session.scalars(select(PartnerConsent).where(PartnerConsent.enquiry_id == e.id)).all()
+            out.append(
+                {
+                    **{c: _plain(getattr(e, c)) for c in CSV_FIELDS},
+                    "transcript": e.transcript,
+                    "consent_version": e.consent_version,
+                    "consented_at": _plain(e.consented_at),
+                    "draft": e.draft,
+                    "reply": e.reply,
+                    "notes": [{"author": n.author, "text": n.text, "at": _plain(n.created_at)} for n in notes],
+                    "partner_consents": [
+                        {"partner": p.partner, "how": p.how, "at": _plain(p.created_at)} for p in consents
+                    ],
+                }
+            )
+    return {"email": email, "exported_at": utcnow().isoformat(), "enquiries": out}
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def enquiries_csv(sessions: sessionmaker[Session]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_FIELDS)
+    with sessions() as session:
+        for enquiry in session.scalars(select(Enquiry).order_by(Enquiry.id)):
+            writer.writerow([_plain(getattr(enquiry, c)) for c in CSV_FIELDS])
+    return buffer.getvalue()

@@ -1,0 +1,113 @@
+"""Staff access over a real server: anonymous refusal on every staff route, sign-in, lockout, roles, sign-out."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.db import open_database
+from assistant.service import Assistant
+from assistant.staff import MAX_FAILURES, add_staff
+from tests.helpers import serve_app
+from ui.app import create_app
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture(scope="module")
+def sessions(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> sessionmaker[Session]:
+    made = open_database(assistant.settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("staff-db")}))
+    add_staff(made, "admin@cluster.example", PASSWORD, "admin")
+    add_staff(made, "staff@cluster.example", PASSWORD, "staff")
+    return made
+
+
+@pytest.fixture(scope="module")
+def server(assistant: Assistant, sessions: sessionmaker[Session]) -> Iterator[tuple[str, object]]:
+    app = create_app(assistant.settings, assistant, sessions)
+    with serve_app(app) as url:
+        yield url, app
+
+
+def signed_in(url: str, email: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, follow_redirects=False)
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 303, response.text
+    return client
+
+
+def route_paths(routes: list) -> list[str]:  # type: ignore[type-arg]
+    """Every path of the app, included routers too (FastAPI keeps each included router as one route)."""
+    found = []
+    for route in routes:
+        if getattr(route, "path", None):
+            found.append(route.path)
+        if hasattr(route, "effective_route_contexts"):
+            found += [context.path for context in route.effective_route_contexts()]
+    return found
+
+
+def test_every_staff_route_refuses_anonymous_requests(server: tuple[str, object]) -> None:
+    url, app = server
+    paths = {p for p in route_paths(app.routes) if p.startswith(("/api/staff", "/staff"))}  # type: ignore[attr-defined]
+    assert "/api/staff/enquiries" in paths and "/staff" in paths
+    probes = [p.replace("{enquiry_id}", "1").replace("{email}", "a@b.example") for p in paths] + [
+        "/staff/",
+        "/staff/config",
+        "/staff/gradio_api/info",
+        "/staff/gradio_api/file=/etc/passwd",
+        "/staff/gradio_api/queue/join",
+    ]
+    for path in probes:
+        for method in ("GET", "POST", "DELETE"):
+            response = httpx.request(method, url + path)
+            assert response.status_code == 401, (method, path, response.status_code)
+    page = httpx.get(url + "/staff/", headers={"Accept": "text/html"})
+    assert page.status_code == 303 and page.headers["location"] == "/login"
+
+
+def test_sign_in_cookie_and_sign_out(server: tuple[str, object]) -> None:
+    url, _ = server
+    client = signed_in(url, "staff@cluster.example")
+    cookie = client.cookies.jar
+    header = next(iter(cookie))
+    assert header.has_nonstandard_attr("HttpOnly") and header.get_nonstandard_attr("SameSite", "").lower() == "strict"
+    assert client.get("/api/staff/enquiries").status_code == 200
+    assert client.get("/staff/gradio_api/info").status_code == 200
+    client.post("/logout")
+    assert client.get("/api/staff/enquiries").status_code == 401
+
+
+def test_lockout_after_repeated_failures(server: tuple[str, object], sessions: sessionmaker[Session]) -> None:
+    url, _ = server
+    add_staff(sessions, "victim@cluster.example", PASSWORD, "staff")
+    for _ in range(MAX_FAILURES):
+        bad = httpx.post(f"{url}/login", data={"email": "victim@cluster.example", "password": "wrong guess!!"})
+        assert bad.status_code == 401 and "Wrong e-mail or password" in bad.text
+    locked = httpx.post(f"{url}/login", data={"email": "victim@cluster.example", "password": PASSWORD})
+    assert locked.status_code == 401  # the right password does not help while locked
+    unknown = httpx.post(f"{url}/login", data={"email": "nobody@cluster.example", "password": PASSWORD})
+    assert unknown.status_code == 401 and unknown.text == locked.text  # no hint about which accounts exist
+
+
+def test_only_admins_erase(server: tuple[str, object]) -> None:
+    url, _ = server
+    assert signed_in(url, "staff@cluster.example").delete("/api/staff/subjects/a@b.example").status_code == 403
+    erased = signed_in(url, "admin@cluster.example").delete("/api/staff/subjects/a@b.example")
+    assert erased.status_code == 200 and erased.json() == {"erased": 0}
+
+
+def test_staff_cli_adds_an_account(tmp_path: Path, corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.test_cli import run
+
+    settings = corpus_settings.model_copy(update={"data_dir": tmp_path})
+    import os
+
+    os.environ["CLUSTER_ASSISTANT_NEW_STAFF_PASSWORD"] = PASSWORD
+    try:
+        result = run(settings, "staff", "add", "new@cluster.example", "--role", "admin")
+    finally:
+        del os.environ["CLUSTER_ASSISTANT_NEW_STAFF_PASSWORD"]
+    assert result.returncode == 0 and "new@cluster.example (admin)" in result.stdout
