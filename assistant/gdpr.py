@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.tables import AuditEvent, Enquiry, Note, PartnerConsent, utcnow
+from assistant.tables import AuditEvent, Enquiry, Note, PartnerConsent, aware, utcnow
 
 ERASED = "[erased]"
 CSV_FIELDS = ("id", "created_at", "channel", "partner_id", "status", "category", "priority", "route", "assignee",
@@ -31,18 +31,32 @@ def _erase(session: Session, enquiry: Enquiry, actor: str, reason: str) -> None:
     session.add(AuditEvent(enquiry_id=enquiry.id, actor=actor, action="erased", detail={"reason": reason}))
 
 
-def purge_resolved(sessions: sessionmaker[Session], retention_days: int, actor: str = "system") -> int:
-    """Erase the personal fields of enquiries resolved more than `retention_days` ago; returns how many."""
-    cutoff = utcnow() - timedelta(days=retention_days)
+def purge_resolved(
+    sessions: sessionmaker[Session],
+    retention_days: int,
+    by_category: dict[str, int] | None = None,
+    actor: str = "system",
+) -> int:
+    """Erase the personal fields of enquiries resolved more than their retention ago: `by_category` days for
+    those categories, `retention_days` for the rest. Returns how many were erased."""
+    by_category = by_category or {}
+    now = utcnow()
+    shortest = min([retention_days, *by_category.values()])
+    erased = 0
     with sessions.begin() as session:
-        old = session.scalars(
+        candidates = session.scalars(
             select(Enquiry).where(
-                Enquiry.status == "resolved", Enquiry.resolved_at < cutoff, Enquiry.erased_at.is_(None)
+                Enquiry.status == "resolved",
+                Enquiry.resolved_at < now - timedelta(days=shortest),
+                Enquiry.erased_at.is_(None),
             )
         ).all()
-        for enquiry in old:
-            _erase(session, enquiry, actor, f"retention: resolved over {retention_days} days ago")
-        return len(old)
+        for enquiry in candidates:
+            days = by_category.get(enquiry.category or "", retention_days)
+            if enquiry.resolved_at is not None and aware(enquiry.resolved_at) < now - timedelta(days=days):
+                _erase(session, enquiry, actor, f"retention: resolved over {days} days ago")
+                erased += 1
+        return erased
 
 
 def erase_subject(sessions: sessionmaker[Session], email: str, actor: str) -> int:

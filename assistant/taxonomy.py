@@ -42,6 +42,7 @@ class Category(BaseModel):
     priority: str = Field("normal", pattern="^(low|normal|high|urgent)$")
     sla_hours: int = Field(72, ge=1)
     contact: str = ""
+    retention_days: int | None = Field(None, ge=1)  # overrides the file's retention_days for this category
 
 
 class TaxonomyFile(BaseModel):

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant import gdpr
 from assistant.errors import InvalidRequest
 from assistant.partners import NOT_INTERNAL
 from assistant.service import Assistant
@@ -46,6 +47,11 @@ class Triage:
             corrections = [(e.category, e.text) for e in session.scalars(select(TriageExample))]
         corrections = [(c, t) for c, t in corrections if c in taxonomy.categories]
         return cls(taxonomy, Classifier(taxonomy, assistant.embedder, corrections), assistant)
+
+    def purge(self, sessions: sessionmaker[Session], actor: str = "system") -> int:
+        """Apply the taxonomy's retention rules (see `gdpr.purge_resolved`)."""
+        overrides = {n: c.retention_days for n, c in self.taxonomy.categories.items() if c.retention_days}
+        return gdpr.purge_resolved(sessions, self.taxonomy.retention_days, overrides, actor)
 
     def draft(self, enquiry: Enquiry, category: str) -> tuple[str, list[dict[str, Any]]]:
         """A reply from the documents, cited sentence by sentence, with the route's next steps."""

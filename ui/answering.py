@@ -124,6 +124,8 @@ class Answering:
         if time.time() - self._purged_at > 3600:  # retention, enforced at most hourly
             self._purged_at = time.time()
             purge_questions(self.sessions, self.log_days)
+            if self.triage is not None:
+                self.triage.purge(self.sessions)
         return answer, log_id
 
     def receive(self, new: NewEnquiry) -> tuple[int, str]:

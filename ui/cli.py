@@ -178,9 +178,10 @@ def _enquiries(args: argparse.Namespace, settings: Settings) -> int:
     elif args.action == "purge":
         from assistant.taxonomy import load_taxonomy
 
-        days = load_taxonomy(settings.taxonomy_file).retention_days
-        erased = gdpr.purge_resolved(sessions, days)
-        print(f"Erased the personal data of {erased} enquiries resolved over {days} days ago.")
+        taxonomy = load_taxonomy(settings.taxonomy_file)
+        overrides = {n: c.retention_days for n, c in taxonomy.categories.items() if c.retention_days}
+        erased = gdpr.purge_resolved(sessions, taxonomy.retention_days, overrides, "cli")
+        print(f"Erased the personal data of {erased} resolved enquiries past their retention.")
     return 0
 
 

@@ -190,6 +190,30 @@ def update_enquiry(request: Request, enquiry_id: int, update: Update) -> Any:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
+class Consent(BaseModel):
+    partner: str = Field(..., min_length=1, max_length=200)
+    how: str = Field(..., min_length=1, max_length=2000, description="How the enquirer agreed, e.g. 'reply of 3 Dec'")
+
+
+@api.post("/enquiries/{enquiry_id}/partner-consent")
+def partner_consent(request: Request, enquiry_id: int, consent: Consent) -> Any:
+    try:
+        triage.record_partner_consent(_answering(request).sessions, enquiry_id, consent.partner, consent.how,
+                                      staff_of(request).email)  # fmt: skip
+    except AssistantError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+    return {"recorded": True}
+
+
+@api.post("/enquiries/{enquiry_id}/share/{partner}")
+def share(request: Request, enquiry_id: int, partner: str) -> Any:
+    """The enquirer's details for a partner organisation; 409 unless their consent for it is recorded."""
+    try:
+        return triage.share_with_partner(_answering(request).sessions, enquiry_id, partner, staff_of(request).email)
+    except AssistantError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
 @api.get("/subjects/{email}")
 def subject_access(request: Request, email: str) -> dict[str, Any]:
     return gdpr.export_subject(_answering(request).sessions, email)

@@ -84,6 +84,18 @@ def test_retention_erases_only_old_resolved_enquiries(sessions: sessionmaker[Ses
     assert gdpr.purge_resolved(sessions, retention_days=365) == 0  # already erased
 
 
+def test_retention_per_category(sessions: sessionmaker[Session]) -> None:
+    clinical, _ = create_enquiry(sessions, NewEnquiry("Al", "al@example.org", "My chest hurts", "api", CONSENT_VERSION))
+    other, _ = create_enquiry(sessions, NewEnquiry("Cy", "cy@example.org", "Membership?", "api", CONSENT_VERSION))
+    with sessions.begin() as session:
+        for enquiry_id, category in ((clinical, "clinical-advice"), (other, "membership-events")):
+            row = session.get_one(Enquiry, enquiry_id)
+            row.category, row.status, row.resolved_at = category, "resolved", utcnow() - timedelta(days=40)
+    assert gdpr.purge_resolved(sessions, 365, {"clinical-advice": 30}) == 1
+    remaining = database_text(sessions)
+    assert "al@example.org" not in remaining and "cy@example.org" in remaining
+
+
 def test_csv_export_lists_every_enquiry(sessions: sessionmaker[Session]) -> None:
     personal_enquiry(sessions)
     lines = gdpr.enquiries_csv(sessions).splitlines()

@@ -111,3 +111,26 @@ def test_staff_cli_adds_an_account(tmp_path: Path, corpus_settings) -> None:  # 
     finally:
         del os.environ["CLUSTER_ASSISTANT_NEW_STAFF_PASSWORD"]
     assert result.returncode == 0 and "new@cluster.example (admin)" in result.stdout
+
+
+def test_sharing_with_a_partner_through_the_api_needs_consent(server: tuple[str, object]) -> None:
+    url, _ = server
+    created = httpx.post(
+        f"{url}/api/enquiries",
+        json={
+            "name": "Lee",
+            "email": "lee@org.example",
+            "message": "Put me in touch with a trust",
+            "consent": True,
+            "consent_version": "2026-11-25",
+        },
+    ).json()
+    staff = signed_in(url, "staff@cluster.example")
+    share = f"/api/staff/enquiries/{created['id']}/share/Example%20Trust"
+    assert staff.post(share).status_code == 409
+    consent = {"partner": "Example Trust", "how": "Reply e-mail of 25 November"}
+    assert staff.post(f"/api/staff/enquiries/{created['id']}/partner-consent", json=consent).status_code == 200
+    shared = staff.post(share)
+    assert shared.status_code == 200 and shared.json()["email"] == "lee@org.example"
+    trail = [a["what"] for a in staff.get(f"/api/staff/enquiries/{created['id']}").json()["audit"]]
+    assert trail[-2:] == ["partner_consent", "shared_with_partner"]
