@@ -68,12 +68,18 @@ def build_chat(answering: Answering, starters: list[str], concurrency: int, queu
         text = chat_markdown(answer)
         history.append({"role": "assistant", "content": ""})
         cards = source_cards(answer.citations)
-        for i, partial in enumerate(_stream(text)):
+        pieces = list(_stream(text))
+        for i, partial in enumerate(pieces):
             history[-1] = {"role": "assistant", "content": partial}
-            # The box is cleared once: later pieces must not wipe what the visitor types meanwhile.
+            # The box is cleared once: later pieces must not wipe what the visitor types meanwhile. Rating and
+            # hand-off appear with the last piece: acting on them earlier would be overwritten by the stream.
             box = "" if i == 0 else gr.skip()
-            yield history, box, cards, state, gr.update(visible=True), gr.update(visible=answer.abstained), ""
-            time.sleep(0.02)
+            last = i == len(pieces) - 1
+            rating = gr.update(visible=True) if last else gr.skip()
+            offer = gr.update(visible=answer.abstained) if last else gr.skip()
+            yield history, box, cards, state, rating, offer, ""
+            if not last:
+                time.sleep(0.02)
 
     def rate(rating: str, comment: str, state: dict[str, Any]) -> tuple[str, Any, str]:
         last = state.get("last")
