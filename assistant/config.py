@@ -27,6 +27,11 @@ class Settings(BaseSettings):
         None,
         description="Address of a Chroma server (e.g. http://127.0.0.1:8000). Unset: an embedded store in data_dir.",
     )
+    chroma_allow_remote: bool = Field(
+        False,
+        description="Allow a Chroma server that is not on loopback. Chroma has no authentication of its own: "
+        "set this only when it sits on a private network.",
+    )
     embedding_backend: Literal["onnx-int8", "torch"] = Field(
         "onnx-int8",
         description="How MiniLM runs: `onnx-int8` (exported once into data_dir, ~2x faster) or `torch`.",

@@ -35,3 +35,9 @@ class StoreUnavailable(AssistantError):
 
 class LoadError(AssistantError):
     """One document could not be read; ingest reports it and goes on with the rest."""
+
+
+class UnsafeConfiguration(AssistantError):
+    """A setting would expose something that must stay private; an explicit opt-in is needed."""
+
+    exit_code = 2

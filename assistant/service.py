@@ -17,7 +17,7 @@ from assistant.cite import cite
 from assistant.compose import ScoredSentence, confidence, rerank, score_sentences, select, signals
 from assistant.config import MAX_QUESTION_CHARS, Settings
 from assistant.embedder import Embedder, load_embedder
-from assistant.errors import InvalidQuestion
+from assistant.errors import InvalidQuestion, StoreUnavailable
 from assistant.followup import resolve
 from assistant.guard import CLINICAL_FLAG, SIGNPOST, is_clinical_advice_request
 from assistant.models import Answer, Hit
@@ -29,6 +29,7 @@ log = logging.getLogger("cluster_assistant.decisions")
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 NOT_FOUND = "I couldn't find an answer to that in the cluster's documents, so I won't guess."
 OFFER_PERSON = "If you'd like, a person from the cluster team can help."
+FRESH_S = 2.0  # how often `ask` checks the store for changes and reachability
 CANDIDATE_FACTOR = 2  # passages retrieved per passage kept: their best sentences decide which are kept
 
 
@@ -81,6 +82,8 @@ class Assistant:
         self.calibration = calibration
         self.threshold = settings.min_confidence if settings.min_confidence is not None else calibration.threshold
         self.index = AnswerIndex.build(store)
+        self.index_version = store.version()
+        self._checked = time.monotonic()
         self._help: dict[Visible | None, str] = {}
 
     @classmethod
@@ -90,8 +93,27 @@ class Assistant:
 
     def reload(self) -> None:
         """Re-read the index after an ingest."""
+        version = self.store.version()
         self.index = AnswerIndex.build(self.store)
+        self.index_version = version
         self._help = {}
+
+    def ensure_fresh(self) -> None:
+        """At most every `FRESH_S`: check the store is reachable and reload if another process changed the index.
+
+        Raises `StoreUnavailable` when the store does not answer: answering from a snapshot that may be stale, with
+        no way to tell, would be worse than saying so.
+        """
+        if time.monotonic() - self._checked < FRESH_S:
+            return
+        try:
+            version = self.store.version()
+        except Exception as exc:  # each Chroma client raises its own connection errors
+            raise StoreUnavailable(f"The document store is not reachable: {exc}") from None
+        self._checked = time.monotonic()
+        if version != self.index_version:
+            log.info("index changed in the store; reloading")
+            self.reload()
 
     def help_text(self, visible: Visible | None = None) -> str:
         """What the assistant can help with, from the titles and sections the channel may see."""
@@ -131,6 +153,7 @@ class Assistant:
         """
         started = time.perf_counter()
         question = validate_question(question)
+        self.ensure_fresh()
         resolved = resolve(question, history or [])
         timings = {"retrieve": 0.0, "compose": 0.0, "total": 0.0}
         if is_clinical_advice_request(resolved):

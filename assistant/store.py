@@ -7,6 +7,7 @@ ingest reads, so there is no second file to fall out of step with the store.
 """
 
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,11 +17,12 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.embedder import Embedder
-from assistant.errors import EmbeddingModelMismatch, IndexMissing, StoreUnavailable
+from assistant.errors import EmbeddingModelMismatch, IndexMissing, StoreUnavailable, UnsafeConfiguration
 from assistant.models import Chunk
 
 log = logging.getLogger(__name__)
 MODEL_KEY = "embedding_model"
+VERSION_KEY = "index_version"  # changes on every write, so readers in other processes know to reload
 _PAGE = 5000  # rows per `get`, to keep memory flat on large stores
 
 
@@ -40,6 +42,13 @@ def _client(settings: Settings):  # type: ignore[no-untyped-def]
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
         parts = urlsplit(settings.chroma_url)
+        loopback = (parts.hostname or "") in ("localhost", "::1") or (parts.hostname or "").startswith("127.")
+        if not loopback and not settings.chroma_allow_remote:
+            raise UnsafeConfiguration(
+                f"The Chroma server {settings.chroma_url} is not on this machine, and Chroma has no authentication: "
+                "anyone who can reach it can read and change the index. Keep it on a private network, then set "
+                "CLUSTER_ASSISTANT_CHROMA_ALLOW_REMOTE=true."
+            )
         try:
             return chromadb.HttpClient(
                 host=parts.hostname or "127.0.0.1",
@@ -99,6 +108,7 @@ class Store:
         self.sentences = client.get_or_create_collection(
             f"{name}-sentences", configuration=config, metadata=meta, embedding_function=None
         )
+        self._client, self._name, self._model_id = client, name, embedder.model_id
         stored = (self.chunks.metadata or {}).get(MODEL_KEY)
         if stored != embedder.model_id:
             raise EmbeddingModelMismatch(
@@ -109,6 +119,14 @@ class Store:
 
     def count(self) -> int:
         return int(self.chunks.count())
+
+    def version(self) -> str:
+        """The index version as the store has it now (a round trip: it also proves the store is reachable)."""
+        metadata = self._client.get_collection(self._name).metadata or {}
+        return str(metadata.get(VERSION_KEY, ""))
+
+    def _touch(self) -> None:
+        self.chunks.modify(metadata={MODEL_KEY: self._model_id, VERSION_KEY: uuid.uuid4().hex})
 
     def documents(self) -> dict[str, set[str]]:
         """Each indexed source with the document hashes its chunks carry (more than one after an interrupted write)."""
@@ -151,6 +169,7 @@ class Store:
             where = {"$and": [{"source": source}, {"doc_hash": {"$ne": keep_hash}}]}
         self.chunks.delete(where=where)
         self.sentences.delete(where=where)
+        self._touch()
 
     def load_all(self) -> tuple[list[Chunk], dict[str, np.ndarray], np.ndarray]:
         """Every chunk with its sentences, each chunk's sentence vectors, and the chunk vectors in chunk order."""
