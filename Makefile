@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: help install chromium axe run ingest test lint bench calibrate clean
+.PHONY: help install chromium axe loadtest audit run ingest test lint bench calibrate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,13 @@ lint: $(STAMP) ## ruff + mypy
 
 bench: ingest ## quality, speed and HTTP load figures: bench/results/latest.{json,md} and the README table
 	$(BIN)/python -m bench.run --out bench/results/latest.json
+
+loadtest: ingest ## 16 and 200 concurrent clients against the server: bench/results/loadtest.json
+	$(BIN)/python -m bench.loadtest
+
+audit: $(STAMP) ## pip-audit the locked dependencies against PyPI's vulnerability data (needs the network)
+	grep -v '+cpu' requirements.lock > .cache/requirements-audit.txt
+	$(BIN)/pip-audit -r .cache/requirements-audit.txt --no-deps --disable-pip --progress-spinner off
 
 calibrate: $(STAMP) ## refit abstention on ../shared/eval SQuAD data: writes assistant/calibration.json
 	$(BIN)/cluster-assistant calibrate ../shared/eval/squad2-dev-corpus.json --unseen ../shared/eval/squad2-dev-unseen.json

@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         description="YAML taxonomy for staff triage (categories, routes, SLAs, retention). "
         "Unset: the default in assistant/taxonomy.yaml.",
     )
+    max_in_flight: int = Field(
+        32,
+        ge=1,
+        description="Questions answered at once per server process over HTTP; beyond that /api/ask answers 503 "
+        "with Retry-After at once instead of queueing without bound.",
+    )
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `serve` listens on.")
 

@@ -4,10 +4,11 @@
 """
 
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import gradio as gr
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +25,7 @@ from ui.api import router
 from ui.chat import CSS, build_chat
 from ui.console import build_console
 from ui.guards import RateLimiter, TokenSigner, load_secret
-from ui.widget import WidgetGuard
+from ui.widget import WidgetGuard, cors_for
 from ui.widget import router as widget_router
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -37,6 +38,30 @@ GRADIO_EXTRAS_OFF: dict[str, Any] = {
     "ssr_mode": False,
     "pwa": False,
 }
+
+
+ANSWER_PATHS = ("/api/ask", "/api/widget/ask")
+
+
+def shed_load(limit: int) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """Past `limit` questions in flight, answer 503 at once: a bounded wait beats an unbounded queue that ends in
+    timeouts for everyone. Only the answering paths are gated; health checks and staff pages are not."""
+    in_flight = 0
+
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        nonlocal in_flight
+        if request.url.path not in ANSWER_PATHS or request.method != "POST":
+            return await call_next(request)
+        if in_flight >= limit:
+            headers = {"Retry-After": "1", **cors_for(request)}
+            return JSONResponse({"detail": "The assistant is busy. Please try again in a moment."}, 503, headers)
+        in_flight += 1
+        try:
+            return await call_next(request)
+        finally:
+            in_flight -= 1
+
+    return middleware
 
 
 def create_app(
@@ -62,6 +87,7 @@ def create_app(
     app.include_router(staff.router)
     app.include_router(staff.api)
     app.middleware("http")(staff.require_staff(answering))
+    app.middleware("http")(shed_load(settings.max_in_flight))
 
     @app.get("/healthz", tags=["ops"], summary="Index loaded, vector store and database reachable")
     def healthz() -> JSONResponse:

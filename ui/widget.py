@@ -51,6 +51,13 @@ def _cors(origin: str) -> dict[str, str]:
     }
 
 
+def cors_for(request: Request) -> dict[str, str]:
+    """CORS headers for a response to a partner site that is allowed; none for anyone else."""
+    guard: WidgetGuard | None = getattr(request.app.state, "widget", None)
+    origin = request.headers.get("origin")
+    return _cors(origin) if guard and origin and origin in guard.partners.origins() else {}
+
+
 def _reply(body: dict[str, Any], status: int, origin: str | None, **headers: str) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers={**(_cors(origin) if origin else {}), **headers})
 
