@@ -9,6 +9,7 @@ from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -64,6 +65,14 @@ def shed_load(limit: int) -> Callable[[Request, Callable[[Request], Awaitable[Re
     return middleware
 
 
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """422 with where and what, without echoing the input: FastAPI's own handler crashes (500) on bodies that are
+    not UTF-8, and echoing would repeat personal data back into logs and proxies."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [{"loc": list(e.get("loc", [])), "msg": str(e.get("msg", ""))} for e in errors]
+    return JSONResponse({"detail": detail or "The request is not valid."}, status_code=422, headers=cors_for(request))
+
+
 def create_app(
     settings: Settings, assistant: Assistant | None = None, sessions: sessionmaker[Session] | None = None
 ) -> FastAPI:
@@ -77,6 +86,7 @@ def create_app(
         description="Answers about the West Midlands health tech network from its own documents, cited.",
     )
     app.state.answering = answering
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.state.widget = WidgetGuard(
         PartnerDirectory(settings.partners_file),
         TokenSigner(load_secret(settings.widget_secret, settings.data_dir)),
