@@ -167,3 +167,23 @@ class TriageExample(Base):
     text: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RateHit(Base):
+    """One counted request, for rate limits shared by every worker (rows older than the window are deleted)."""
+
+    __tablename__ = "rate_hits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Conversation(Base):
+    """An API or widget conversation's earlier questions, so any worker can resolve its follow-ups."""
+
+    __tablename__ = "conversations"
+
+    session_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

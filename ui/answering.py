@@ -7,10 +7,11 @@ HTML and Markdown syntax in a document or a message must arrive as plain text.
 import html
 import logging
 import re
-import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
+from datetime import timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.models import Answer, Citation
@@ -18,6 +19,7 @@ from assistant.partners import NOT_INTERNAL
 from assistant.records import NewEnquiry, create_enquiry, log_question, purge_questions
 from assistant.retrieve import Visible
 from assistant.service import Assistant
+from assistant.tables import Conversation, utcnow
 from assistant.triage import Triage
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ _LINE_START = re.compile(r"^(\s*)([#>+-]|\d+\.)", re.MULTILINE)  # headings, quo
 _MARKER = re.compile(r"\\\[(\d+)\\\]")
 MAX_STARTERS = 4
 MAX_REMEMBERED = 20  # questions kept per API conversation
-MAX_CONVERSATIONS = 10_000  # conversations kept, least recently used dropped first
+CONVERSATION_DAYS = 1  # conversations idle this long are forgotten
 # A name: a capitalised word or acronym that does not start a sentence ("…led by PIONEER, …").
 _NAME = re.compile(r"(?<=[a-z,;] )[A-Z][A-Za-z0-9&-]*[A-Za-z0-9](?: (?:of |for |and )?[A-Z][A-Za-z0-9&-]*[A-Za-z0-9])*")
 _COMMON = {"this", "these", "there", "their", "they", "what", "when", "where", "which", "while", "with"}
@@ -83,23 +85,23 @@ class Answering:
         self.log_days = log_days
         self.triage = triage
         self._purged_at = 0.0
-        self._conversations: OrderedDict[str, list[str]] = OrderedDict()
-        self._lock = threading.Lock()
 
     def _remembered(self, session_id: str | None, history: list[str]) -> list[str]:
         if history or not session_id:
             return history
-        with self._lock:
-            return list(self._conversations.get(session_id, []))
+        with self.sessions() as session:
+            found = session.get(Conversation, session_id)
+            return list(found.questions) if found else []
 
     def _remember(self, session_id: str | None, question: str) -> None:
         if not session_id:
             return
-        with self._lock:
-            questions = self._conversations.pop(session_id, [])
-            self._conversations[session_id] = [*questions, question][-MAX_REMEMBERED:]
-            while len(self._conversations) > MAX_CONVERSATIONS:
-                self._conversations.popitem(last=False)
+        with self.sessions.begin() as session:
+            found = session.get(Conversation, session_id)
+            if found is None:
+                session.add(Conversation(session_id=session_id, questions=[question], updated_at=utcnow()))
+            else:
+                found.questions, found.updated_at = [*found.questions, question][-MAX_REMEMBERED:], utcnow()
 
     def ask(
         self,
@@ -124,6 +126,9 @@ class Answering:
         if time.time() - self._purged_at > 3600:  # retention, enforced at most hourly
             self._purged_at = time.time()
             purge_questions(self.sessions, self.log_days)
+            with self.sessions.begin() as session:
+                idle = utcnow() - timedelta(days=CONVERSATION_DAYS)
+                session.execute(delete(Conversation).where(Conversation.updated_at < idle))
             if self.triage is not None:
                 self.triage.purge(self.sessions)
         return answer, log_id

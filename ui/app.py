@@ -90,7 +90,7 @@ def create_app(
     app.state.widget = WidgetGuard(
         PartnerDirectory(settings.partners_file),
         TokenSigner(load_secret(settings.widget_secret, settings.data_dir)),
-        RateLimiter(),
+        RateLimiter(sessions),
     )
     app.include_router(router)
     app.include_router(widget_router)
@@ -114,7 +114,12 @@ def create_app(
             problems.append(f"database unreachable: {exc}")
         if not assistant.index.chunks:
             problems.append("the index is empty: run `cluster-assistant ingest`")
-        body: dict[str, object] = {"ok": not problems, "chunks": chunks, "index_loaded": bool(assistant.index.chunks)}
+        body: dict[str, object] = {
+            "ok": not problems,
+            "chunks": chunks,
+            "index_loaded": bool(assistant.index.chunks),
+            "worker": os.getpid(),
+        }
         if problems:
             body["reason"] = "; ".join(problems)
         return JSONResponse(body, status_code=200 if not problems else 503)
@@ -146,9 +151,19 @@ def create_app(
     )
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def app_from_env() -> FastAPI:
+    """The app for one worker process: each reads the same environment, so all serve alike."""
+    return create_app(Settings())
+
+
+def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """Serve on host:port. With several workers, each process loads the model and the index; everything they
+    must agree on (widget signing key, rate limits, conversations, staff sessions, records) is in data_dir or
+    the database."""
     import uvicorn
 
-    app = create_app(settings)
     print(f"Serving the Cluster Assistant on http://{host}:{port} (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers > 1:
+        uvicorn.run("ui.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

@@ -92,7 +92,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve
 
-    serve(settings, host=args.host or settings.host, port=args.port or settings.port)
+    serve(settings, host=args.host or settings.host, port=args.port or settings.port, workers=args.workers)
     return 0
 
 
@@ -202,6 +202,7 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the web chat")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (each loads the model; default 1)")
     cal = sub.add_parser("calibrate", help="fit abstention on SQuAD-format data; writes assistant/calibration.json")
     cal.add_argument("corpus", help="SQuAD v2.0 file whose paragraphs are indexed")
     cal.add_argument("--unseen", required=True, help="SQuAD v2.0 file whose questions should be abstained on")

@@ -11,11 +11,15 @@ import hmac
 import math
 import os
 import secrets
-import threading
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.tables import RateHit, aware, utcnow
 
 TOKEN_SECONDS = 30 * 60
 
@@ -81,23 +85,21 @@ class TokenSigner:
 
 
 class RateLimiter:
-    """Sliding one-minute windows per key, in this process; `hit` returns the seconds to wait, or None."""
+    """Sliding one-minute windows per key, counted in the database so every worker shares them; `hit` returns the
+    seconds to wait, or None. Old hits are deleted as they leave the window."""
 
-    def __init__(self, window_s: float = 60.0) -> None:
+    def __init__(self, sessions: sessionmaker[Session], window_s: float = 60.0) -> None:
+        self.sessions = sessions
         self.window_s = window_s
-        self._hits: defaultdict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
 
-    def hit(self, key: str, limit: int, now: float | None = None) -> int | None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            hits = self._hits[key]
-            while hits and hits[0] <= now - self.window_s:
-                hits.popleft()
-            if len(hits) >= limit:
-                return max(1, math.ceil(hits[0] + self.window_s - now))
-            hits.append(now)
-            if len(self._hits) > 100_000:  # forget idle keys rather than grow without bound
-                for idle in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window_s]:
-                    del self._hits[idle]
+    def hit(self, key: str, limit: int, now: datetime | None = None) -> int | None:
+        now = now or utcnow()
+        start = now - timedelta(seconds=self.window_s)
+        with self.sessions.begin() as session:
+            session.execute(delete(RateHit).where(RateHit.key == key, RateHit.at <= start))
+            recent = session.scalars(select(RateHit.at).where(RateHit.key == key).order_by(RateHit.at)).all()
+            if len(recent) >= limit:
+                oldest = aware(recent[0])
+                return max(1, math.ceil((oldest - start).total_seconds()))
+            session.add(RateHit(key=key, at=now))
             return None

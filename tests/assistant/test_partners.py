@@ -2,10 +2,13 @@
 
 import os
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from assistant.config import Settings
+from assistant.db import open_database
 from assistant.models import Chunk
 from assistant.partners import NOT_INTERNAL, PartnerDirectory, PartnersFileError, read_partners, visibility_filter
 from ui.guards import RateLimiter, TokenSigner
@@ -77,9 +80,11 @@ def test_tokens_carry_partner_and_origin_and_expire() -> None:
     assert signer.verify(token + "x", now=1001.0) is None and signer.verify("garbage", now=1001.0) is None
 
 
-def test_rate_limiter_counts_a_sliding_minute() -> None:
-    limiter = RateLimiter()
-    assert [limiter.hit("ip", 2, now=t) for t in (0.0, 1.0)] == [None, None]
-    assert limiter.hit("ip", 2, now=2.0) == 58  # wait until the first hit leaves the window
-    assert limiter.hit("other", 2, now=2.0) is None
-    assert limiter.hit("ip", 2, now=60.5) is None
+def test_rate_limiter_counts_a_sliding_minute(tmp_path: Path) -> None:
+    limiter = RateLimiter(open_database(Settings(data_dir=tmp_path)))
+    t0 = datetime(2026, 11, 25, 9, 0, 0, tzinfo=UTC)
+    at = [t0 + timedelta(seconds=s) for s in (0.0, 1.0, 2.0, 60.5)]
+    assert [limiter.hit("ip", 2, now=t) for t in at[:2]] == [None, None]
+    assert limiter.hit("ip", 2, now=at[2]) == 58  # wait until the first hit leaves the window
+    assert limiter.hit("other", 2, now=at[2]) is None
+    assert limiter.hit("ip", 2, now=at[3]) is None

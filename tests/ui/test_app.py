@@ -48,7 +48,8 @@ def enquiry(**overrides: object) -> dict[str, object]:
 
 def test_healthz_and_docs(base_url: str) -> None:
     body = httpx.get(f"{base_url}/healthz").json()
-    assert body == {"ok": True, "chunks": body["chunks"], "index_loaded": True} and body["chunks"] > 0
+    assert body == {"ok": True, "chunks": body["chunks"], "index_loaded": True, "worker": body["worker"]}
+    assert body["chunks"] > 0
     assert httpx.get(f"{base_url}/docs").status_code == 200
     paths = httpx.get(f"{base_url}/openapi.json").json()["paths"]
     assert {"/api/ask", "/api/feedback", "/api/enquiries", "/api/consent", "/healthz"} <= set(paths)
