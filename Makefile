@@ -50,6 +50,7 @@ test: $(STAMP) chromium $(AXE) ## lint, type-check and run every test (real mode
 	$(BIN)/ruff format --check assistant ingest ui evaluation tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory audit
 
 lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff check assistant ingest ui evaluation tests bench
@@ -63,6 +64,7 @@ loadtest: ingest ## 16 and 200 concurrent clients against the server: bench/resu
 	$(BIN)/python -m bench.loadtest
 
 audit: $(STAMP) ## pip-audit the locked dependencies against PyPI's vulnerability data (needs the network)
+	mkdir -p .cache
 	grep -v '+cpu' requirements.lock > .cache/requirements-audit.txt
 	$(BIN)/pip-audit -r .cache/requirements-audit.txt --no-deps --disable-pip --progress-spinner off
 
