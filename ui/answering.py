@@ -12,11 +12,12 @@ from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.models import Answer, Citation
 from assistant.partners import NOT_INTERNAL
-from assistant.records import NewEnquiry, create_enquiry, log_question, purge_questions
+from assistant.records import NewEnquiry, create_enquiry, log_question, purge_questions, redact
 from assistant.retrieve import Visible
 from assistant.service import Assistant
 from assistant.tables import Conversation, utcnow
@@ -94,14 +95,22 @@ class Answering:
             return list(found.questions) if found else []
 
     def _remember(self, session_id: str | None, question: str) -> None:
+        """Keep the question (contact details redacted) for the session's follow-ups."""
         if not session_id:
             return
-        with self.sessions.begin() as session:
-            found = session.get(Conversation, session_id)
-            if found is None:
-                session.add(Conversation(session_id=session_id, questions=[question], updated_at=utcnow()))
-            else:
-                found.questions, found.updated_at = [*found.questions, question][-MAX_REMEMBERED:], utcnow()
+        question = redact(question)
+        for _attempt in range(2):  # two first questions of one new session at once: the loser updates instead
+            try:
+                with self.sessions.begin() as session:
+                    found = session.get(Conversation, session_id)
+                    if found is None:
+                        session.add(Conversation(session_id=session_id, questions=[question], updated_at=utcnow()))
+                    else:
+                        found.questions = [*found.questions, question][-MAX_REMEMBERED:]
+                        found.updated_at = utcnow()
+                return
+            except IntegrityError:
+                continue
 
     def ask(
         self,
