@@ -6,11 +6,11 @@ each group named by its most frequent content words.
 """
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.embedder import Embedder
@@ -66,6 +66,16 @@ def knowledge_gaps(
     return report
 
 
+def sla_breached(due: datetime | None, responded: datetime | None, now: datetime) -> bool:
+    """Answered after the due time, or still unanswered now that it has passed."""
+    return due is not None and aware(responded or now) > aware(due)
+
+
+def breached_clause(now: datetime) -> ColumnElement[bool]:
+    """`sla_breached` as SQL, so the inbox can filter before it limits."""
+    return and_(Enquiry.due_at.is_not(None), Enquiry.due_at < func.coalesce(Enquiry.first_response_at, now))
+
+
 def figures(sessions: sessionmaker[Session], days: int = 30) -> dict[str, Any]:
     """Volume by category, first-response time, SLA breaches, per-partner widget figures."""
     since = utcnow() - timedelta(days=days)
@@ -84,8 +94,7 @@ def figures(sessions: sessionmaker[Session], days: int = 30) -> dict[str, Any]:
     hours = [
         (aware(responded) - aware(created)).total_seconds() / 3600 for created, responded, _, _ in rows if responded
     ]
-    # Breached: answered after the due time, or still unanswered now that it has passed.
-    breached = sum(1 for _, responded, due, _ in rows if due is not None and aware(responded or now) > aware(due))
+    breached = sum(sla_breached(due, responded, now) for _, responded, due, _ in rows)
     return {
         "days": days,
         "volume_by_category": {str(k or "untriaged"): int(v) for k, v in volume.items()},

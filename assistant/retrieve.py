@@ -78,10 +78,8 @@ class AnswerIndex:
 
     def previous_terms(self, chunk: Chunk, j: int) -> frozenset[str]:
         """Terms of the sentence before sentence `j` of `chunk`, across a chunk boundary within its section."""
-        if j > 0:
-            return self.sentence_terms[chunk.id][j - 1]
-        before = self._neighbour(chunk, -1)
-        return self.sentence_terms[before.id][-1] if before else frozenset()
+        found = self.previous_sentence(chunk, j)
+        return self.sentence_terms[found[0].id][found[2]] if found else frozenset()
 
     def previous_sentence(self, chunk: Chunk, j: int) -> tuple[Chunk, str, int] | None:
         """The sentence before sentence `j` of `chunk` in the same section, with its chunk and index."""
@@ -119,10 +117,12 @@ def fuse(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, f
     return sorted(scores.items(), key=lambda item: -item[1])
 
 
-def lexical_ranking(index: AnswerIndex, query_terms: list[str], k: int) -> list[str]:
+def lexical_ranking(index: AnswerIndex, query_terms: list[str], k: int, allowed: np.ndarray | None = None) -> list[str]:
     if index.bm25 is None or not query_terms:
         return []
     scores = index.bm25.get_scores(query_terms)
+    if allowed is not None:
+        scores = np.where(allowed, scores, 0.0)
     top = np.argsort(-scores)[:k]
     return [index.chunks[i].id for i in top if scores[i] > 0]
 
@@ -152,9 +152,7 @@ def retrieve(
     allowed = index.allowed(visible) if visible is not None else None
     dense = dense_ranking(index, question_vector, CANDIDATES, allowed)
     dense_ids = [id_ for id_, _ in dense]
-    lexical_ids = lexical_ranking(index, terms(question), CANDIDATES * 4 if visible else CANDIDATES)
-    if allowed is not None:
-        lexical_ids = [id_ for id_ in lexical_ids if allowed[index.position[id_]]][:CANDIDATES]
+    lexical_ids = lexical_ranking(index, terms(question), CANDIDATES, allowed)
     similarity = dict(dense)
     hits: list[Hit] = []
     kept_vectors: list[np.ndarray] = []

@@ -8,6 +8,7 @@ answer.to_json()["citations"][0]["title"]
 
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,7 @@ class Assistant:
         self.index = AnswerIndex.build(store)
         self.index_version = store.version()
         self._checked = time.monotonic()
+        self._checking = threading.Lock()
         self._help: dict[Visible | None, str] = {}
 
     @classmethod
@@ -106,14 +108,17 @@ class Assistant:
         """
         if time.monotonic() - self._checked < FRESH_S:
             return
-        try:
-            version = self.store.version()
-        except Exception as exc:  # each Chroma client raises its own connection errors
-            raise StoreUnavailable(f"The document store is not reachable: {exc}") from None
-        self._checked = time.monotonic()
-        if version != self.index_version:
-            log.info("index changed in the store; reloading")
-            self.reload()
+        with self._checking:  # one thread checks (and reloads); those queued behind it find the work done
+            if time.monotonic() - self._checked < FRESH_S:
+                return
+            try:
+                version = self.store.version()
+            except Exception as exc:  # each Chroma client raises its own connection errors
+                raise StoreUnavailable(f"The document store is not reachable: {exc}") from None
+            if version != self.index_version:
+                log.info("index changed in the store; reloading")
+                self.reload()
+            self._checked = time.monotonic()
 
     def help_text(self, visible: Visible | None = None) -> str:
         """What the assistant can help with, from the titles and sections the channel may see."""

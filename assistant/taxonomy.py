@@ -49,6 +49,10 @@ class TaxonomyFile(BaseModel):
     retention_days: int = Field(365, ge=1)
     categories: dict[str, Category]
 
+    def retention_by_category(self) -> dict[str, int]:
+        """Categories whose retention differs from the file's `retention_days`."""
+        return {name: c.retention_days for name, c in self.categories.items() if c.retention_days}
+
 
 def load_taxonomy(path: Path | None = None) -> TaxonomyFile:
     path = path or DEFAULT_TAXONOMY

@@ -50,8 +50,7 @@ class Triage:
 
     def purge(self, sessions: sessionmaker[Session], actor: str = "system") -> int:
         """Apply the taxonomy's retention rules (see `gdpr.purge_resolved`)."""
-        overrides = {n: c.retention_days for n, c in self.taxonomy.categories.items() if c.retention_days}
-        return gdpr.purge_resolved(sessions, self.taxonomy.retention_days, overrides, actor)
+        return gdpr.purge_resolved(sessions, self.taxonomy.retention_days, self.taxonomy.retention_by_category(), actor)
 
     def draft(self, enquiry: Enquiry, category: str) -> tuple[str, list[dict[str, Any]]]:
         """A reply from the documents, cited sentence by sentence, with the route's next steps."""

@@ -18,10 +18,14 @@ from typing import Any
 
 import httpx
 
+from evaluation.metrics import percentile
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+def free_port() -> int:
+    """A port free on loopback now (the usual bind-to-0 probe)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:
@@ -35,9 +39,7 @@ def rss_mb(pid: int) -> float:
 @contextmanager
 def server(env: dict[str, str], *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`cluster-assistant serve` on a free loopback port; yields its URL and process once /healthz answers."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "ui.cli", "serve", "--port", str(port), *args],
         env={**os.environ, **env},

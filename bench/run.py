@@ -21,6 +21,7 @@ from assistant.service import Assistant
 from assistant.store import open_store
 from bench.load import load, rss_mb, server
 from evaluation.golden import evaluate_golden, load_cases
+from evaluation.metrics import percentile
 from evaluation.report import squad_table
 from evaluation.squad import evaluate_squad, squad_documents, squad_questions
 from ingest.load import load_file, walk
@@ -72,11 +73,6 @@ def update_readme(table: str) -> None:
     if START in text and END in text:
         head, rest = text.split(START, 1)
         README.write_text(f"{head}{START}\n{table}\n{END}{rest.split(END, 1)[1]}", encoding="utf-8")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def classification_figures(embedder: OnnxEmbedder) -> dict:  # type: ignore[type-arg]

@@ -76,7 +76,7 @@ def postgres_url() -> Iterator[str]:
     import os
     import subprocess
 
-    from tests.helpers import free_port
+    from bench.load import free_port
 
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     assert found, "PostgreSQL is not installed: run `make chromium` (apt-get install postgresql)"

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.load import free_port
+
 
 def make_pdf(pages: list[str]) -> bytes:
     """A minimal valid PDF, one text line per page (Helvetica), with a correct xref table."""
@@ -97,14 +99,6 @@ def make_squad(path: Path, articles: dict[str, list[tuple[str, list[tuple[str, s
     }
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

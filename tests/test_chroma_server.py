@@ -15,9 +15,10 @@ from assistant.config import Settings
 from assistant.errors import UnsafeConfiguration
 from assistant.service import Assistant
 from assistant.store import open_store
+from bench.load import free_port
 from ingest.pipeline import ingest
 from tests.conftest import REPO, settings_for
-from tests.helpers import free_port, serve_app
+from tests.helpers import serve_app
 from ui.app import create_app
 
 CHROMA = str(Path(sys.executable).with_name("chroma"))

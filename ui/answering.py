@@ -7,6 +7,7 @@ HTML and Markdown syntax in a document or a message must arrive as plain text.
 import html
 import logging
 import re
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -15,12 +16,14 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.config import Settings
 from assistant.models import Answer, Citation
 from assistant.partners import NOT_INTERNAL
 from assistant.records import NewEnquiry, create_enquiry, log_question, purge_questions, redact
 from assistant.retrieve import Visible
 from assistant.service import Assistant
 from assistant.tables import Conversation, utcnow
+from assistant.taxonomy import load_taxonomy
 from assistant.triage import Triage
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,7 @@ _LINE_START = re.compile(r"^(\s*)([#>+-]|\d+\.)", re.MULTILINE)  # headings, quo
 _MARKER = re.compile(r"\\\[(\d+)\\\]")
 MAX_STARTERS = 4
 MAX_REMEMBERED = 20  # questions kept per API conversation
+HOUSEKEEPING_S = 3600
 CONVERSATION_DAYS = 1  # conversations idle this long are forgotten
 # A name: a capitalised word or acronym that does not start a sentence ("…led by PIONEER, …").
 _NAME = re.compile(r"(?<=[a-z,;] )[A-Z][A-Za-z0-9&-]*[A-Za-z0-9](?: (?:of |for |and )?[A-Z][A-Za-z0-9&-]*[A-Za-z0-9])*")
@@ -87,6 +91,12 @@ class Answering:
         self.triage = triage
         self._purged_at = 0.0
 
+    @classmethod
+    def for_settings(cls, settings: Settings, assistant: Assistant, sessions: sessionmaker[Session]) -> "Answering":
+        """The app's and the CLI's answering: the configured taxonomy's triage, retention and question log."""
+        triage = Triage.load(load_taxonomy(settings.taxonomy_file), assistant, sessions)
+        return cls(assistant, sessions, settings.question_log_days, triage)
+
     def _remembered(self, session_id: str | None, history: list[str]) -> list[str]:
         if history or not session_id:
             return history
@@ -132,15 +142,22 @@ class Answering:
         self._remember(session_id, question)
         latency = (time.perf_counter() - started) * 1000
         log_id = log_question(self.sessions, channel, question, answer, latency, partner_id)
-        if time.time() - self._purged_at > 3600:  # retention, enforced at most hourly
+        if time.time() - self._purged_at > HOUSEKEEPING_S:  # retention, at most hourly, never in the request
             self._purged_at = time.time()
+            threading.Thread(target=self.housekeep, name="housekeeping", daemon=True).start()
+        return answer, log_id
+
+    def housekeep(self) -> None:
+        """Apply retention: logged questions, idle conversations, personal data of old resolved enquiries."""
+        try:
             purge_questions(self.sessions, self.log_days)
             with self.sessions.begin() as session:
                 idle = utcnow() - timedelta(days=CONVERSATION_DAYS)
                 session.execute(delete(Conversation).where(Conversation.updated_at < idle))
             if self.triage is not None:
                 self.triage.purge(self.sessions)
-        return answer, log_id
+        except Exception:  # a failed purge is retried next hour; it must not take a worker down
+            log.exception("housekeeping failed; it runs again within the hour")
 
     def receive(self, new: NewEnquiry) -> tuple[int, str]:
         """Store an enquiry (merging duplicates), then triage it; returns its id and status. Storing comes first

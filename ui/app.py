@@ -18,8 +18,6 @@ from assistant.config import Settings
 from assistant.db import open_database
 from assistant.partners import PartnerDirectory
 from assistant.service import Assistant
-from assistant.taxonomy import load_taxonomy
-from assistant.triage import Triage
 from ui import staff
 from ui.answering import Answering
 from ui.api import router
@@ -79,8 +77,7 @@ def create_app(
 ) -> FastAPI:
     assistant = assistant or Assistant.load(settings)
     sessions = sessions or open_database(settings)
-    taxonomy = load_taxonomy(settings.taxonomy_file)
-    answering = Answering(assistant, sessions, settings.question_log_days, Triage.load(taxonomy, assistant, sessions))
+    answering = Answering.for_settings(settings, assistant, sessions)
     app = FastAPI(
         title="Cluster Assistant",
         version="0.1.0",
@@ -131,7 +128,7 @@ def create_app(
 
     app = gr.mount_gradio_app(
         app,
-        build_console(answering, list(taxonomy.categories)),
+        build_console(answering, list(answering.triage.taxonomy.categories) if answering.triage else []),
         path="/staff",
         auth_dependency=staff_email,
         **GRADIO_EXTRAS_OFF,

@@ -146,13 +146,9 @@ def _enquiries(args: argparse.Namespace, settings: Settings) -> int:
     sessions = open_database(settings)
     if args.action == "import":
         from assistant.service import Assistant
-        from assistant.taxonomy import load_taxonomy
-        from assistant.triage import Triage
         from ui.answering import Answering
 
-        assistant = Assistant.load(settings)
-        triage = Triage.load(load_taxonomy(settings.taxonomy_file), assistant, sessions)
-        answering = Answering(assistant, sessions, settings.question_log_days, triage)
+        answering = Answering.for_settings(settings, Assistant.load(settings), sessions)
         failed = 0
         for name in args.files:
             path = Path(name)
@@ -179,8 +175,7 @@ def _enquiries(args: argparse.Namespace, settings: Settings) -> int:
         from assistant.taxonomy import load_taxonomy
 
         taxonomy = load_taxonomy(settings.taxonomy_file)
-        overrides = {n: c.retention_days for n, c in taxonomy.categories.items() if c.retention_days}
-        erased = gdpr.purge_resolved(sessions, taxonomy.retention_days, overrides, "cli")
+        erased = gdpr.purge_resolved(sessions, taxonomy.retention_days, taxonomy.retention_by_category(), "cli")
         print(f"Erased the personal data of {erased} resolved enquiries past their retention.")
     return 0
 

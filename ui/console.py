@@ -61,6 +61,29 @@ def enquiry_markdown(d: dict[str, Any]) -> str:
     return "\n\n".join(line for line in lines if line)
 
 
+def figures_markdown(f: dict[str, Any]) -> str:
+    """The figures as tables a person reads: volume by category, response and SLA, partners' widget use."""
+    median = f["first_response_hours_median"]
+    lines = [
+        f"### Last {f['days']} days",
+        f"Median first response: **{'no replies yet' if median is None else f'{median} hours'}** · "
+        f"SLA breaches: **{f['sla_breaches']}**",
+        "",
+        "| category | enquiries |",
+        "|---|---|",
+        *(f"| {escape_markdown(k)} | {v} |" for k, v in sorted(f["volume_by_category"].items())),
+        "",
+        "| partner | day | widget questions | abstention rate | hand-offs |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {escape_markdown(p['partner'])} | {p['day']} | {p['questions']} | {p['abstention_rate']:.0%} | "
+            f"{p['handoffs']} |"
+            for p in f["partners"]
+        ),
+    ]
+    return "\n".join(lines)
+
+
 def build_console(answering: Answering, categories: list[str]) -> gr.Blocks:
     def load_inbox(
         status: str, category: str, priority: str, channel: str, partner: str, breached: bool, q: str
@@ -108,11 +131,11 @@ def build_console(answering: Answering, categories: list[str]) -> gr.Blocks:
         return [[g["topic"], g["count"], " | ".join(g["examples"])] for g in report]
 
     def numbers() -> str:
-        return "```json\n" + json.dumps(insights.figures(answering.sessions), indent=2) + "\n```"
+        return figures_markdown(insights.figures(answering.sessions))
 
     private: dict[str, Any] = {"api_visibility": "private"}
     with gr.Blocks(title="Cluster staff console", analytics_enabled=False) as console:
-        gr.Markdown("# Cluster staff console\n[Sign out](/logout) is a POST: use the button at the bottom.")
+        gr.Markdown("# Cluster staff console")
         selected = gr.Number(label="Enquiry id", precision=0, value=None)
         with gr.Tab("Inbox"):
             with gr.Row():

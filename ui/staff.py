@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from assistant import gdpr, insights, triage
 from assistant.errors import AssistantError, InvalidRequest
 from assistant.staff import SignInRefused, StaffMember, member_for, sign_in, sign_out
-from assistant.tables import Enquiry, Note, aware, utcnow
+from assistant.tables import Enquiry, Note, utcnow
 from ui.answering import Answering
 
 COOKIE = "ca_staff"
@@ -99,7 +99,7 @@ class Update(BaseModel):
 
 
 def summary(e: Enquiry) -> dict[str, Any]:
-    breached = e.due_at is not None and aware(e.first_response_at or utcnow()) > aware(e.due_at)
+    breached = insights.sla_breached(e.due_at, e.first_response_at, utcnow())
     return {
         "id": e.id, "received": e.created_at.isoformat(), "status": e.status, "category": e.category,
         "priority": e.priority, "due_at": e.due_at.isoformat() if e.due_at else None, "sla_breached": breached,
@@ -119,9 +119,10 @@ def inbox(answering: Answering, **filters: Any) -> list[dict[str, Any]]:
         like = f"%{filters['q']}%"
         query = query.where(or_(Enquiry.message.ilike(like), Enquiry.name.ilike(like), Enquiry.email.ilike(like),
                                 Enquiry.organisation.ilike(like), Enquiry.subject.ilike(like)))  # fmt: skip
+    if filters.get("breached"):
+        query = query.where(insights.breached_clause(utcnow()))
     with answering.sessions() as session:
-        rows = [summary(e) for e in session.scalars(query.limit(500))]
-    return [r for r in rows if r["sla_breached"]] if filters.get("breached") else rows
+        return [summary(e) for e in session.scalars(query.limit(500))]
 
 
 def detail(answering: Answering, enquiry_id: int) -> dict[str, Any]:
