@@ -4,13 +4,17 @@ Build it once in `main()` (or an app factory) and pass it down; nothing here run
 Every field is documented in the README's configuration table; a test keeps the two in step.
 """
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_QUESTION_CHARS = 2000
+# Earlier questions a follow-up is resolved against, on every channel: enough for a conversation's thread, and a
+# bound on the work an anonymous caller can ask for.
+MAX_HISTORY_ITEMS = 10
 
 
 class Settings(BaseSettings):
@@ -90,8 +94,81 @@ class Settings(BaseSettings):
         description="Questions answered at once per server process over HTTP; beyond that /api/ask answers 503 "
         "with Retry-After at once instead of queueing without bound.",
     )
+    redis_url: str | None = Field(
+        None,
+        description="Redis for rate limits (e.g. redis://127.0.0.1:6379/0), shared by every worker and replica. "
+        "Unset: counted in each process's memory (with N workers, each enforces 1/N of every limit).",
+    )
+    workers: int = Field(
+        1, ge=1, description="Worker processes serving the app; `serve --workers N` sets it for its workers."
+    )
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=list,
+        description='Proxies trusted to set X-Forwarded-For/-Proto, as a JSON list (e.g. ["10.0.0.5"]); '
+        "`serve --forwarded-allow-ips` sets it. Unset: none, so the client address is the connecting one.",
+    )
+    rate_limit_ask: str = Field(
+        "30/minute;600/hour", description="Questions per client address on POST /api/ask (limits' notation)."
+    )
+    rate_limit_chat: str = Field(
+        "60/minute;1200/hour",
+        description="Chat page events and Gradio API calls (queue/join, call, run) per client address.",
+    )
+    rate_limit_feedback: str = Field("30/minute", description="Ratings per client address on POST /api/feedback.")
+    rate_limit_enquiries: str = Field(
+        "5/minute;30/day", description="Hand-offs per client address (POST /api/enquiries and the widget's)."
+    )
+    rate_limit_widget_session: str = Field("30/minute", description="New widget sessions per client address.")
+    rate_limit_login: str = Field("10/minute", description="Sign-in attempts per client address on POST /login.")
+    login_lockout: str = Field(
+        "5/15minutes",
+        description="Failed sign-ins for one account from one address before that address is refused for it; "
+        "the owner signing in from elsewhere is never locked out.",
+    )
+    chat_frame_ancestors: str = Field(
+        "'none'",
+        description="CSP frame-ancestors of the public chat: the sites allowed to frame it (e.g. "
+        '"https://partner.example"). Default: none.',
+    )
+    staff_host: str | None = Field(
+        None,
+        description="Host name that alone serves the staff pages, sign-in and staff API (e.g. staff.cluster.example)."
+        " Unset: any host.",
+    )
+    ingest_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description='Non-public networks ingest may fetch from, as a JSON list of CIDRs (e.g. ["10.1.0.0/16"]). '
+        "Unset: only public addresses (loopback, private, link-local and metadata addresses are refused).",
+    )
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `serve` listens on.")
+
+    @field_validator(
+        "rate_limit_ask",
+        "rate_limit_chat",
+        "rate_limit_feedback",
+        "rate_limit_enquiries",
+        "rate_limit_widget_session",
+        "rate_limit_login",
+        "login_lockout",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        """A limit in the `limits` package's notation ("10/minute", "5/15minutes;100/day"), checked at start."""
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a rate limit such as '10/minute' or '5/15minutes;100/day'") from None
+        return value
+
+    @field_validator("ingest_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # raises ValueError with the reason
+        return value
 
     @property
     def chroma_path(self) -> Path:

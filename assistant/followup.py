@@ -39,17 +39,26 @@ def subject_of(question: str) -> str | None:
     return None
 
 
-def resolve(question: str, history: list[str]) -> str:
-    """`question` made to stand alone, using the earlier user turns (oldest first)."""
+def _substitute(question: str, subject: str | None) -> str:
+    """`question` with its first pronoun replaced by `subject` (possessive kept), if it has one."""
     match = _PRONOUN.search(question)
-    if not history or not match:
-        return question
-    standalone: list[str] = []
-    for earlier in history:  # earlier follow-ups are resolved first, so chains of "it" keep their subject
-        standalone.append(resolve(earlier, standalone))
-    subject = next((s for s in map(subject_of, reversed(standalone)) if s), None)
-    if not subject or subject.lower() in question.lower():
+    if not match or not subject or subject.lower() in question.lower():
         return question
     word = match.group(0)
     replacement = f"{subject}'s" if word.lower() in _POSSESSIVE else subject
     return question[: match.start()] + replacement + question[match.end() :]
+
+
+def resolve(question: str, history: list[str]) -> str:
+    """`question` made to stand alone, using the earlier user turns (oldest first).
+
+    One pass, left to right: each earlier turn is made to stand alone with the subject carried so far, then gives
+    its own subject if it has one. The work is linear in the history, whatever pronouns it holds (a recursive
+    re-resolution of the whole history per turn doubled per turn: 50 turns never ended).
+    """
+    if not history or not _PRONOUN.search(question):
+        return question
+    subject: str | None = None
+    for earlier in history:
+        subject = subject_of(_substitute(earlier, subject)) or subject
+    return _substitute(question, subject)

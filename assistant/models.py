@@ -2,6 +2,12 @@
 
 from dataclasses import dataclass, field
 
+# Who may be answered from a document (front matter `visibility:`, one level). Public channels (chat, API, every
+# widget) answer only from `public`; the other levels are for staff (reply drafts). Anything else is refused at
+# ingest, so a typo can never publish a document.
+PUBLIC = "public"
+VISIBILITY_LEVELS = (PUBLIC, "members", "staff", "internal", "confidential")
+
 
 @dataclass(frozen=True)
 class Block:

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from assistant.errors import AssistantError
-from assistant.models import Chunk
+from assistant.models import PUBLIC, VISIBILITY_LEVELS, Chunk
 
 log = logging.getLogger(__name__)
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -37,16 +37,16 @@ def contrast(foreground: str, background: str) -> float:
 
 
 @functools.cache
-def visibility_filter(levels: frozenset[str] | None, tags: frozenset[str] = frozenset()) -> Callable[[Chunk], bool]:
-    """Chunks whose front-matter `visibility` is in `levels` (None: any) and, if `tags`, that carry one of them.
+def visibility_filter(levels: frozenset[str], tags: frozenset[str] = frozenset()) -> Callable[[Chunk], bool]:
+    """Chunks whose `visibility` level is in `levels` (an allow-list) and, if `tags`, that carry one of them.
 
-    A document without `visibility` is public. Internal documents never pass. One predicate per configuration,
-    so the index can cache its mask.
+    Ingest writes every document's level; a chunk indexed before levels were checked and without one was public
+    by the rules it was ingested under. Any other value, a list or a typo included, is in no allow-list. One
+    predicate per configuration, so the index can cache its mask.
     """
 
     def check(chunk: Chunk) -> bool:
-        level = chunk.metadata.get("visibility", "public").strip().lower() or "public"
-        if level == "internal" or (levels is not None and level not in levels):
+        if chunk.metadata.get("visibility", PUBLIC) not in levels:
             return False
         chunk_tags = {t.strip() for t in chunk.metadata.get("tags", "").split(",") if t.strip()}
         return not tags or bool(tags & chunk_tags)
@@ -54,8 +54,10 @@ def visibility_filter(levels: frozenset[str] | None, tags: frozenset[str] = froz
     return check
 
 
-# What the public channels (chat, API, widget) may answer from: everything but internal documents.
-NOT_INTERNAL = visibility_filter(None)
+# What the public channels (chat, API, widgets) may answer from: public documents only.
+PUBLIC_ONLY = visibility_filter(frozenset({PUBLIC}))
+# What staff reply drafts may draw on: every level (staff read a draft before it is sent).
+STAFF_VIEW = visibility_filter(frozenset(VISIBILITY_LEVELS))
 
 
 class Limits(BaseModel):
@@ -73,8 +75,8 @@ class Partner(BaseModel):
     accent: str = "#1d4ed8"  # launcher and buttons
     accent_text: str = "#ffffff"
     position: Literal["bottom-right", "bottom-left"] = "bottom-right"
-    visibility: list[str] = Field(default_factory=lambda: ["public"])
-    tags: list[str] = Field(default_factory=list)  # when set, only documents carrying one of these tags
+    visibility: list[str] = Field(default_factory=lambda: [PUBLIC])  # public only: kept so old files still read
+    tags: list[str] = Field(default_factory=list)  # when set, only public documents carrying one of these tags
     limits: Limits = Field(default_factory=Limits)
     max_message_chars: int = Field(500, ge=20, le=2000)
 
@@ -96,16 +98,18 @@ class Partner(BaseModel):
                 f"accent {self.accent} and accent_text {self.accent_text} have contrast "
                 f"{contrast(self.accent, self.accent_text):.2f}:1; WCAG AA needs {MIN_CONTRAST}:1"
             )
-        if "internal" in self.visibility:
-            raise ValueError("internal documents are never shown through the widget")
+        if set(self.visibility) != {PUBLIC}:
+            raise ValueError(
+                "a widget answers from public documents only: remove `visibility` (narrow with `tags` instead)"
+            )
         return self
 
     def allows(self, origin: str | None) -> bool:
         return bool(origin) and origin in self.allowed_origins
 
     def can_see(self) -> Callable[[Chunk], bool]:
-        """Which chunks this partner's visitors may be answered from."""
-        return visibility_filter(frozenset(self.visibility), frozenset(self.tags))
+        """Which chunks this partner's visitors may be answered from: public ones, narrowed by its tags."""
+        return visibility_filter(frozenset({PUBLIC}), frozenset(self.tags))
 
 
 class PartnersFileError(AssistantError):

@@ -5,6 +5,7 @@ the record is durable (SQLite runs with synchronous=FULL).
 """
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,7 @@ CHANNELS = ("chat", "widget", "api", "email", "csv")
 DIRECT_CONTACT = "direct-contact"
 DIRECT_CHANNELS = ("email", "csv")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on the phone
 _PHONE = re.compile(r"(?<![\w])\+?\d[\d ()-]{7,}\d")
 
 
@@ -71,10 +73,26 @@ def _insert(sessions: sessionmaker[Session], row: Enquiry | QuestionLog | Feedba
         return row.id
 
 
-def create_enquiry(sessions: sessionmaker[Session], new: NewEnquiry) -> tuple[int, bool]:
-    """Store an enquiry, or merge it into an open one with the same sender and text; returns (id, created).
+@dataclass(frozen=True)
+class Receipt:
+    """What storing an enquiry did: its row, whether it is new, and the reference to give its sender."""
 
-    Raises `InvalidRequest` unless its sender agreed to the current consent text (or wrote to us directly).
+    id: int
+    created: bool
+    reference: str
+
+
+def new_reference() -> str:
+    """A reference for the sender: random, so it says nothing about how many enquiries there are, or which."""
+    return "WM-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def create_enquiry(sessions: sessionmaker[Session], new: NewEnquiry) -> Receipt:
+    """Store an enquiry, or merge it into an open one with the same sender and text.
+
+    A merged duplicate gets a reference of its own (kept in the merge's audit event), so whoever sent it learns
+    nothing about the enquiry it joined. Raises `InvalidRequest` unless its sender agreed to the current consent
+    text (or wrote to us directly).
     """
     direct = new.channel in DIRECT_CHANNELS and new.consent_version == DIRECT_CONTACT
     if new.consent_version != CONSENT_VERSION and not direct:
@@ -88,11 +106,13 @@ def create_enquiry(sessions: sessionmaker[Session], new: NewEnquiry) -> tuple[in
     email = new.email.strip().lower()
     with sessions.begin() as session:
         duplicate = find_duplicate(session, email, new.message)
+        reference = new_reference()
         if duplicate is not None:
             duplicate.duplicates += 1
+            merged = {"channel": new.channel, "reference": reference}
             session.add(AuditEvent(enquiry_id=duplicate.id, actor="system", action="duplicate_merged",
-                                   detail={"channel": new.channel}, created_at=now))  # fmt: skip
-            return duplicate.id, False
+                                   detail=merged, created_at=now))  # fmt: skip
+            return Receipt(duplicate.id, False, reference)
         enquiry = Enquiry(
             created_at=now,
             updated_at=now,
@@ -109,12 +129,13 @@ def create_enquiry(sessions: sessionmaker[Session], new: NewEnquiry) -> tuple[in
             consent_version=new.consent_version,
             consented_at=now,
             status="new",
+            reference=reference,
         )
         session.add(enquiry)
         session.flush()
         session.add(AuditEvent(enquiry_id=enquiry.id, actor="system", action="received",
                                detail={"channel": new.channel}, created_at=now))  # fmt: skip
-        return enquiry.id, True
+        return Receipt(enquiry.id, True, reference)
 
 
 def log_question(
@@ -156,8 +177,8 @@ def record_feedback(
         partner_id=partner_id,
         question_id=question_id,
         question=redact(question),
-        answer=answer,
-        citations=citations,
+        answer=redact(answer),
+        citations=[redact(c) for c in citations],
         rating=rating,
         comment=redact(comment.strip()) if comment and comment.strip() else None,
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 from assistant import llm
 from assistant.cite import cite
 from assistant.compose import ScoredSentence, confidence, rerank, score_sentences, select, signals
-from assistant.config import MAX_QUESTION_CHARS, Settings
+from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, Settings
 from assistant.embedder import Embedder, load_embedder
 from assistant.errors import InvalidQuestion, StoreUnavailable
 from assistant.followup import resolve
@@ -71,6 +71,12 @@ def validate_question(question: str) -> str:
             f"The question is {len(cleaned)} characters long; the limit is {MAX_QUESTION_CHARS}. Please shorten it."
         )
     return cleaned
+
+
+def bounded_history(history: list[str] | None) -> list[str]:
+    """The last `MAX_HISTORY_ITEMS` earlier questions, each cut to `MAX_QUESTION_CHARS`: whatever a channel lets
+    through, the engine never works on more."""
+    return [item[:MAX_QUESTION_CHARS] for item in (history or [])[-MAX_HISTORY_ITEMS:]]
 
 
 class Assistant:
@@ -159,7 +165,7 @@ class Assistant:
         started = time.perf_counter()
         question = validate_question(question)
         self.ensure_fresh()
-        resolved = resolve(question, history or [])
+        resolved = resolve(question, bounded_history(history))
         timings = {"retrieve": 0.0, "compose": 0.0, "total": 0.0}
         if is_clinical_advice_request(resolved):
             log.info("decision", extra={"abstained": True, "reason": CLINICAL_FLAG})

@@ -1,8 +1,9 @@
-"""Staff accounts: argon2-hashed passwords, lockout after repeated failures, server-side sessions.
+"""Staff accounts: argon2-hashed passwords, server-side sessions; sign-in that reveals nothing by its timing.
 
 Sessions live in the database (only a hash of the cookie value), so every worker and every replica sees them.
 """
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -18,15 +19,19 @@ from assistant.errors import AssistantError, InvalidRequest
 from assistant.tables import StaffSession, StaffUser, aware, utcnow
 
 ROLES = ("admin", "staff")
-MAX_FAILURES = 5  # failed sign-ins in a row before the account locks
-LOCKOUT = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=8)
 MIN_PASSWORD = 12
 _hasher = PasswordHasher()
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified for unknown accounts, so they cost what a real check costs."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 class SignInRefused(AssistantError):
-    """Wrong e-mail or password, or the account is locked. The message never says which account exists."""
+    """Wrong e-mail or password, or too many failures from this address. It never says which account exists."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,10 @@ def add_staff(sessions: sessionmaker[Session], email: str, password: str, role: 
     with sessions.begin() as session:
         user = session.scalar(select(StaffUser).where(StaffUser.email == email))
         if user is None:
-            user = StaffUser(email=email, role=role, password_hash=_hasher.hash(password), failed_logins=0)
+            user = StaffUser(email=email, role=role, password_hash=_hasher.hash(password))
             session.add(user)
         else:
-            user.role, user.password_hash, user.failed_logins, user.locked_until = role, _hasher.hash(password), 0, None
+            user.role, user.password_hash = role, _hasher.hash(password)
         session.flush()
         return StaffMember(user.id, user.email, user.role)
 
@@ -61,29 +66,23 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def sign_in(sessions: sessionmaker[Session], email: str, password: str) -> str:
-    """A new session token for the account; raises `SignInRefused` (and counts the failure) otherwise."""
-    refused = SignInRefused("Wrong e-mail or password, or the account is locked for a while. Try again later.")
+def sign_in(sessions: sessionmaker[Session], email: str, password: str, locked: bool = False) -> str:
+    """A new session token for the account; raises `SignInRefused` otherwise.
+
+    Every refusal costs one argon2 verification, as a success does: an unknown account (checked against a dummy
+    hash) and a `locked` one (refused after the check) take as long as a wrong password, so timing tells nothing.
+    Counting failures and deciding `locked` is the caller's (per account and client address, in `RateLimits`).
+    """
+    refused = SignInRefused("Wrong e-mail or password, or too many attempts from here. Try again later.")
     now = utcnow()
     with sessions.begin() as session:
         user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
-        if user is None:
-            _hasher.hash(password)  # same work as a real check: timing does not reveal which accounts exist
-            raise refused
-        locked = user.locked_until is not None and aware(user.locked_until) > now
         try:
-            ok = not locked and _hasher.verify(user.password_hash, password)
+            ok = _hasher.verify(user.password_hash if user else _dummy_hash(), password) and user is not None
         except (VerifyMismatchError, InvalidHashError):
             ok = False
-        if not ok:
-            if not locked:
-                user.failed_logins += 1
-                if user.failed_logins >= MAX_FAILURES:
-                    user.locked_until, user.failed_logins = now + LOCKOUT, 0
-            session.flush()
-            session.commit()
+        if not ok or locked or user is None:
             raise refused
-        user.failed_logins, user.locked_until = 0, None
         token = secrets.token_urlsafe(32)
         session.add(
             StaffSession(token_hash=_digest(token), user_id=user.id, created_at=now, expires_at=now + SESSION_LIFETIME)

@@ -8,6 +8,7 @@ confidence threshold the enquiry is marked "needs review".
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -80,23 +81,30 @@ class Classification:
 class Classifier:
     """Embeds the taxonomy once; `learn` adds staff corrections as examples."""
 
-    def __init__(self, taxonomy: TaxonomyFile, embedder: Embedder, corrections: list[tuple[str, str]] = ()) -> None:  # type: ignore[assignment]
+    def __init__(
+        self, taxonomy: TaxonomyFile, embedder: Embedder, corrections: Sequence[tuple[str, str, str]] = ()
+    ) -> None:
         self.taxonomy = taxonomy
         self.embedder = embedder
-        self.texts: list[str] = []
+        # What evidence shows for each example: the taxonomy's own text, but only a name for a staff correction,
+        # whose text is an enquirer's and must not be copied into other enquiries' reasons.
+        self.shown: list[str] = []
         self.labels: list[str] = []
+        texts = []
         for name, category in taxonomy.categories.items():
             for text in [category.description, *category.examples]:
-                self.texts.append(text)
+                texts.append(text)
+                self.shown.append(text)
                 self.labels.append(name)
-        self.vectors = embedder.encode(self.texts)
-        for name, text in corrections:
-            self.learn(name, text)
+        self.vectors = embedder.encode(texts)
+        for name, text, shown in corrections:
+            self.learn(name, text, shown)
 
-    def learn(self, category: str, text: str) -> None:
+    def learn(self, category: str, text: str, shown: str) -> None:
+        """Add an example of `category`; evidence names it `shown` (never its text)."""
         if category not in self.taxonomy.categories:
             raise AssistantError(f"Unknown category '{category}'.")
-        self.texts.append(text)
+        self.shown.append(shown)
         self.labels.append(category)
         self.vectors = np.vstack([self.vectors, self.embedder.encode([text])])
 
@@ -107,7 +115,7 @@ class Classifier:
         evidence: dict[str, list[tuple[float, str]]] = {}
         for name in self.taxonomy.categories:
             picked = sorted(
-                ((float(similarities[i]), self.texts[i]) for i, label in enumerate(self.labels) if label == name),
+                ((float(similarities[i]), self.shown[i]) for i, label in enumerate(self.labels) if label == name),
                 reverse=True,
             )[:2]
             scores[name] = sum(s for s, _ in picked) / len(picked)

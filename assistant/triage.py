@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant import gdpr
 from assistant.errors import InvalidRequest
-from assistant.partners import NOT_INTERNAL
+from assistant.models import PUBLIC
+from assistant.partners import STAFF_VIEW
 from assistant.service import Assistant
 from assistant.tables import AuditEvent, Enquiry, Note, PartnerConsent, TriageExample, utcnow
 from assistant.taxonomy import Classifier, TaxonomyFile, due_at, priority_for
@@ -43,10 +44,11 @@ class Triage:
 
     @classmethod
     def load(cls, taxonomy: TaxonomyFile, assistant: Assistant, sessions: sessionmaker[Session]) -> "Triage":
-        with sessions() as session:
-            corrections = [(e.category, e.text) for e in session.scalars(select(TriageExample))]
-        corrections = [(c, t) for c, t in corrections if c in taxonomy.categories]
-        return cls(taxonomy, Classifier(taxonomy, assistant.embedder, corrections), assistant)
+        return cls(taxonomy, Classifier(taxonomy, assistant.embedder, corrections(sessions, taxonomy)), assistant)
+
+    def forget_erased(self, sessions: sessionmaker[Session]) -> None:
+        """Rebuild the classifier from the corrections still stored (after an erasure removed some)."""
+        self.classifier = Classifier(self.taxonomy, self.assistant.embedder, corrections(sessions, self.taxonomy))
 
     def purge(self, sessions: sessionmaker[Session], actor: str = "system") -> int:
         """Apply the taxonomy's retention rules (see `gdpr.purge_resolved`)."""
@@ -59,12 +61,16 @@ class Triage:
         lines = [f"Dear {first_name},", "", "Thank you for your enquiry."]
         citations: list[dict[str, Any]] = []
         if category != "clinical-advice":
-            answer = self.assistant.ask(enquiry.message[:2000], None, NOT_INTERNAL)
+            answer = self.assistant.ask(enquiry.message[:2000], None, STAFF_VIEW)
             if not answer.abstained:
                 lines += ["", "From the cluster's documents:", answer.text]
                 citations = answer.to_json()["citations"]  # type: ignore[assignment]
+                # Drafts may draw on staff-only documents: say so beside each, for staff to check before sending.
+                private = {h.chunk.source for h in answer.hits if h.chunk.metadata.get("visibility", PUBLIC) != PUBLIC}
                 lines += [""] + [
-                    f"[{c['n']}] {c['title']}, {c['section']} ({c['url'] or c['source']})" for c in citations
+                    f"[{c['n']}] {c['title']}, {c['section']} ({c['url'] or c['source']})"
+                    + (" [NOT PUBLIC: check before sending]" if c["source"].split("#")[0] in private else "")
+                    for c in citations
                 ]
         lines += ["", route.next_steps]
         if route.contact:
@@ -100,9 +106,21 @@ class Triage:
             before = enquiry.category
             route = self.taxonomy.categories[category]
             enquiry.category, enquiry.route, enquiry.needs_review = category, route.route, False
-            session.add(TriageExample(category=category, text=enquiry.message[:2000], created_by=actor))
+            text = enquiry.message[:2000]
+            session.add(TriageExample(category=category, text=text, created_by=actor, enquiry_id=enquiry_id))
             _audit(session, enquiry_id, actor, "category_corrected", before=before, after=category)
-        self.classifier.learn(category, enquiry.message[:2000])
+        self.classifier.learn(category, text, correction_label(enquiry_id))
+
+
+def correction_label(enquiry_id: int | None) -> str:
+    return f"staff correction on enquiry {enquiry_id}" if enquiry_id else "staff correction"
+
+
+def corrections(sessions: sessionmaker[Session], taxonomy: TaxonomyFile) -> list[tuple[str, str, str]]:
+    """The stored staff corrections for the taxonomy's categories: (category, text, what evidence shows)."""
+    with sessions() as session:
+        rows = session.scalars(select(TriageExample).order_by(TriageExample.id)).all()
+        return [(e.category, e.text, correction_label(e.enquiry_id)) for e in rows if e.category in taxonomy.categories]
 
 
 def related(sessions: sessionmaker[Session], enquiry: Enquiry) -> list[Enquiry]:

@@ -6,16 +6,22 @@ Each reader raises `LoadError` with a reason a person can act on; the pipeline r
 import hashlib
 import io
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import yaml
 
 from assistant.errors import LoadError
-from assistant.models import Block, LoadedDocument
+from assistant.models import PUBLIC, VISIBILITY_LEVELS, Block, LoadedDocument
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FRONT_MATTER_CHARS = 16_384
+# A .docx is a zip: its parts are checked by their declared sizes before anything is inflated (zipfile never
+# inflates a member past its declared size). 50 MB of XML is far beyond any real document.
+MAX_DOCX_UNPACKED_BYTES = 50 * 1024 * 1024
+MAX_DOCX_PARTS = 2_000
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
@@ -23,8 +29,11 @@ _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
 
 
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def content_hash(data: bytes, visibility: str = PUBLIC) -> str:
+    """A document's identity: its bytes, and the visibility ingest gives it if it declares none (public leaves
+    the hash as it always was, so existing indexes stay unchanged)."""
+    level = b"" if visibility == PUBLIC else f"\nvisibility={visibility}".encode()
+    return hashlib.sha256(data + level).hexdigest()
 
 
 def decode_text(data: bytes, source: str) -> str:
@@ -47,6 +56,24 @@ def _inline(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without anchors and aliases: front matter never needs them, and expanding them is how 340 bytes
+    become 53 MB (the "billion laughs")."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            raise LoadError("front matter uses a YAML alias (*name); write the value out instead")
+        return super().compose_node(parent, index)  # type: ignore[arg-type]
+
+
+def check_visibility(value: object) -> str:
+    """The one visibility level a document declares; raises `LoadError` for a list or an unknown level."""
+    level = value.strip().lower() if isinstance(value, str) else None
+    if level not in VISIBILITY_LEVELS:
+        raise LoadError(f"visibility {value!r} is not one of {', '.join(VISIBILITY_LEVELS)} (give exactly one level)")
+    return level
+
+
 def split_front_matter(text: str) -> tuple[dict[str, str], str]:
     """YAML front matter between `---` lines, as strings, and the body after it."""
     if not text.startswith("---"):
@@ -56,12 +83,16 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
     if end < 0:
         return {}, text
     raw, body = parts[1][:end], parts[1][end + 4 :]
+    if len(raw) > MAX_FRONT_MATTER_CHARS:
+        raise LoadError(f"front matter is over {MAX_FRONT_MATTER_CHARS:,} characters")
     try:
-        loaded = yaml.safe_load(raw) or {}
+        loaded = yaml.load(raw, Loader=_NoAliasLoader) or {}
     except yaml.YAMLError as exc:
         raise LoadError(f"front matter is not valid YAML: {exc}") from None
     if not isinstance(loaded, dict):
         raise LoadError("front matter must be a YAML mapping")
+    if "visibility" in loaded:
+        loaded["visibility"] = check_visibility(loaded["visibility"])
     meta = {str(k): ", ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in loaded.items()}
     return meta, body.lstrip("\n")
 
@@ -168,12 +199,22 @@ def _read_pdf(data: bytes, source: str) -> tuple[str | None, list[Block], dict[s
     return title, blocks, {}
 
 
-def _read_docx(data: bytes, source: str) -> tuple[str | None, list[Block], dict[str, str]]:
-    import zipfile
+def _check_zip_sizes(archive: zipfile.ZipFile) -> None:
+    parts = archive.infolist()
+    if len(parts) > MAX_DOCX_PARTS:
+        raise LoadError(f"the .docx holds {len(parts):,} parts; the limit is {MAX_DOCX_PARTS:,}")
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > MAX_DOCX_UNPACKED_BYTES:
+        raise LoadError(
+            f"the .docx unpacks to {unpacked:,} bytes; the limit is {MAX_DOCX_UNPACKED_BYTES:,} (a zip bomb?)"
+        )
 
+
+def _read_docx(data: bytes, source: str) -> tuple[str | None, list[Block], dict[str, str]]:
     import docx
 
     try:
+        _check_zip_sizes(zipfile.ZipFile(io.BytesIO(data)))
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise LoadError(f"{source}: not a readable .docx file ({exc})") from None
@@ -211,8 +252,13 @@ _READERS: dict[str, Callable[[bytes, str], tuple[str | None, list[Block], dict[s
 }
 
 
-def load_bytes(data: bytes, source: str, suffix: str, url: str | None = None) -> LoadedDocument:
-    """Parse one document's bytes by its type. Raises `LoadError` for anything unreadable or empty."""
+def load_bytes(
+    data: bytes, source: str, suffix: str, url: str | None = None, visibility: str = PUBLIC
+) -> LoadedDocument:
+    """Parse one document's bytes by its type. Raises `LoadError` for anything unreadable or empty.
+
+    `visibility` is the level of a document that declares none (formats without front matter).
+    """
     reader = _READERS.get(suffix.lower())
     if reader is None:
         raise LoadError(f"{source}: unsupported file type '{suffix}' (supported: {', '.join(SUPPORTED_SUFFIXES)})")
@@ -230,9 +276,9 @@ def load_bytes(data: bytes, source: str, suffix: str, url: str | None = None) ->
         source=source,
         title=(title or fallback).strip(),
         blocks=blocks,
-        content_hash=content_hash(data),
+        content_hash=content_hash(data, visibility),
         url=url or meta.get("url") or None,
-        metadata=meta,
+        metadata={**meta, "visibility": meta.get("visibility", visibility)},
     )
 
 
@@ -247,10 +293,10 @@ def read_file(path: Path, source: str) -> bytes:
         raise LoadError(f"{source}: cannot be read ({exc.strerror})") from None
 
 
-def load_file(path: Path, source: str | None = None) -> LoadedDocument:
+def load_file(path: Path, source: str | None = None, visibility: str = PUBLIC) -> LoadedDocument:
     """Read one file from disk."""
     name = source or str(path)
-    return load_bytes(read_file(path, name), name, path.suffix)
+    return load_bytes(read_file(path, name), name, path.suffix, visibility=visibility)
 
 
 def walk(folder: Path) -> Iterator[Path]:

@@ -17,11 +17,11 @@ from tqdm import tqdm
 
 from assistant.embedder import Embedder
 from assistant.errors import LoadError
-from assistant.models import Chunk, LoadedDocument
+from assistant.models import PUBLIC, Chunk, LoadedDocument
 from assistant.store import Store
 from ingest import fetch
 from ingest.embed import embed
-from ingest.load import SUPPORTED_SUFFIXES, content_hash, load_bytes, read_file, walk
+from ingest.load import SUPPORTED_SUFFIXES, check_visibility, content_hash, load_bytes, read_file, walk
 from ingest.split import document_hash, split
 from ingest.write import remove, write
 
@@ -73,7 +73,7 @@ def display_path(path: Path) -> str:
         return resolved.as_posix()
 
 
-def _file_item(path: Path) -> _Item:
+def _file_item(path: Path, visibility: str) -> _Item:
     source = display_path(path)
     cache: dict[str, bytes] = {}
 
@@ -82,7 +82,7 @@ def _file_item(path: Path) -> _Item:
             cache["data"] = read_file(path, source)
         return cache["data"]
 
-    return _Item(source, lambda: load_bytes(raw(), source, path.suffix), raw)
+    return _Item(source, lambda: load_bytes(raw(), source, path.suffix, visibility=visibility), raw)
 
 
 def _under(prefix: str, source: str) -> bool:
@@ -93,55 +93,76 @@ def _under(prefix: str, source: str) -> bool:
 
 
 def _plan(
-    targets: list[str], client: httpx.Client, report: IngestReport
+    targets: list[str], client: httpx.Client, report: IngestReport, visibility: str
 ) -> tuple[list[_Item], list[Callable[[str], bool]]]:
-    """The documents to look at, and for each target a test of which indexed sources it owns (for removals)."""
+    """The documents to look at, and for each target a test of which indexed sources it owns (for removals).
+
+    A target that fails is reported and the others go on.
+    """
     items: list[_Item] = []
     scopes: list[Callable[[str], bool]] = []
     for target in targets:
         if fetch.is_url(target):
             try:
-                pages = list(fetch.expand(client, [target]))
+                expansion = fetch.expand(client, target)
             except LoadError as exc:
-                report.failed.append((target, str(exc)))
+                report.failed.append((target, str(exc).removeprefix(f"{target}: ")))
                 continue
-            for url, body, ctype in pages:
-                read = partial(fetch.fetch_page, client, url, body, ctype)
-                items.append(_Item(url, read, None))
-            if len(pages) != 1 or pages[0][0] != target:
-                # A sitemap is the site's own list of pages: a page of that site it no longer lists is removed.
+            report.failed.extend(expansion.problems)
+            for page in expansion.pages:
+                items.append(_Item(page.url, partial(fetch.fetch_page, client, page, visibility), None))
+            if expansion.is_sitemap and not expansion.problems:
+                # A sitemap is the site's own list of pages: a page of that site it no longer lists is removed
+                # (not when part of it failed: what it did not list then may only have been out of reach).
                 site = "{0.scheme}://{0.netloc}/".format(urlsplit(target))
                 scopes.append(partial(_under, site))
             continue
         path = Path(target)
         if path.is_dir():
             files = list(walk(path))
-            items.extend(_file_item(f) for f in files)
+            items.extend(_file_item(f, visibility) for f in files)
             prefix = display_path(path).rstrip("/") + "/"
             scopes.append(partial(_under, prefix))
         elif path.is_file():
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 report.failed.append((display_path(path), f"unsupported file type '{path.suffix}'"))
             else:
-                items.append(_file_item(path))
+                items.append(_file_item(path, visibility))
         else:
             report.failed.append((target, "no such file, folder or http(s) address"))
     return items, scopes
 
 
-def ingest(targets: list[str], store: Store, embedder: Embedder, progress: bool | None = None) -> IngestReport:
-    """Bring the store in line with `targets` (folders, files, URLs or sitemaps). See `IngestReport`."""
-    with fetch.http_client() as client:
-        return _ingest(targets, store, embedder, client, progress)
+def ingest(
+    targets: list[str],
+    store: Store,
+    embedder: Embedder,
+    progress: bool | None = None,
+    visibility: str = PUBLIC,
+    fetch_policy: fetch.FetchPolicy | None = None,
+) -> IngestReport:
+    """Bring the store in line with `targets` (folders, files, URLs or sitemaps). See `IngestReport`.
+
+    `visibility` is the level of documents that declare none; `fetch_policy` says which non-public networks web
+    targets may be fetched from (none by default).
+    """
+    visibility = check_visibility(visibility)
+    with fetch.http_client(fetch_policy) as client:
+        return _ingest(targets, store, embedder, client, progress, visibility)
 
 
 def _ingest(
-    targets: list[str], store: Store, embedder: Embedder, client: httpx.Client, progress: bool | None
+    targets: list[str],
+    store: Store,
+    embedder: Embedder,
+    client: httpx.Client,
+    progress: bool | None,
+    visibility: str,
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     indexed = store.documents()
-    items, scopes = _plan(targets, client, report)
+    items, scopes = _plan(targets, client, report, visibility)
     seen: set[str] = set()
     bar = tqdm(items, desc="Ingesting", unit="doc", disable=not progress if progress is not None else None)
     for item in bar:
@@ -150,7 +171,7 @@ def _ingest(
         known = indexed.get(item.source, set())
         try:
             if item.raw is not None:
-                quick_hash = document_hash(content_hash(item.raw()))
+                quick_hash = document_hash(content_hash(item.raw(), visibility))
                 if known == {quick_hash}:
                     report.unchanged.append(item.source)
                     continue

@@ -43,8 +43,19 @@ def embedder(model_cache: Path) -> OnnxEmbedder:
     return OnnxEmbedder(model_cache)
 
 
+# Tests send many requests from one address: they set their own rate limits, generous unless a test is about them
+# (the sign-in lockout keeps its default: signing in correctly never meets it).
+GENEROUS_LIMITS = {
+    name: "100000/minute"
+    for name in ("rate_limit_ask", "rate_limit_chat", "rate_limit_feedback", "rate_limit_enquiries",
+                 "rate_limit_widget_session", "rate_limit_login")
+}  # fmt: skip
+
+
 def settings_for(data_dir: Path, model_cache: Path, **overrides) -> Settings:  # type: ignore[no-untyped-def]
     data_dir.mkdir(parents=True, exist_ok=True)
+    for name, limit in GENEROUS_LIMITS.items():
+        overrides.setdefault(name, limit)
     models = data_dir / "models"
     if not models.exists():
         models.symlink_to(model_cache, target_is_directory=True)  # reuse the exported model
@@ -109,3 +120,36 @@ def postgres_url() -> Iterator[str]:
     finally:
         subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], check=False)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis (Debian's redis-server) on a free loopback port, for this test session only."""
+    import subprocess
+    import time
+
+    import redis
+
+    from bench.load import free_port
+
+    server_bin = shutil.which("redis-server")
+    assert server_bin, "Redis is not installed: run `make chromium` (apt-get install redis-server)"
+    port = free_port()
+    process = subprocess.Popen(
+        [server_bin, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline and process.poll() is None, "redis-server did not start"
+            time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -8,6 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.load import free_port
+from ingest.fetch import FetchPolicy
+
+# The tests' own web servers listen on loopback, which ingest refuses unless allowed.
+LOOPBACK = FetchPolicy.allowing(["127.0.0.0/8"])
 
 
 def make_pdf(pages: list[str]) -> bytes:
@@ -110,7 +114,9 @@ def serve_app(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # As `serve` runs it: uvicorn trusts no proxy headers itself (the app does, for `forwarded_allow_ips` only).
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -125,3 +131,33 @@ def serve_app(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def serve_routes(routes: dict[str, tuple[int, dict[str, str], bytes]], host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve fixed answers (status, headers, body) by path on `host` (any 127.x address); yields the base URL.
+    A body may name `{base}`, replaced by the server's own base URL (for redirects and sitemaps)."""
+
+    class Fixed(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, headers, body = routes.get(self.path.split("?")[0], (404, {}, b"not here"))
+            body = body.replace(b"{base}", base.encode())
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value.replace("{base}", base))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    server = http.server.ThreadingHTTPServer((host, 0), Fixed)
+    base = f"http://{host}:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -105,7 +105,7 @@ def test_server_killed_while_enquiries_are_written_loses_none_it_acknowledged(
     corpus_settings: Settings, tmp_path: Path
 ) -> None:
     database = f"sqlite:///{tmp_path}/enquiries.db"
-    acknowledged: list[int] = []
+    acknowledged: list[str] = []
     env = {"CLUSTER_ASSISTANT_DATA_DIR": str(corpus_settings.data_dir), "CLUSTER_ASSISTANT_DATABASE_URL": database}
     with server(env) as (url, process):
 
@@ -118,17 +118,19 @@ def test_server_killed_while_enquiries_are_written_loses_none_it_acknowledged(
                 except httpx.HTTPError:
                     return
                 if response.status_code == 201:
-                    acknowledged.append(response.json()["id"])
+                    acknowledged.append(response.json()["reference"])
 
         threads = [threading.Thread(target=send, args=(w,)) for w in range(4)]
         for thread in threads:
             thread.start()
+        deadline = time.monotonic() + 120
         while len(acknowledged) < 20:
+            assert time.monotonic() < deadline, f"only {len(acknowledged)} enquiries acknowledged in 120 s"
             time.sleep(0.05)
         process.send_signal(signal.SIGKILL)
         for thread in threads:
             thread.join(timeout=30)
     sessions = open_database(Settings(data_dir=tmp_path, database_url=database))
     with sessions() as session:
-        stored = {e.id for e in session.query(Enquiry)}
+        stored = {e.reference for e in session.query(Enquiry)}
     assert acknowledged and set(acknowledged) <= stored

@@ -1,4 +1,5 @@
-"""Two server processes (`serve --workers 2`): tokens, rate limits, conversations and staff sessions are shared."""
+"""Two server processes (`serve --workers 2`): tokens, rate limits (in a real Redis), conversations and staff
+sessions are shared."""
 
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from bench.load import server
 ORIGIN = "http://127.0.0.1:9"
 
 
-def test_two_workers_share_what_they_must(corpus_settings: Settings, tmp_path: Path) -> None:
+def test_two_workers_share_what_they_must(corpus_settings: Settings, tmp_path: Path, redis_url: str) -> None:
     partners = tmp_path / "partners.yaml"
     partners.write_text(
         f"partners:\n  p:\n    name: P\n    allowed_origins: ['{ORIGIN}']\n"
@@ -26,6 +27,8 @@ def test_two_workers_share_what_they_must(corpus_settings: Settings, tmp_path: P
         "CLUSTER_ASSISTANT_DATABASE_URL": database,
         "CLUSTER_ASSISTANT_PARTNERS_FILE": str(partners),
         "CLUSTER_ASSISTANT_WIDGET_SECRET": "",  # the key generated into data_dir, shared by both
+        "CLUSTER_ASSISTANT_REDIS_URL": redis_url,
+        "CLUSTER_ASSISTANT_RATE_LIMIT_FEEDBACK": "5/minute",
     }
     with server(env, "--workers", "2") as (url, _process):
         workers = set()
@@ -40,6 +43,12 @@ def test_two_workers_share_what_they_must(corpus_settings: Settings, tmp_path: P
             for _ in range(9)
         ]
         assert statuses.count(200) == 6 and statuses.count(429) == 3, statuses  # one limit across both workers
+        feedback = {"question": "q", "answer": "a", "rating": "up"}
+        statuses = [
+            httpx.post(f"{url}/api/feedback", json=feedback, headers={"Connection": "close"}).status_code
+            for _ in range(8)
+        ]
+        assert statuses == [201] * 5 + [429] * 3, statuses  # exactly the limit, whichever worker answered
 
         asks = [
             httpx.post(

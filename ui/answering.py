@@ -16,10 +16,10 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.config import Settings
+from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, Settings
 from assistant.models import Answer, Citation
-from assistant.partners import NOT_INTERNAL
-from assistant.records import NewEnquiry, create_enquiry, log_question, purge_questions, redact
+from assistant.partners import PUBLIC_ONLY
+from assistant.records import NewEnquiry, Receipt, create_enquiry, log_question, purge_questions, redact
 from assistant.retrieve import Visible
 from assistant.service import Assistant
 from assistant.tables import Conversation, utcnow
@@ -32,7 +32,7 @@ _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")  # inline syntax; "<" and "&" are HTM
 _LINE_START = re.compile(r"^(\s*)([#>+-]|\d+\.)", re.MULTILINE)  # headings, quotes, lists
 _MARKER = re.compile(r"\\\[(\d+)\\\]")
 MAX_STARTERS = 4
-MAX_REMEMBERED = 20  # questions kept per API conversation
+MAX_REMEMBERED = MAX_HISTORY_ITEMS  # questions kept per API or widget conversation
 HOUSEKEEPING_S = 3600
 CONVERSATION_DAYS = 1  # conversations idle this long are forgotten
 # A name: a capitalised word or acronym that does not start a sentence ("…led by PIONEER, …").
@@ -102,13 +102,13 @@ class Answering:
             return history
         with self.sessions() as session:
             found = session.get(Conversation, session_id)
-            return list(found.questions) if found else []
+            return list(found.questions)[-MAX_REMEMBERED:] if found else []
 
     def _remember(self, session_id: str | None, question: str) -> None:
         """Keep the question (contact details redacted) for the session's follow-ups."""
         if not session_id:
             return
-        question = redact(question)
+        question = redact(question[:MAX_QUESTION_CHARS])
         for _attempt in range(2):  # two first questions of one new session at once: the loser updates instead
             try:
                 with self.sessions.begin() as session:
@@ -129,7 +129,7 @@ class Answering:
         channel: str,
         partner_id: str | None = None,
         session_id: str | None = None,
-        visible: Visible = NOT_INTERNAL,
+        visible: Visible = PUBLIC_ONLY,
     ) -> tuple[Answer, int]:
         """Answer and log the question; returns the answer and its log id. Raises `InvalidQuestion`.
 
@@ -159,17 +159,17 @@ class Answering:
         except Exception:  # a failed purge is retried next hour; it must not take a worker down
             log.exception("housekeeping failed; it runs again within the hour")
 
-    def receive(self, new: NewEnquiry) -> tuple[int, str]:
-        """Store an enquiry (merging duplicates), then triage it; returns its id and status. Storing comes first
-        and alone decides success: a triage failure leaves the enquiry `new` for staff, never lost."""
-        enquiry_id, created = create_enquiry(self.sessions, new)
-        status = "new" if created else "merged"
-        if created and self.triage is not None:
+    def receive(self, new: NewEnquiry) -> Receipt:
+        """Store an enquiry (merging duplicates), then triage it. Storing comes first and alone decides success: a
+        triage failure leaves the enquiry `new` for staff, never lost. What a sender is told (the receipt's
+        reference) is the same whether it was new or merged into an open one."""
+        receipt = create_enquiry(self.sessions, new)
+        if receipt.created and self.triage is not None:
             try:
-                status = self.triage.triage(self.sessions, enquiry_id).status
+                self.triage.triage(self.sessions, receipt.id)
             except Exception:  # any triage fault: the enquiry stays new and visible in the inbox
-                log.exception("triage failed for enquiry %s; left as new", enquiry_id)
-        return enquiry_id, status
+                log.exception("triage failed for enquiry %s; left as new", receipt.id)
+        return receipt
 
     def starter_questions(self, configured: list[str] | None) -> list[str]:
         """The configured starters, or "Tell me about X" for the names the corpus mentions most, kept if answered."""
@@ -177,7 +177,7 @@ class Answering:
             return configured[:MAX_STARTERS]
         names: Counter[str] = Counter()
         for chunk in self.assistant.index.chunks:
-            if NOT_INTERNAL(chunk):
+            if PUBLIC_ONLY(chunk):
                 names.update(_NAME.findall(chunk.text))
         starters = []
         for name, _count in names.most_common(3 * MAX_STARTERS):
@@ -185,7 +185,7 @@ class Answering:
             if (
                 len(name) > 3
                 and name.lower() not in _COMMON
-                and not self.assistant.ask(question, None, NOT_INTERNAL).abstained
+                and not self.assistant.ask(question, None, PUBLIC_ONLY).abstained
             ):
                 starters.append(question)
             if len(starters) == MAX_STARTERS:

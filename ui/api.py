@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
-from assistant.config import MAX_QUESTION_CHARS
+from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
 from assistant.errors import AssistantError, InvalidRequest
 from assistant.records import CONSENT_TEXT, CONSENT_VERSION, NewEnquiry, record_feedback
 from ui.answering import Answering
@@ -17,7 +17,9 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 class AskRequest(BaseModel):
     question: str = Field(..., max_length=MAX_QUESTION_CHARS * 2, description="The question, in plain words.")
     history: list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS)]] = Field(
-        default_factory=list, max_length=50, description="Earlier questions of this conversation, oldest first."
+        default_factory=list,
+        max_length=MAX_HISTORY_ITEMS,
+        description=f"Earlier questions of this conversation, oldest first (at most {MAX_HISTORY_ITEMS}).",
     )
     session_id: str | None = Field(
         None,
@@ -61,6 +63,12 @@ def new_enquiry(body: EnquiryRequest, channel: str, partner_id: str | None = Non
         transcript=[t.model_dump() for t in body.transcript],
         partner_id=partner_id,
     )
+
+
+def received(reference: str) -> dict[str, str]:
+    """The answer to a hand-off: the same for a new enquiry and for one merged into an open one, so a stranger
+    re-sending someone's message learns nothing."""
+    return {"reference": reference, "status": "received"}
 
 
 def _answering(request: Request) -> Answering:
@@ -116,7 +124,7 @@ def enquiries(body: EnquiryRequest, request: Request) -> Any:
             status_code=422,
         )
     try:
-        enquiry_id, status = _answering(request).receive(new_enquiry(body, "api"))
+        receipt = _answering(request).receive(new_enquiry(body, "api"))
     except AssistantError as exc:
         return _invalid(exc)
-    return {"id": enquiry_id, "status": status}
+    return received(receipt.reference)

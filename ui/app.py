@@ -3,16 +3,17 @@
 `create_app` loads the model, the index and the database once; every channel shares them through `Answering`.
 """
 
+import json
 import os
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import gradio as gr
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from assistant.config import Settings
 from assistant.db import open_database
@@ -23,11 +24,15 @@ from ui.answering import Answering
 from ui.api import router
 from ui.chat import CSS, build_chat
 from ui.console import build_console
-from ui.guards import RateLimiter, TokenSigner, load_secret
+from ui.docs import router as docs_router
+from ui.edge import rate_limit, refuse_gradio_fetches, security_headers, shed_load, staff_host_only
+from ui.guards import RateLimits, TokenSigner, load_secret
 from ui.widget import WidgetGuard, cors_for
 from ui.widget import router as widget_router
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
+MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
 # Gradio's footer links, run history, monitoring dashboard, MCP server, SSR and PWA: none is wanted here.
 GRADIO_EXTRAS_OFF: dict[str, Any] = {
     "footer_links": [],
@@ -39,29 +44,8 @@ GRADIO_EXTRAS_OFF: dict[str, Any] = {
 }
 
 
-ANSWER_PATHS = ("/api/ask", "/api/widget/ask")
 KEEP_ALIVE_S = 75
-
-
-def shed_load(limit: int) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Past `limit` questions in flight, answer 503 at once: a bounded wait beats an unbounded queue that ends in
-    timeouts for everyone. Only the answering paths are gated; health checks and staff pages are not."""
-    in_flight = 0
-
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        nonlocal in_flight
-        if request.url.path not in ANSWER_PATHS or request.method != "POST":
-            return await call_next(request)
-        if in_flight >= limit:
-            headers = {"Retry-After": "1", **cors_for(request)}
-            return JSONResponse({"detail": "The assistant is busy. Please try again in a moment."}, 503, headers)
-        in_flight += 1
-        try:
-            return await call_next(request)
-        finally:
-            in_flight -= 1
-
-    return middleware
+MAX_STAFF_UPLOAD = "5mb"
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -82,20 +66,32 @@ def create_app(
         title="Cluster Assistant",
         version="0.1.0",
         description="Answers about the West Midlands health tech network from its own documents, cited.",
+        docs_url=None,  # ours, in ui/docs.py: served from a package, not from a CDN
+        redoc_url=None,
     )
     app.state.answering = answering
     app.add_exception_handler(RequestValidationError, validation_error)
+    limits = RateLimits(settings)
+    app.state.limits = limits
     app.state.widget = WidgetGuard(
         PartnerDirectory(settings.partners_file),
         TokenSigner(load_secret(settings.widget_secret, settings.data_dir)),
-        RateLimiter(sessions),
+        limits,
     )
     app.include_router(router)
+    app.include_router(docs_router)
     app.include_router(widget_router)
     app.include_router(staff.router)
     app.include_router(staff.api)
-    app.middleware("http")(staff.require_staff(answering))
+    # Innermost first: the last added runs first on the way in.
     app.middleware("http")(shed_load(settings.max_in_flight))
+    app.middleware("http")(staff.require_staff(answering))
+    app.middleware("http")(rate_limit(limits))
+    app.middleware("http")(staff_host_only(settings.staff_host))
+    app.middleware("http")(refuse_gradio_fetches())
+    app.middleware("http")(security_headers(settings))
+    if settings.forwarded_allow_ips:  # only these proxies may say who the client is (and whether it used https)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
 
     @app.get("/healthz", tags=["ops"], summary="Index loaded, vector store and database reachable")
     def healthz() -> JSONResponse:
@@ -131,6 +127,7 @@ def create_app(
         build_console(answering, list(answering.triage.taxonomy.categories) if answering.triage else []),
         path="/staff",
         auth_dependency=staff_email,
+        max_file_size=MAX_STAFF_UPLOAD,
         **GRADIO_EXTRAS_OFF,
     )
     chat = build_chat(
@@ -143,9 +140,11 @@ def create_app(
         app,
         chat,
         path="/",
+        max_file_size=0,  # the chat takes no files; uploads are refused before Gradio (ui/edge.py) as well
         **GRADIO_EXTRAS_OFF,
         css=CSS,
-        theme=gr.themes.Default(),
+        # System fonts: the default theme would load Google Fonts from their CDN.
+        theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS),
     )
 
 
@@ -154,17 +153,28 @@ def app_from_env() -> FastAPI:
     return create_app(Settings())
 
 
-def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
-    """Serve on host:port. With several workers, each process loads the model and the index; everything they
-    must agree on (widget signing key, rate limits, conversations, staff sessions, records) is in data_dir or
-    the database."""
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Serve on host:port with `settings.workers` processes. Each loads the model and the index; what they must
+    agree on (widget signing key, conversations, staff sessions, records) is in data_dir or the database, and rate
+    limits are in Redis when `redis_url` is set (else each worker enforces its share)."""
     import uvicorn
 
     print(f"Serving the Cluster Assistant on http://{host}:{port} (API docs: http://{host}:{port}/docs)")
+    if settings.workers > 1 and not settings.redis_url:
+        print(
+            f"Note: {settings.workers} workers without CLUSTER_ASSISTANT_REDIS_URL: each worker counts rate limits "
+            f"alone and enforces 1/{settings.workers} of each. Set a Redis URL to share one count."
+        )
     # Keep-alive longer than a proxy's or a busy client's idle gap: uvicorn's 5 s default closes connections that
     # clients are about to reuse, and those requests fail with a reset (3 in 5,356 at 200 clients, measured).
+    # uvicorn's own proxy-header handling is off: it trusts loopback by default; the app trusts only the
+    # operator's list (`forwarded_allow_ips`).
     options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "timeout_keep_alive": KEEP_ALIVE_S}
-    if workers > 1:
-        uvicorn.run("ui.app:app_from_env", factory=True, workers=workers, **options)
+    options["proxy_headers"] = False
+    if settings.workers > 1:
+        # Each worker builds its app from the environment: hand it what the command line said.
+        os.environ["CLUSTER_ASSISTANT_WORKERS"] = str(settings.workers)
+        os.environ["CLUSTER_ASSISTANT_FORWARDED_ALLOW_IPS"] = json.dumps(settings.forwarded_allow_ips)
+        uvicorn.run("ui.app:app_from_env", factory=True, workers=settings.workers, **options)
     else:
         uvicorn.run(create_app(settings), **options)

@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 from email_validator import EmailNotValidError, validate_email
 
+from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
 from assistant.errors import AssistantError
 from assistant.records import CONSENT_TEXT, CONSENT_VERSION, NewEnquiry, record_feedback
 from ui.answering import Answering, chat_markdown, escape_markdown, source_cards
@@ -25,6 +26,8 @@ CSS = """
 :focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
 @media (prefers-reduced-motion: reduce) { * { animation: none !important; transition: none !important; } }
 """
+# Gradio's cache of files it made or received: checked hourly, files over an hour old deleted (every mount).
+DELETE_CACHE = (3600, 3600)
 DECLINED = "No problem: nothing has been shared. You can keep asking questions here."
 STREAM_PIECES = 8
 
@@ -52,7 +55,7 @@ def build_chat(answering: Answering, starters: list[str], concurrency: int, queu
             yield history, message, gr.skip(), state, gr.skip(), gr.skip(), ""
             return
         state = {
-            "questions": [*state["questions"], message],
+            "questions": [*state["questions"], message[:MAX_QUESTION_CHARS]][-MAX_HISTORY_ITEMS:],
             "transcript": [
                 *state["transcript"],
                 {"role": "user", "content": message},
@@ -112,10 +115,10 @@ def build_chat(answering: Answering, starters: list[str], concurrency: int, queu
         if problems:
             return gr.skip(), gr.skip(), "Please give " + ", ".join(problems) + "."
         new = NewEnquiry(name, email, message, "chat", CONSENT_VERSION, organisation, state["transcript"])
-        enquiry_id, _status = answering.receive(new)
+        receipt = answering.receive(new)
         reply = (
-            f"Thank you, {escape_markdown(name.strip())}: your enquiry (reference {enquiry_id}) has been passed to "
-            "the cluster team, who will reply by e-mail."
+            f"Thank you, {escape_markdown(name.strip())}: your enquiry (reference {receipt.reference}) has been "
+            "passed to the cluster team, who will reply by e-mail."
         )
         return [*history, {"role": "assistant", "content": reply}], gr.update(visible=False), "Enquiry sent."
 
@@ -131,11 +134,18 @@ def build_chat(answering: Answering, starters: list[str], concurrency: int, queu
 
     def chat_api(question: str, history: list[str] | None = None) -> dict[str, Any]:
         """Answer one question from the cluster's documents; returns the `ask --json` shape."""
-        answer, _ = answering.ask(question, history or [], channel="api")
+        history = history or []
+        if len(history) > MAX_HISTORY_ITEMS or any(len(str(h)) > MAX_QUESTION_CHARS for h in history):
+            raise gr.Error(
+                f"Send at most {MAX_HISTORY_ITEMS} earlier questions of at most {MAX_QUESTION_CHARS} characters each."
+            )
+        answer, _ = answering.ask(question, [str(h) for h in history], channel="api")
         return answer.to_json()
 
     private: dict[str, Any] = {"api_visibility": "private"}
-    with gr.Blocks(title="Cluster Assistant — West Midlands health tech", analytics_enabled=False) as demo:
+    with gr.Blocks(
+        title="Cluster Assistant — West Midlands health tech", analytics_enabled=False, delete_cache=DELETE_CACHE
+    ) as demo:
         state = gr.State(new_state())
         gr.Markdown(
             "# West Midlands health tech — Cluster Assistant\n"

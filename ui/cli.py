@@ -14,11 +14,13 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.models import PUBLIC, VISIBILITY_LEVELS
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from assistant import store as store_module
     from assistant.embedder import load_embedder
+    from ingest.fetch import FetchPolicy
     from ingest.pipeline import ingest
 
     targets = args.targets or [str(settings.corpus_dir)]
@@ -26,7 +28,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         store_module.reset(settings)
     embedder = load_embedder(settings.embedding_backend, settings.model_cache_dir)
     store = store_module.open_store(settings, embedder)
-    report = ingest(targets, store, embedder, progress=None if not args.quiet else False)
+    policy = FetchPolicy.allowing(settings.ingest_allowed_networks)
+    progress = None if not args.quiet else False
+    report = ingest(targets, store, embedder, progress, visibility=args.visibility, fetch_policy=policy)
     print(report.summary())
     return 1 if report.failed else 0
 
@@ -92,7 +96,10 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve
 
-    serve(settings, host=args.host or settings.host, port=args.port or settings.port, workers=args.workers)
+    overrides: dict[str, object] = {"workers": args.workers or settings.workers}
+    if args.forwarded_allow_ips is not None:
+        overrides["forwarded_allow_ips"] = [ip.strip() for ip in args.forwarded_allow_ips.split(",") if ip.strip()]
+    serve(settings.model_copy(update=overrides), host=args.host or settings.host, port=args.port or settings.port)
     return 0
 
 
@@ -159,13 +166,15 @@ def _enquiries(args: argparse.Namespace, settings: Settings) -> int:
                         failed += 1
                         print(f"skipped {where}: {item}", file=sys.stderr)
                     else:
-                        print(f"{where}: enquiry {answering.receive(item)}")
+                        receipt = answering.receive(item)
+                        merged = "" if receipt.created else ", merged into an open one"
+                        print(f"{where}: enquiry {receipt.id}{merged} (reference {receipt.reference})")
             except (OSError, UnicodeDecodeError) as exc:
                 failed += 1
                 print(f"skipped {path}: cannot read it ({exc})", file=sys.stderr)
         return 1 if failed else 0
     if args.action == "export-csv":
-        Path(args.target).write_text(gdpr.enquiries_csv(sessions), encoding="utf-8")
+        gdpr.write_private(Path(args.target), gdpr.enquiries_csv(sessions))
         print(f"Wrote {args.target}")
     elif args.action == "export-subject":
         print(json.dumps(gdpr.export_subject(sessions, args.target), indent=2, ensure_ascii=False))
@@ -188,6 +197,13 @@ def parser() -> argparse.ArgumentParser:
     ing.add_argument("targets", nargs="*", metavar="PATH|URL")
     ing.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
     ing.add_argument("--quiet", action="store_true", help="no progress bar")
+    ing.add_argument(
+        "--visibility",
+        choices=VISIBILITY_LEVELS,
+        default=PUBLIC,
+        help="level of documents that declare none in front matter (.txt, .html, .pdf, .docx, web pages); "
+        "public channels answer only from public ones (default: public)",
+    )
     ask = sub.add_parser("ask", help="answer one question")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
@@ -197,7 +213,12 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the web chat")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int, default=1, help="server processes (each loads the model; default 1)")
+    serve.add_argument("--workers", type=int, help="server processes (each loads the model; default 1)")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated proxy addresses trusted to set X-Forwarded-For/-Proto (default: none)",
+    )
     cal = sub.add_parser("calibrate", help="fit abstention on SQuAD-format data; writes assistant/calibration.json")
     cal.add_argument("corpus", help="SQuAD v2.0 file whose paragraphs are indexed")
     cal.add_argument("--unseen", required=True, help="SQuAD v2.0 file whose questions should be abstained on")

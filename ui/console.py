@@ -12,6 +12,7 @@ from assistant import insights
 from assistant.errors import AssistantError
 from assistant.triage import STATUSES
 from ui.answering import Answering, escape_markdown
+from ui.chat import DELETE_CACHE
 from ui.staff import Update, apply, detail, inbox
 
 INBOX_COLUMNS = ["id", "received", "status", "category", "priority", "due_at", "sla_breached", "channel", "partner",
@@ -134,7 +135,7 @@ def build_console(answering: Answering, categories: list[str]) -> gr.Blocks:
         return figures_markdown(insights.figures(answering.sessions))
 
     private: dict[str, Any] = {"api_visibility": "private"}
-    with gr.Blocks(title="Cluster staff console", analytics_enabled=False) as console:
+    with gr.Blocks(title="Cluster staff console", analytics_enabled=False, delete_cache=DELETE_CACHE) as console:
         gr.Markdown("# Cluster staff console")
         selected = gr.Number(label="Enquiry id", precision=0, value=None)
         with gr.Tab("Inbox"):

@@ -1,4 +1,4 @@
-"""What the widget endpoints enforce on the server: signed short-lived session tokens and rate limits.
+"""What the server enforces before it answers: signed short-lived widget session tokens, and rate limits.
 
 A token is `base64url(partner|origin|expiry|nonce).base64url(HMAC-SHA256)`: no static key is ever in a page, a
 token only works from the origin it was issued to, and it expires. The nonce names the widget session for its
@@ -13,15 +13,26 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, sessionmaker
+from fastapi import Request
+from limits import RateLimitItem, RateLimitItemPerMinute, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
-from assistant.tables import RateHit, aware, utcnow
+from assistant.config import Settings
 
 TOKEN_SECONDS = 30 * 60
+# Each limit and the setting that gives it.
+NAMED_LIMITS = {
+    "ask": "rate_limit_ask",
+    "chat": "rate_limit_chat",
+    "feedback": "rate_limit_feedback",
+    "enquiries": "rate_limit_enquiries",
+    "widget_session": "rate_limit_widget_session",
+    "login": "rate_limit_login",
+    "lockout": "login_lockout",
+}
 
 
 @dataclass(frozen=True)
@@ -84,22 +95,51 @@ class TokenSigner:
         return session if session.expires > (time.time() if now is None else now) else None
 
 
-class RateLimiter:
-    """Sliding one-minute windows per key, counted in the database so every worker shares them; `hit` returns the
-    seconds to wait, or None. Old hits are deleted as they leave the window."""
+def client_address(request: Request) -> str:
+    """The client's address: the connecting one, or X-Forwarded-For's when a trusted proxy set it (the app
+    installs uvicorn's proxy-headers middleware only for `forwarded_allow_ips`)."""
+    return request.client.host if request.client else "unknown"
 
-    def __init__(self, sessions: sessionmaker[Session], window_s: float = 60.0) -> None:
-        self.sessions = sessions
-        self.window_s = window_s
 
-    def hit(self, key: str, limit: int, now: datetime | None = None) -> int | None:
-        now = now or utcnow()
-        start = now - timedelta(seconds=self.window_s)
-        with self.sessions.begin() as session:
-            session.execute(delete(RateHit).where(RateHit.key == key, RateHit.at <= start))
-            recent = session.scalars(select(RateHit.at).where(RateHit.key == key).order_by(RateHit.at)).all()
-            if len(recent) >= limit:
-                oldest = aware(recent[0])
-                return max(1, math.ceil((oldest - start).total_seconds()))
-            session.add(RateHit(key=key, at=now))
-            return None
+class RateLimits:
+    """Every rate limit of the app, counted by the `limits` package (moving windows) in memory or in Redis.
+
+    Limits are named after the setting that gives them (`ask` is `rate_limit_ask`). In memory, each worker
+    process counts alone, so with N workers each enforces 1/N of every limit (`serve` says so at start); with
+    `redis_url` every worker and replica shares one count.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.shared = settings.redis_url is not None
+        self.divisor = 1 if self.shared else settings.workers
+        self._limiter = MovingWindowRateLimiter(storage_from_string(settings.redis_url or "memory://"))
+        self._named = {
+            name: self._per_worker(parse_many(getattr(settings, field))) for name, field in NAMED_LIMITS.items()
+        }
+
+    def _per_worker(self, items: list[RateLimitItem]) -> list[RateLimitItem]:
+        if self.divisor == 1:
+            return items
+        return [type(i)(max(1, i.amount // self.divisor), i.multiples, i.namespace) for i in items]
+
+    def per_minute(self, amount: int) -> list[RateLimitItem]:
+        """A limit of `amount` a minute (a partner's configured limits), shared out like the named ones."""
+        return self._per_worker([RateLimitItemPerMinute(amount)])
+
+    def hit(self, name: str, *key: str, items: list[RateLimitItem] | None = None) -> int | None:
+        """Count one request against limit `name` for `key`; the seconds to wait when over it, else None."""
+        for item in items if items is not None else self._named[name]:
+            if not self._limiter.hit(item, name, *key):
+                return self._wait(item, name, *key)
+        return None
+
+    def blocked(self, name: str, *key: str) -> int | None:
+        """Whether `key` is over limit `name` already, without counting: the seconds to wait, or None."""
+        for item in self._named[name]:
+            if not self._limiter.test(item, name, *key):
+                return self._wait(item, name, *key)
+        return None
+
+    def _wait(self, item: RateLimitItem, *identifiers: str) -> int:
+        reset, _remaining = self._limiter.get_window_stats(item, *identifiers)
+        return max(1, math.ceil(reset - time.time()))

@@ -3,10 +3,11 @@ pages redirect to `/login`, API calls get 401 (enforced once, in `require_staff`
 
 import html
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
@@ -15,15 +16,14 @@ from assistant.errors import AssistantError, InvalidRequest
 from assistant.staff import SignInRefused, StaffMember, member_for, sign_in, sign_out
 from assistant.tables import Enquiry, Note, utcnow
 from ui.answering import Answering
+from ui.guards import RateLimits, client_address
 
 COOKIE = "ca_staff"
+LOGIN_CSS = Path(__file__).with_name("static") / "login.css"
 PROTECTED = ("/staff", "/api/staff")
 LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Staff sign-in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font-family:system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem;color:#111827}}
-label{{display:block;margin-top:1rem}}input{{width:100%;padding:.5rem;font-size:1rem;border:1px solid #4b5563}}
-button{{margin-top:1rem;padding:.6rem 1.2rem;font-size:1rem;background:#1d4ed8;color:#fff;border:0}}
-.error{{color:#991b1b}}</style></head><body><main><h1>Cluster staff sign-in</h1>{message}
+<link rel="stylesheet" href="/login.css"></head><body><main><h1>Cluster staff sign-in</h1>{message}
 <form method="post" action="/login"><label for="email">E-mail</label><input id="email" name="email" type="email"
 autocomplete="username" required><label for="password">Password</label><input id="password" name="password"
 type="password" autocomplete="current-password" required><button type="submit">Sign in</button></form></main>
@@ -59,6 +59,11 @@ def require_staff(
 router = APIRouter(include_in_schema=False)
 
 
+@router.get("/login.css")
+def login_css() -> FileResponse:
+    return FileResponse(LOGIN_CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=300"})
+
+
 @router.get("/login")
 def login_page(error: str = "") -> HTMLResponse:
     message = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
@@ -66,11 +71,18 @@ def login_page(error: str = "") -> HTMLResponse:
 
 
 @router.post("/login")
-def login(request: Request, email: str = Form(...), password: str = Form(...)) -> Response:
+def login(
+    request: Request, email: str = Form(..., max_length=320), password: str = Form(..., max_length=1000)
+) -> Response:
+    """Sign in. Failures are counted per account and client address: past `login_lockout` that address is refused
+    for that account (after the same work as any refusal), while the owner elsewhere signs in as usual."""
     answering: Answering = request.app.state.answering
+    limits: RateLimits = request.app.state.limits
+    key = (email.strip().lower(), client_address(request))
     try:
-        token = sign_in(answering.sessions, email, password)
+        token = sign_in(answering.sessions, email, password, locked=limits.blocked("lockout", *key) is not None)
     except SignInRefused as exc:
+        limits.hit("lockout", *key)
         return HTMLResponse(
             LOGIN_PAGE.format(message=f'<p class="error" role="alert">{html.escape(str(exc))}</p>'), 401
         )
@@ -105,6 +117,7 @@ def summary(e: Enquiry) -> dict[str, Any]:
         "priority": e.priority, "due_at": e.due_at.isoformat() if e.due_at else None, "sla_breached": breached,
         "channel": e.channel, "partner": e.partner_id, "name": e.name, "organisation": e.organisation,
         "subject": e.subject, "preview": e.message[:120], "needs_review": e.needs_review, "assignee": e.assignee,
+        "reference": e.reference,
     }  # fmt: skip
 
 
@@ -118,7 +131,8 @@ def inbox(answering: Answering, **filters: Any) -> list[dict[str, Any]]:
     if filters.get("q"):
         like = f"%{filters['q']}%"
         query = query.where(or_(Enquiry.message.ilike(like), Enquiry.name.ilike(like), Enquiry.email.ilike(like),
-                                Enquiry.organisation.ilike(like), Enquiry.subject.ilike(like)))  # fmt: skip
+                                Enquiry.organisation.ilike(like), Enquiry.subject.ilike(like),
+                                Enquiry.reference == filters["q"].strip().upper()))  # fmt: skip
     if filters.get("breached"):
         query = query.where(insights.breached_clause(utcnow()))
     with answering.sessions() as session:
@@ -225,7 +239,11 @@ def erase(request: Request, email: str) -> Any:
     member = staff_of(request)
     if member.role != "admin":
         return JSONResponse({"detail": "Only an admin can erase personal data."}, status_code=403)
-    return {"erased": gdpr.erase_subject(_answering(request).sessions, email, member.email)}
+    answering = _answering(request)
+    erased = gdpr.erase_subject(answering.sessions, email, member.email)
+    if answering.triage is not None:
+        answering.triage.forget_erased(answering.sessions)  # the classifier's copy of a correction goes too
+    return {"erased": erased}
 
 
 @api.get("/gaps")

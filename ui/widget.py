@@ -5,30 +5,30 @@ with the origin again on every call, CORS only for allowed origins, per-IP and p
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
+from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
 from assistant.errors import AssistantError, InvalidRequest
 from assistant.partners import Partner, PartnerDirectory
 from assistant.records import CONSENT_TEXT, CONSENT_VERSION
 from ui.answering import Answering
-from ui.api import EnquiryRequest, new_enquiry
-from ui.guards import RateLimiter, TokenSigner, WidgetSession
+from ui.api import EnquiryRequest, new_enquiry, received
+from ui.guards import RateLimits, TokenSigner, WidgetSession, client_address
 
 WIDGET_JS = Path(__file__).with_name("static") / "widget.js"
 NOT_HERE = "The assistant is not available on this site."
-SESSION_IP_LIMIT = 30  # new widget sessions per IP per minute, whatever the partner
 
 
 @dataclass
 class WidgetGuard:
     partners: PartnerDirectory
     signer: TokenSigner
-    limiter: RateLimiter
+    limits: RateLimits
 
 
 class SessionRequest(BaseModel):
@@ -36,8 +36,10 @@ class SessionRequest(BaseModel):
 
 
 class WidgetAsk(BaseModel):
-    question: str = Field(..., max_length=2000)
-    history: list[str] = Field(default_factory=list, max_length=20)
+    question: str = Field(..., max_length=MAX_QUESTION_CHARS)
+    history: list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_HISTORY_ITEMS
+    )
 
 
 def _cors(origin: str) -> dict[str, str]:
@@ -82,10 +84,6 @@ def _guard(request: Request) -> WidgetGuard:
     return guard
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def _body(request: Request) -> Any:
     try:
         return await request.json()
@@ -105,8 +103,11 @@ def _authorise(request: Request) -> tuple[WidgetSession, Partner] | JSONResponse
     partner = guard.partners.get(session.partner_id)
     if origin != session.origin or partner is None or not partner.allows(origin):
         return _reply({"detail": NOT_HERE}, 403, None)
-    ip_wait = guard.limiter.hit(f"ip:{session.partner_id}:{_client_ip(request)}", partner.limits.per_ip_per_minute)
-    session_wait = guard.limiter.hit(f"session:{session.nonce}", partner.limits.per_session_per_minute)
+    limits = guard.limits
+    ip_items = limits.per_minute(partner.limits.per_ip_per_minute)
+    ip_wait = limits.hit("widget_ip", session.partner_id, client_address(request), items=ip_items)
+    session_items = limits.per_minute(partner.limits.per_session_per_minute)
+    session_wait = limits.hit("widget_conversation", session.nonce, items=session_items)
     if ip_wait or session_wait:
         return _too_many(max(ip_wait or 0, session_wait or 0), session.origin)
     return session, partner
@@ -132,7 +133,7 @@ def preflight(request: Request) -> Response:
 async def widget_session(request: Request) -> JSONResponse:
     guard = _guard(request)
     origin = request.headers.get("origin")
-    wait = guard.limiter.hit(f"session-ip:{_client_ip(request)}", SESSION_IP_LIMIT)
+    wait = guard.limits.hit("widget_session", client_address(request))
     try:
         body = SessionRequest.model_validate(await _body(request))
     except (ValidationError, InvalidRequest):
@@ -187,7 +188,7 @@ async def widget_enquiry(request: Request) -> JSONResponse:
         if not body.consent:
             raise InvalidRequest("Consent was declined, so nothing was stored.")
         new = new_enquiry(body, "widget", session.partner_id)
-        enquiry_id, status = await run_in_threadpool(answering.receive, new)
+        receipt = await run_in_threadpool(answering.receive, new)
     except (ValidationError, AssistantError) as exc:
         return _refusal(exc, session.origin)
-    return _reply({"id": enquiry_id, "status": status}, 201, session.origin)
+    return _reply(received(receipt.reference), 201, session.origin)

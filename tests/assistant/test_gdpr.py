@@ -33,7 +33,7 @@ def personal_enquiry(sessions: sessionmaker[Session]) -> int:
     name, email, organisation, secret = PERSONAL
     new = NewEnquiry(name, email, f"Please help with {secret}.", "chat", CONSENT_VERSION, organisation,
                      [{"role": "user", "content": f"I am {name} of {organisation}"}])  # fmt: skip
-    enquiry_id, _ = create_enquiry(sessions, new)
+    enquiry_id = create_enquiry(sessions, new).id
     triage.add_note(sessions, enquiry_id, f"Called {name} about {secret}", "staff@cluster.example")
     triage.record_partner_consent(sessions, enquiry_id, "Example Trust", f"{name} said yes by phone", "staff@x")
     return enquiry_id
@@ -73,7 +73,7 @@ def test_erasure_leaves_no_personal_data_anywhere(sessions: sessionmaker[Session
 
 def test_retention_erases_only_old_resolved_enquiries(sessions: sessionmaker[Session]) -> None:
     old = personal_enquiry(sessions)
-    recent, _ = create_enquiry(sessions, NewEnquiry("Bo", "bo@example.org", "Hello there", "api", CONSENT_VERSION))
+    recent = create_enquiry(sessions, NewEnquiry("Bo", "bo@example.org", "Hello there", "api", CONSENT_VERSION)).id
     for enquiry_id in (old, recent):
         triage.change_status(sessions, enquiry_id, "resolved", "staff@x")
     with sessions.begin() as session:
@@ -85,8 +85,8 @@ def test_retention_erases_only_old_resolved_enquiries(sessions: sessionmaker[Ses
 
 
 def test_retention_per_category(sessions: sessionmaker[Session]) -> None:
-    clinical, _ = create_enquiry(sessions, NewEnquiry("Al", "al@example.org", "My chest hurts", "api", CONSENT_VERSION))
-    other, _ = create_enquiry(sessions, NewEnquiry("Cy", "cy@example.org", "Membership?", "api", CONSENT_VERSION))
+    clinical = create_enquiry(sessions, NewEnquiry("Al", "al@example.org", "My chest hurts", "api", CONSENT_VERSION)).id
+    other = create_enquiry(sessions, NewEnquiry("Cy", "cy@example.org", "Membership?", "api", CONSENT_VERSION)).id
     with sessions.begin() as session:
         for enquiry_id, category in ((clinical, "clinical-advice"), (other, "membership-events")):
             row = session.get_one(Enquiry, enquiry_id)

@@ -27,7 +27,7 @@ def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> sessionmaker[Ses
 
 
 def enquiry(sessions: sessionmaker[Session], email: str, category: str, due_h: float, answered_h: float | None) -> int:
-    enquiry_id, _ = create_enquiry(sessions, NewEnquiry("A", email, f"text {email}", "api", CONSENT_VERSION))
+    enquiry_id = create_enquiry(sessions, NewEnquiry("A", email, f"text {email}", "api", CONSENT_VERSION)).id
     now = utcnow()
     with sessions.begin() as session:
         row = session.get_one(Enquiry, enquiry_id)

@@ -2,16 +2,14 @@
 
 import os
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from assistant.config import Settings
-from assistant.db import open_database
 from assistant.models import Chunk
-from assistant.partners import NOT_INTERNAL, PartnerDirectory, PartnersFileError, read_partners, visibility_filter
-from ui.guards import RateLimiter, TokenSigner
+from assistant.partners import PUBLIC_ONLY, PartnerDirectory, PartnersFileError, read_partners, visibility_filter
+from ui.guards import RateLimits, TokenSigner
 
 GOOD = "partners:\n  p:\n    name: P\n    allowed_origins: ['https://p.example']\n"
 
@@ -30,7 +28,8 @@ def test_example_file_in_the_repo_is_valid() -> None:
     ("extra", "message"),
     [
         ("    accent: '#ffff00'\n", "contrast"),
-        ("    visibility: [public, internal]\n", "internal"),
+        ("    visibility: [public, internal]\n", "public documents only"),
+        ("    visibility: [members]\n", "public documents only"),
         ("    accent: red\n", "#rrggbb"),
     ],
 )
@@ -62,9 +61,10 @@ def test_edits_apply_without_restart_and_a_broken_edit_keeps_the_last_good(tmp_p
     assert PartnerDirectory(None).get("p") is None  # no file: nobody may embed
 
 
-def test_visibility_filters() -> None:
-    assert NOT_INTERNAL(chunk()) and NOT_INTERNAL(chunk(visibility="members"))
-    assert not NOT_INTERNAL(chunk(visibility="Internal"))
+def test_visibility_filters_are_allow_lists() -> None:
+    assert PUBLIC_ONLY(chunk()) and PUBLIC_ONLY(chunk(visibility="public"))
+    for level in ("members", "internal", "Internal", "internal, staff", "confidential", "staff", "typo", ""):
+        assert not PUBLIC_ONLY(chunk(visibility=level)), level
     public_only = visibility_filter(frozenset({"public"}))
     assert public_only(chunk(visibility="public")) and not public_only(chunk(visibility="members"))
     tagged = visibility_filter(frozenset({"public"}), frozenset({"data"}))
@@ -80,11 +80,13 @@ def test_tokens_carry_partner_and_origin_and_expire() -> None:
     assert signer.verify(token + "x", now=1001.0) is None and signer.verify("garbage", now=1001.0) is None
 
 
-def test_rate_limiter_counts_a_sliding_minute(tmp_path: Path) -> None:
-    limiter = RateLimiter(open_database(Settings(data_dir=tmp_path)))
-    t0 = datetime(2026, 11, 25, 9, 0, 0, tzinfo=UTC)
-    at = [t0 + timedelta(seconds=s) for s in (0.0, 1.0, 2.0, 60.5)]
-    assert [limiter.hit("ip", 2, now=t) for t in at[:2]] == [None, None]
-    assert limiter.hit("ip", 2, now=at[2]) == 58  # wait until the first hit leaves the window
-    assert limiter.hit("other", 2, now=at[2]) is None
-    assert limiter.hit("ip", 2, now=at[3]) is None
+def test_rate_limits_count_per_key_and_share_out_over_workers() -> None:
+    limits = RateLimits(Settings(rate_limit_ask="2/minute"))
+    assert [limits.hit("ask", "1.2.3.4") for _ in range(2)] == [None, None]
+    wait = limits.hit("ask", "1.2.3.4")
+    assert wait is not None and 1 <= wait <= 60  # until the first hit leaves the moving window
+    assert limits.hit("ask", "5.6.7.8") is None  # another client has its own count
+    assert limits.blocked("ask", "1.2.3.4") is not None and limits.blocked("ask", "9.9.9.9") is None
+    per_worker = RateLimits(Settings(rate_limit_ask="4/minute", workers=2))  # in memory: each worker its share
+    assert [per_worker.hit("ask", "k") for _ in range(3)][-1] is not None
+    assert RateLimits(Settings(rate_limit_ask="1/minute", workers=4)).hit("ask", "k") is None  # never below 1

@@ -11,7 +11,7 @@ from assistant.db import open_database
 from assistant.errors import InvalidRequest
 from assistant.models import Answer
 from assistant.records import CONSENT_VERSION, NewEnquiry, create_enquiry, log_question, purge_questions, redact
-from assistant.tables import QuestionLog, utcnow
+from assistant.tables import Enquiry, QuestionLog, utcnow
 
 
 def test_sqlite_runs_in_wal_with_full_sync(tmp_path: Path) -> None:
@@ -20,7 +20,7 @@ def test_sqlite_runs_in_wal_with_full_sync(tmp_path: Path) -> None:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
         assert session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
-        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
 
 
 @pytest.mark.parametrize(
@@ -34,8 +34,10 @@ def test_enquiry_needs_current_consent_and_a_known_channel(
     fields["consent_version"] = CONSENT_VERSION
     with pytest.raises(InvalidRequest, match=message):
         create_enquiry(sessions, NewEnquiry(**{**fields, **changes}))
-    assert create_enquiry(sessions, NewEnquiry(**fields)) == (1, True)
-    assert create_enquiry(sessions, NewEnquiry(**{**fields, "message": " M "})) == (1, False)  # merged
+    first = create_enquiry(sessions, NewEnquiry(**fields))
+    assert (first.id, first.created) == (1, True)
+    merged = create_enquiry(sessions, NewEnquiry(**{**fields, "message": " M "}))
+    assert (merged.id, merged.created) == (1, False) and merged.reference != first.reference
 
 
 @pytest.mark.parametrize(
@@ -60,3 +62,42 @@ def test_old_questions_are_purged_and_recent_ones_kept(tmp_path: Path) -> None:
     assert purge_questions(sessions, days=90) == 1
     with sessions() as session:
         assert session.scalars(select(QuestionLog.id)).all() == [new]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0004_upgrades_a_database_with_enquiries(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from assistant.db import MIGRATIONS, make_engine
+
+    url = f"sqlite:///{tmp_path}/old.db" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if backend == "postgresql":  # the server is shared by the session: start from an empty schema
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        for i in range(3):
+            connection.execute(
+                text(
+                    "INSERT INTO enquiries (created_at, updated_at, channel, name, email, message, transcript, "
+                    "consent_version, consented_at, status, needs_review, reasons, duplicates, draft_citations) "
+                    "VALUES (CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'api', 'N', :email, 'M', '[]', 'v', "
+                    "CURRENT_TIMESTAMP, 'new', false, '{}', 0, '[]')"
+                ),
+                {"email": f"n{i}@example.org"},
+            )
+    sessions = open_database(Settings(data_dir=tmp_path, database_url=url))  # upgrades to head
+    with sessions() as session:
+        references = session.scalars(select(Enquiry.reference)).all()
+        columns = {c["name"] for c in inspect(session.get_bind()).get_columns("staff_users")}
+        tables = inspect(session.get_bind()).get_table_names()
+    assert len(set(references)) == 3 and all(r and r.startswith("WM-") for r in references)
+    assert "failed_logins" not in columns and "rate_hits" not in tables
+    engine.dispose()

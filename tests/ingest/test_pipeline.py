@@ -10,7 +10,7 @@ from assistant.errors import EmbeddingModelMismatch
 from assistant.store import open_store
 from ingest.pipeline import ingest
 from tests.conftest import REPO, settings_for
-from tests.helpers import make_pdf, serve_folder
+from tests.helpers import LOOPBACK, make_pdf, serve_folder
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_ingest_a_sitemap_over_http(tmp_path: Path, model_cache: Path, embedder)
             f"<url><loc>{base}/pioneer.html</loc></url><url><loc>{base}/report.pdf</loc></url>"
             f"<url><loc>{base}/missing.html</loc></url></urlset>"
         )
-        report = ingest([f"{base}/sitemap.xml"], store, embedder, progress=False)
+        report = ingest([f"{base}/sitemap.xml"], store, embedder, progress=False, fetch_policy=LOOPBACK)
         assert sorted(report.added) == [f"{base}/pioneer.html", f"{base}/report.pdf"]
         assert report.failed == [(f"{base}/missing.html", "the server answered HTTP 404")]
         chunks = store.load_all()[0]
@@ -116,7 +116,7 @@ def test_ingest_a_sitemap_over_http(tmp_path: Path, model_cache: Path, embedder)
             '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
             f"<url><loc>{base}/pioneer.html</loc></url></urlset>"
         )
-        again = ingest([f"{base}/sitemap.xml"], store, embedder, progress=False)
+        again = ingest([f"{base}/sitemap.xml"], store, embedder, progress=False, fetch_policy=LOOPBACK)
         assert again.unchanged == [f"{base}/pioneer.html"] and again.removed == [f"{base}/report.pdf"]
 
 

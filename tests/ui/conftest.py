@@ -1,4 +1,5 @@
-"""Browser fixtures: Debian's Chromium through Playwright, one per module; a page that records any dialog."""
+"""Browser fixtures: Debian's Chromium through Playwright, one per module; a page that records any dialog and fails
+on any Content-Security-Policy violation."""
 
 from collections.abc import Iterator
 
@@ -26,5 +27,9 @@ def page(browser: Browser) -> Iterator[Page]:
     dialogs: list[str] = []
     opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     opened.dialogs = dialogs  # type: ignore[attr-defined]
+    # The pages run under our Content-Security-Policy: anything it blocks is a page that does not work.
+    blocked: list[str] = []
+    opened.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     yield opened
     context.close()
+    assert not blocked, f"the page broke its Content-Security-Policy: {blocked[:3]}"

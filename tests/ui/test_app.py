@@ -96,9 +96,9 @@ def test_enquiry_with_consent_is_stored_with_transcript_and_version(
     base_url: str, sessions: sessionmaker[Session]
 ) -> None:
     response = httpx.post(f"{base_url}/api/enquiries", json=enquiry())
-    assert response.status_code == 201 and response.json()["status"] == "triaged"
+    assert response.status_code == 201 and response.json()["status"] == "received"
     with sessions() as session:
-        row = session.get(Enquiry, response.json()["id"])
+        row = session.scalar(select(Enquiry).where(Enquiry.reference == response.json()["reference"]))
     assert row is not None and row.channel == "api" and row.consent_version == CONSENT_VERSION
     assert row.transcript[0] == {"role": "user", "content": "What is PIONEER?"} and row.status == "triaged"
     assert row.category == "health-data-access" and row.draft and row.draft.startswith("Dear Priya,")

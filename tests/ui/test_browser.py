@@ -70,7 +70,7 @@ def test_visitor_asks_rates_and_hands_off(page: Page, assistant: Assistant, tmp_
         page.get_by_label("Organisation (optional)").fill("Example Diagnostics")
         page.get_by_role("textbox", name="Message").fill("Can we access PIONEER data for a diagnostics study?")
         page.get_by_role("button", name="Send to the team").click()
-        expect(page.locator(".message-wrap")).to_contain_text("reference 1")
+        expect(page.locator(".message-wrap")).to_contain_text("reference WM-")
         OUTPUT.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(OUTPUT / "chat-handoff.png"), full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})  # a phone: columns stack, nothing cut off
@@ -79,6 +79,7 @@ def test_visitor_asks_rates_and_hands_off(page: Page, assistant: Assistant, tmp_
     with sessions() as session:
         enquiry = session.scalars(select(Enquiry)).one()
     assert enquiry.channel == "chat" and enquiry.email == "priya@example.org" and enquiry.status == "triaged"
+    assert enquiry.reference and enquiry.reference.startswith("WM-")
     assert [t["content"] for t in enquiry.transcript if t["role"] == "user"] == [
         "What's the capital of Australia?",
         "What is PIONEER?",
@@ -108,3 +109,15 @@ def test_hostile_document_and_message_render_as_text(page: Page, tmp_path: Path,
         page.wait_for_timeout(500)
     assert page.dialogs == []  # type: ignore[attr-defined]
     assert page.locator(".message-wrap img[src='x']").count() == 0
+
+
+def test_api_docs_and_sign_in_render_from_our_own_files(page: Page, assistant: Assistant, tmp_path: Path) -> None:
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
+    with serve_app(create_app(settings, assistant, open_database(settings))) as url:
+        elsewhere: list[str] = []
+        page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith((url, "data:")) else None)
+        page.goto(url + "/docs")
+        expect(page.locator(".swagger-ui .opblock-summary-path").first).to_contain_text("/api/ask")
+        page.goto(url + "/login")
+        expect(page.get_by_role("button", name="Sign in")).to_have_css("background-color", "rgb(29, 78, 216)")
+        assert elsewhere == []  # no CDN: every script, style and font comes from this server

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.db import open_database
 from assistant.service import Assistant
-from assistant.staff import MAX_FAILURES, add_staff
+from assistant.staff import add_staff
 from tests.helpers import serve_app
 from ui.app import create_app
 
@@ -83,13 +83,14 @@ def test_sign_in_cookie_and_sign_out(server: tuple[str, object]) -> None:
 def test_lockout_after_repeated_failures(server: tuple[str, object], sessions: sessionmaker[Session]) -> None:
     url, _ = server
     add_staff(sessions, "victim@cluster.example", PASSWORD, "staff")
-    for _ in range(MAX_FAILURES):
+    for _ in range(5):  # the default login_lockout: 5 failures in 15 minutes
         bad = httpx.post(f"{url}/login", data={"email": "victim@cluster.example", "password": "wrong guess!!"})
         assert bad.status_code == 401 and "Wrong e-mail or password" in bad.text
     locked = httpx.post(f"{url}/login", data={"email": "victim@cluster.example", "password": PASSWORD})
     assert locked.status_code == 401  # the right password does not help while locked
     unknown = httpx.post(f"{url}/login", data={"email": "nobody@cluster.example", "password": PASSWORD})
     assert unknown.status_code == 401 and unknown.text == locked.text  # no hint about which accounts exist
+    assert "Wrong e-mail or password" in locked.text
 
 
 def test_only_admins_erase(server: tuple[str, object]) -> None:
@@ -126,6 +127,8 @@ def test_sharing_with_a_partner_through_the_api_needs_consent(server: tuple[str,
         },
     ).json()
     staff = signed_in(url, "staff@cluster.example")
+    [found] = staff.get("/api/staff/enquiries", params={"q": created["reference"]}).json()
+    created["id"] = found["id"]
     share = f"/api/staff/enquiries/{created['id']}/share/Example%20Trust"
     assert staff.post(share).status_code == 409
     consent = {"partner": "Example Trust", "how": "Reply e-mail of 25 November"}

@@ -294,7 +294,7 @@
       }).then(function (reply) {
         if (reply.status === 201) {
           handoff.hidden = true;
-          say("bot", "Thank you: your enquiry (reference " + reply.body.id + ") has been passed to the team.");
+          say("bot", "Thank you: your enquiry (reference " + reply.body.reference + ") has been passed to the team.");
           input.focus();
         } else if (reply.status === 429) {
           say("bot", "You're asking a little fast. Please wait " + (reply.retry || "a few") + " seconds.", "note");

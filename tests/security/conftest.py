@@ -1,0 +1,35 @@
+"""A real server on loopback per test module, with the settings a finding needs (its own limits among them)."""
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import pytest
+
+from assistant.db import open_database
+from assistant.service import Assistant
+from tests.helpers import serve_app
+from ui.app import create_app
+
+ORIGIN = "http://127.0.0.1:9"  # an allowed partner origin; nothing needs to listen there
+PARTNERS = f"partners:\n  p:\n    name: P\n    allowed_origins: ['{ORIGIN}']\n"
+
+Server = Callable[..., AbstractContextManager[str]]
+
+
+@pytest.fixture
+def app_server(assistant: Assistant, tmp_path: Path) -> Server:
+    """`with app_server(**settings) as url:` the app on the corpus index, its own database and partner file."""
+
+    @contextmanager
+    def start(**overrides: object) -> Iterator[str]:
+        partners = tmp_path / "partners.yaml"
+        partners.write_text(PARTNERS, encoding="utf-8")
+        settings = assistant.settings.model_copy(
+            update={"data_dir": tmp_path / "data", "partners_file": partners, **overrides}
+        )
+        (tmp_path / "data").mkdir(exist_ok=True)
+        with serve_app(create_app(settings, assistant, open_database(settings))) as url:
+            yield url
+
+    return start

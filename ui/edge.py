@@ -1,0 +1,160 @@
+"""What every request meets before a route: security headers, Gradio routes we refuse, rate limits, load shedding.
+
+Each is a plain HTTP middleware built from the settings; `ui/app.py` installs them in one place.
+"""
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from assistant.config import Settings
+from ui.guards import RateLimits, client_address
+from ui.widget import cors_for
+
+log = logging.getLogger(__name__)
+Middleware = Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]
+
+# Pages we render ourselves (sign-in, staff, API docs) run no inline script and load nothing from elsewhere.
+STRICT_CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+# Gradio's page boots from an inline script, styles itself inline, and its HTML component (the source cards)
+# compiles templates with `new Function` ('unsafe-eval'); it loads nothing from other origins (the theme uses
+# system fonts). This is the strictest policy it runs under: the browser tests fail on any CSP violation.
+GRADIO_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob:; worker-src 'self' blob:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors {ancestors}"
+)
+# Swagger UI styles elements inline and draws its icons as data: images; scripts stay our own files.
+DOCS_CSP = STRICT_CSP + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+HSTS = "max-age=31536000; includeSubDomains"
+OWN_PAGES = ("/login", "/logout", "/api", "/docs", "/redoc", "/openapi.json", "/healthz", "/widget.js")
+STAFF_PATHS = ("/staff", "/api/staff", "/login", "/logout")
+# Gradio fetches `file=<url>` from anywhere and serves it inline on our origin, and `proxy=` forwards requests:
+# only the app's own temporary files may be served, so any address with a scheme (or `//host`) is refused.
+_GRADIO_FETCH = re.compile(r"(?:^|/)gradio_api/(?:file=|file/|proxy=)(?P<target>.*)$", re.S)
+_REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.\-]*:|[/\\]{2})", re.I)
+_GRADIO_CALLS = re.compile(r"^/gradio_api/(?:queue/join|call/|run/|api/)")
+_PUBLIC_UPLOAD = re.compile(r"^/gradio_api/upload")
+
+
+def _is_own_page(path: str) -> bool:
+    return path.startswith(OWN_PAGES)
+
+
+def security_headers(settings: Settings) -> Middleware:
+    """nosniff and a referrer policy on every response; a CSP fit for each page; HSTS over https."""
+    gradio_csp = GRADIO_CSP.format(ancestors=settings.chat_frame_ancestors)
+    staff_csp = GRADIO_CSP.format(ancestors="'none'")
+
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        path = request.url.path
+        headers = response.headers
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        if path.startswith("/docs"):
+            headers["Content-Security-Policy"] = DOCS_CSP
+        elif _is_own_page(path):
+            headers["Content-Security-Policy"] = STRICT_CSP
+        elif path.startswith("/staff"):  # the staff console is a Gradio page, and is never framed
+            headers["Content-Security-Policy"] = staff_csp
+        else:
+            headers["Content-Security-Policy"] = gradio_csp
+        if request.url.scheme == "https":
+            headers["Strict-Transport-Security"] = HSTS
+        return response
+
+    return middleware
+
+
+def refuse_gradio_fetches() -> Middleware:
+    """403 for Gradio's `file=<url>`, `file/<url>` and `proxy=` on every mount, before Gradio sees them."""
+
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        found = _GRADIO_FETCH.search(request.url.path)
+        if found and (found.group(0).lstrip("/").startswith("gradio_api/proxy=") or _REMOTE.match(found["target"])):
+            return PlainTextResponse("Only this app's own files are served here.", status_code=403)
+        return await call_next(request)
+
+    return middleware
+
+
+def staff_host_only(staff_host: str | None) -> Middleware:
+    """With `staff_host` set, staff pages, sign-in and the staff API exist only on that host name (404 elsewhere),
+    so the public chat's origin never carries a staff session."""
+
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        host = (request.headers.get("host") or "").rsplit(":", 1)[0].lower()
+        if staff_host and request.url.path.startswith(STAFF_PATHS) and host != staff_host.lower():
+            return PlainTextResponse("Not found.", status_code=404)
+        return await call_next(request)
+
+    return middleware
+
+
+def _limit_for(method: str, path: str) -> str | None:
+    """Which named rate limit a public request counts against (None: not limited here)."""
+    if method != "POST":
+        return None
+    if path in ("/api/ask", "/api/feedback", "/api/enquiries"):
+        return path.removeprefix("/api/").replace("/", "")
+    if path == "/api/widget/enquiries":
+        return "enquiries"  # on top of the partner's own limits: a hand-off is a message to a person
+    if path == "/login":
+        return "login"
+    if _GRADIO_CALLS.match(path):
+        return "chat"
+    return None
+
+
+def rate_limit(limits: RateLimits) -> Middleware:
+    """429 with Retry-After past a public route's limit; uploads to the public chat are refused outright."""
+
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        path = request.url.path
+        if _PUBLIC_UPLOAD.match(path):
+            return PlainTextResponse("The chat accepts no files.", status_code=403)
+        name = _limit_for(request.method, path)
+        if name is None:
+            return await call_next(request)
+        try:
+            wait = limits.hit(name, client_address(request))
+        except Exception:  # Redis down: refuse rather than serve unlimited
+            log.exception("rate-limit storage unavailable")
+            return JSONResponse({"detail": "The assistant is unavailable. Please try again shortly."}, 503)
+        if wait is not None:
+            return JSONResponse(
+                {"detail": f"You're sending requests a little fast. Please wait {wait} seconds and try again."},
+                status_code=429,
+                headers={"Retry-After": str(wait), **cors_for(request)},
+            )
+        return await call_next(request)
+
+    return middleware
+
+
+ANSWER_PATHS = ("/api/ask", "/api/widget/ask")
+
+
+def shed_load(limit: int) -> Middleware:
+    """Past `limit` questions in flight, answer 503 at once: a bounded wait beats an unbounded queue that ends in
+    timeouts for everyone. Only the answering paths are gated; health checks and staff pages are not."""
+    in_flight = 0
+
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        nonlocal in_flight
+        if request.url.path not in ANSWER_PATHS or request.method != "POST":
+            return await call_next(request)
+        if in_flight >= limit:
+            headers = {"Retry-After": "1", **cors_for(request)}
+            return JSONResponse({"detail": "The assistant is busy. Please try again in a moment."}, 503, headers)
+        in_flight += 1
+        try:
+            return await call_next(request)
+        finally:
+            in_flight -= 1
+
+    return middleware
