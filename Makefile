@@ -48,22 +48,22 @@ $(AXE):
 axe: $(AXE) ## fetch axe-core (npm) for the accessibility checks in the browser tests
 
 test: $(STAMP) chromium $(AXE) ## lint, type-check and run every test (real model, Chroma, SQLite, HTTP, Chromium)
-	$(BIN)/ruff check assistant ingest ui evaluation tests bench
-	$(BIN)/ruff format --check assistant ingest ui evaluation tests bench
+	$(BIN)/ruff check assistant ingest ui evaluation tests
+	$(BIN)/ruff format --check assistant ingest ui evaluation tests
 	$(BIN)/mypy
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory audit
 
 lint: $(STAMP) ## ruff + mypy
-	$(BIN)/ruff check assistant ingest ui evaluation tests bench
-	$(BIN)/ruff format --check assistant ingest ui evaluation tests bench
+	$(BIN)/ruff check assistant ingest ui evaluation tests
+	$(BIN)/ruff format --check assistant ingest ui evaluation tests
 	$(BIN)/mypy
 
-bench: ingest ## quality, speed and HTTP load figures: bench/results/latest.{json,md} and the README table
-	$(BIN)/python -m bench.run --out bench/results/latest.json
+bench: ingest ## quality, speed and HTTP load figures: evaluation/results/latest.{json,md} and the README table
+	$(BIN)/python -m evaluation.bench --out evaluation/results/latest.json
 
-loadtest: ingest ## 16 and 200 concurrent clients against the server: bench/results/loadtest.json
-	$(BIN)/python -m bench.loadtest
+loadtest: ingest ## 16 and 200 concurrent clients against the server: evaluation/results/loadtest.json
+	$(BIN)/python -m evaluation.loadtest
 
 audit: $(STAMP) ## pip-audit the locked dependencies against PyPI's vulnerability data (needs the network)
 	mkdir -p .cache

@@ -140,6 +140,14 @@ class Settings(BaseSettings):
         description='Non-public networks ingest may fetch from, as a JSON list of CIDRs (e.g. ["10.1.0.0/16"]). '
         "Unset: only public addresses (loopback, private, link-local and metadata addresses are refused).",
     )
+    conversation_days: int = Field(
+        1, ge=1, description="Days an idle API or widget conversation (its earlier questions) is kept."
+    )
+    housekeeping_minutes: int = Field(
+        60, ge=1, description="How often retention runs (question log, conversations, resolved enquiries)."
+    )
+    staff_session_hours: int = Field(8, ge=1, description="Hours a staff sign-in lasts before signing in again.")
+    staff_password_min_chars: int = Field(12, ge=8, description="Shortest password `staff add` accepts.")
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `serve` listens on.")
 

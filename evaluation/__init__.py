@@ -1,1 +1,2 @@
-"""Measuring the assistant on data: abstention calibration now, the eval harness next. Sits on ingest and assistant."""
+"""Measuring the assistant: SQuAD and golden evaluations, abstention calibration, the plain-LangChain peer, and the
+benchmarks (`make bench`, `make loadtest`). Sits on ingest, the engine and the desk; nothing imports it."""

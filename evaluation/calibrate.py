@@ -14,10 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.compose import SIGNALS
 from assistant.config import Settings
-from assistant.embedder import Embedder, load_embedder
-from assistant.service import CALIBRATION_FILE, Assistant
+from assistant.engine import CALIBRATION_FILE, SIGNALS, Assistant, Embedder, load_embedder
 from evaluation.squad import squad_assistant, squad_questions
 
 MAX_FALSE_ABSTAIN = 0.02

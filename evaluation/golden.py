@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
-from assistant.embedder import Embedder
+from assistant.engine import Assistant, Embedder, Store
 from assistant.errors import AssistantError
-from assistant.service import Assistant
-from assistant.store import open_store
 from evaluation.metrics import contains_answer
 from ingest.pipeline import ingest
 
@@ -60,7 +58,7 @@ def evaluate_golden(cases: list[GoldenCase], corpus: Path, settings: Settings, e
     """Index `corpus` into a fresh temporary store and judge every case."""
     with tempfile.TemporaryDirectory() as tmp:
         temp_settings = settings.model_copy(update={"data_dir": Path(tmp), "chroma_url": None})
-        report = ingest([str(corpus)], open_store(temp_settings, embedder), embedder, progress=False)
+        report = ingest([str(corpus)], Store.open(temp_settings, embedder), embedder, progress=False)
         if not report.chunks_written:
             raise AssistantError(f"Could not index {corpus} for the golden cases: {report.summary()}")
         assistant = Assistant.load(temp_settings, embedder)

@@ -3,7 +3,7 @@
 RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200), the same MiniLM embedder, a langchain-chroma
 store with its defaults, `similarity_search_with_relevance_scores`; the answer is the first 300 characters of the
 top chunk, and it abstains below the score that gives 5% false abstention on its own answerable questions.
-Together with `assistant/store.py`, the only place LangChain's vector store is used.
+The only place LangChain's vector store is used; the product's own Chroma adapter is assistant/engine/store.py.
 """
 
 import time
@@ -16,7 +16,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.embedder import Embedder
+from assistant.engine import Embedder
 from assistant.models import LoadedDocument
 from evaluation.metrics import CONTAINMENT_CHARS, Outcome, distinct, percentile
 

@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
-from assistant.embedder import Embedder
+from assistant.engine import Assistant, Calibration, Embedder, Store
 from assistant.models import Block, LoadedDocument
-from assistant.service import Assistant, Calibration
-from assistant.store import open_store
 from evaluation.metrics import Outcome, distinct, summarize
 from evaluation.peer import build_peer, peer_search, run_peer
 from ingest.load import content_hash
@@ -49,7 +47,7 @@ def squad_assistant(
 ) -> Assistant:
     """An assistant over a fresh embedded index of `corpus`'s paragraphs in `data_dir`."""
     temp_settings = settings.model_copy(update={"data_dir": data_dir, "chroma_url": None})
-    store = open_store(temp_settings, embedder)
+    store = Store.open(temp_settings, embedder)
     index_documents(squad_documents(corpus), store, embedder, progress=None)
     return Assistant(temp_settings, embedder, store, calibration or Calibration.load())
 

@@ -2,9 +2,8 @@
 
 from collections.abc import Sequence
 
-from assistant.embedder import Embedder
+from assistant.engine import EmbeddedChunk, Embedder
 from assistant.models import Chunk
-from assistant.store import EmbeddedChunk
 
 
 def embed(chunks: Sequence[Chunk], embedder: Embedder) -> list[EmbeddedChunk]:

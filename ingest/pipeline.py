@@ -15,10 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 from tqdm import tqdm
 
-from assistant.embedder import Embedder
+from assistant.engine import Embedder, Store
 from assistant.errors import LoadError
 from assistant.models import PUBLIC, Chunk, LoadedDocument
-from assistant.store import Store
 from ingest import fetch
 from ingest.embed import embed
 from ingest.load import SUPPORTED_SUFFIXES, check_visibility, content_hash, load_bytes, read_file, walk

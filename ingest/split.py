@@ -8,8 +8,8 @@ import hashlib
 from collections.abc import Callable
 from itertools import groupby
 
+from assistant.engine import split_sentences
 from assistant.models import Block, Chunk, LoadedDocument
-from assistant.terms import split_sentences
 
 MAX_CHUNK_TOKENS = 128
 # Part of each chunk's identity: changing how we split re-splits every document on the next ingest.

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from assistant.store import EmbeddedChunk, Store
+from assistant.engine import EmbeddedChunk, Store
 
 
 def write(store: Store, source: str, doc_hash: str, embedded: Sequence[EmbeddedChunk]) -> int:

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.embedder import OnnxEmbedder
-from assistant.service import Assistant
-from assistant.store import open_store
+from assistant.engine.assistant import Assistant
+from assistant.engine.embedder import OnnxEmbedder
+from assistant.engine.store import Store
 from ingest.pipeline import ingest
+from tests.helpers import REPO, settings_for
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_EVAL = REPO.parent / "shared" / "eval"
 _LOOPBACK = ("127.", "::1", "localhost")
 _real_connect = socket.socket.connect
 
@@ -43,26 +42,6 @@ def embedder(model_cache: Path) -> OnnxEmbedder:
     return OnnxEmbedder(model_cache)
 
 
-# Tests send many requests from one address: they set their own rate limits, generous unless a test is about them
-# (the sign-in lockout keeps its default: signing in correctly never meets it).
-GENEROUS_LIMITS = {
-    name: "100000/minute"
-    for name in ("rate_limit_ask", "rate_limit_chat", "rate_limit_feedback", "rate_limit_enquiries",
-                 "rate_limit_widget_session", "rate_limit_login")
-}  # fmt: skip
-
-
-def settings_for(data_dir: Path, model_cache: Path, **overrides) -> Settings:  # type: ignore[no-untyped-def]
-    data_dir.mkdir(parents=True, exist_ok=True)
-    for name, limit in GENEROUS_LIMITS.items():
-        overrides.setdefault(name, limit)
-    models = data_dir / "models"
-    if not models.exists():
-        models.symlink_to(model_cache, target_is_directory=True)  # reuse the exported model
-    overrides.setdefault("corpus_dir", REPO / "corpus")
-    return Settings(data_dir=data_dir, **overrides)
-
-
 @pytest.fixture(scope="session")
 def corpus_settings(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, embedder: OnnxEmbedder) -> Settings:
     """An index of the real corpus/, built once for the session."""
@@ -70,7 +49,7 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory, model_cache: Path,
     corpus = root / "corpus"
     shutil.copytree(REPO / "corpus", corpus)
     settings = settings_for(root / "data", model_cache, corpus_dir=corpus)
-    report = ingest([str(corpus)], open_store(settings, embedder), embedder, progress=False)
+    report = ingest([str(corpus)], Store.open(settings, embedder), embedder, progress=False)
     assert report.added and not report.failed
     return settings
 
@@ -87,7 +66,7 @@ def postgres_url() -> Iterator[str]:
     import os
     import subprocess
 
-    from bench.load import free_port
+    from evaluation.load import free_port
 
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     assert found, "PostgreSQL is not installed: run `make chromium` (apt-get install postgresql)"
@@ -130,7 +109,7 @@ def redis_url() -> Iterator[str]:
 
     import redis
 
-    from bench.load import free_port
+    from evaluation.load import free_port
 
     server_bin = shutil.which("redis-server")
     assert server_bin, "Redis is not installed: run `make chromium` (apt-get install redis-server)"

@@ -2,14 +2,27 @@
 
 import http.server
 import json
+import os
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bench.load import free_port
+from sqlalchemy import inspect
+from sqlalchemy import text as sql
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.config import Settings
+from assistant.engine import Assistant, Writer
+from evaluation.load import free_port
 from ingest.fetch import FetchPolicy
 
+REPO = Path(__file__).resolve().parents[1]
+SHARED_EVAL = REPO.parent / "shared" / "eval"
 # The tests' own web servers listen on loopback, which ingest refuses unless allowed.
 LOOPBACK = FetchPolicy.allowing(["127.0.0.0/8"])
 
@@ -161,3 +174,100 @@ def serve_routes(routes: dict[str, tuple[int, dict[str, str], bytes]], host: str
     finally:
         server.shutdown()
         server.server_close()
+
+
+# What the security tests' servers are configured with: one partner, allowed on an origin nothing listens on.
+ORIGIN = "http://127.0.0.1:9"
+PARTNERS = f"partners:\n  p:\n    name: P\n    allowed_origins: ['{ORIGIN}']\n"
+Server = Callable[..., AbstractContextManager[str]]
+
+
+@contextmanager
+def fake_llm(reply: str, delay_s: float = 0.0, status: int = 200) -> Iterator[tuple[str, list[dict]]]:  # type: ignore[type-arg]
+    received: list[dict] = []  # type: ignore[type-arg]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            time.sleep(delay_s)
+            body = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+            except BrokenPipeError:
+                pass  # the client timed out first, as the timeout test intends
+
+        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def with_llm(assistant: Assistant, url: str, timeout: float = 5.0) -> Assistant:
+    """The same assistant with an LLM writer at `url` (the writer is an argument, like the embedder)."""
+    settings = assistant.settings.model_copy(update={"llm_url": url, "llm_timeout_s": timeout})
+    return Assistant(settings, assistant.embedder, assistant.store, assistant.calibration, Writer(settings))
+
+
+def database_text(sessions: sessionmaker[Session]) -> str:
+    """Every value in every table, as one string: personal data left anywhere shows up here."""
+    out = []
+    with sessions() as session:
+        engine = session.get_bind()
+        for table in inspect(engine).get_table_names():
+            for row in session.execute(sql(f"SELECT * FROM {table}")):
+                out.append(" ".join(str(v) for v in row))
+    return "\n".join(out)
+
+
+def run_cli(settings: Settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`cluster-assistant ARGS` as a user runs it: a subprocess, the data directory given by its env var."""
+    env = {**os.environ, "CLUSTER_ASSISTANT_DATA_DIR": str(settings.data_dir), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "ui.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+        input=stdin,
+    )
+
+
+def until(check: Callable[[], object], timeout_s: float = 30.0, every_s: float = 0.1) -> object:
+    """Poll `check` until it returns something truthy, and return that; fail after `timeout_s` seconds."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"still not true after {timeout_s} s: {check}"
+        time.sleep(every_s)
+
+
+# Tests send many requests from one address: they set their own rate limits, generous unless a test is about them
+# (the sign-in lockout keeps its default: signing in correctly never meets it).
+GENEROUS_LIMITS = {
+    name: "100000/minute"
+    for name in ("rate_limit_ask", "rate_limit_chat", "rate_limit_feedback", "rate_limit_enquiries",
+                 "rate_limit_widget_session", "rate_limit_login")
+}  # fmt: skip
+
+
+def settings_for(data_dir: Path, model_cache: Path, **overrides) -> Settings:  # type: ignore[no-untyped-def]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for name, limit in GENEROUS_LIMITS.items():
+        overrides.setdefault(name, limit)
+    models = data_dir / "models"
+    if not models.exists():
+        models.symlink_to(model_cache, target_is_directory=True)  # reuse the exported model
+    overrides.setdefault("corpus_dir", REPO / "corpus")
+    return Settings(data_dir=data_dir, **overrides)

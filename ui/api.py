@@ -1,15 +1,14 @@
 """The HTTP API under `/api`: ask, feedback, enquiries. Bad input is a 422 with a message, never a 500."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
-from assistant.errors import AssistantError, InvalidRequest
-from assistant.records import CONSENT_TEXT, CONSENT_VERSION, NewEnquiry, record_feedback
-from ui.answering import Answering
+from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk, NewEnquiry, NewFeedback
+from assistant.errors import InvalidRequest
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -71,14 +70,9 @@ def received(reference: str) -> dict[str, str]:
     return {"reference": reference, "status": "received"}
 
 
-def _answering(request: Request) -> Answering:
-    answering: Answering = request.app.state.answering
-    return answering
-
-
-def _invalid(exc: AssistantError) -> JSONResponse:
-    status = 422 if isinstance(exc, InvalidRequest) else 503
-    return JSONResponse({"detail": str(exc)}, status_code=status)
+def _desk(request: Request) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
 
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -86,29 +80,14 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 @router.post("/ask", summary="Answer a question from the documents (the `ask --json` shape, plus question_id)")
 def ask(body: AskRequest, request: Request) -> JSONResponse:
-    try:
-        answer, log_id = _answering(request).ask(body.question, body.history, channel="api", session_id=body.session_id)
-    except AssistantError as exc:
-        return _invalid(exc)
+    answer, log_id = _desk(request).ask(body.question, body.history, channel="api", session_id=body.session_id)
     return JSONResponse({**answer.to_json(), "question_id": log_id})
 
 
 @router.post("/feedback", status_code=201, summary="Thumbs up or down on an answer, with an optional comment")
-def feedback(body: FeedbackRequest, request: Request) -> Any:
-    try:
-        feedback_id = record_feedback(
-            _answering(request).sessions,
-            channel="api",
-            question=body.question,
-            answer=body.answer,
-            citations=body.citations,
-            rating=body.rating,
-            comment=body.comment,
-            question_id=body.question_id,
-        )
-    except AssistantError as exc:
-        return _invalid(exc)
-    return {"id": feedback_id}
+def feedback(body: FeedbackRequest, request: Request) -> dict[str, int]:
+    new = NewFeedback("api", body.question, body.answer, body.rating, body.citations, body.comment, body.question_id)
+    return {"id": _desk(request).feedback(new)}
 
 
 @router.get("/consent", summary="The consent text an enquirer must accept, and its version")
@@ -117,14 +96,7 @@ def consent() -> dict[str, str]:
 
 
 @router.post("/enquiries", status_code=201, summary="Pass a question to a person (needs consent)")
-def enquiries(body: EnquiryRequest, request: Request) -> Any:
+def enquiries(body: EnquiryRequest, request: Request) -> dict[str, str]:
     if not body.consent:
-        return JSONResponse(
-            {"detail": "Consent was declined, so nothing was stored. You can keep using the chat anonymously."},
-            status_code=422,
-        )
-    try:
-        receipt = _answering(request).receive(new_enquiry(body, "api"))
-    except AssistantError as exc:
-        return _invalid(exc)
-    return received(receipt.reference)
+        raise InvalidRequest("Consent was declined, so nothing was stored. You can keep using the chat anonymously.")
+    return received(_desk(request).receive(new_enquiry(body, "api")).reference)

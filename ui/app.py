@@ -4,32 +4,36 @@
 """
 
 import json
+import logging
 import os
 from typing import Any
 
 import gradio as gr
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
-from sqlalchemy.orm import Session, sessionmaker
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from assistant.config import Settings
-from assistant.db import open_database
-from assistant.partners import PartnerDirectory
-from assistant.service import Assistant
-from ui import staff
-from ui.answering import Answering
+from assistant.desk import Desk, PartnerDirectory, RateLimits, TokenSigner, load_secret
+from assistant.errors import AssistantError
 from ui.api import router
 from ui.chat import CSS, build_chat
-from ui.console import build_console
 from ui.docs import router as docs_router
-from ui.edge import rate_limit, refuse_gradio_fetches, security_headers, shed_load, staff_host_only
-from ui.guards import RateLimits, TokenSigner, load_secret
-from ui.widget import WidgetGuard, cors_for
+from ui.edge import (
+    assistant_error,
+    cors_for,
+    rate_limit,
+    refuse_gradio_fetches,
+    security_headers,
+    shed_load,
+    staff_host_only,
+)
+from ui.staff import routes as staff
+from ui.staff.console import build_console
 from ui.widget import router as widget_router
 
+log = logging.getLogger(__name__)
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
@@ -56,12 +60,9 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail or "The request is not valid."}, status_code=422, headers=cors_for(request))
 
 
-def create_app(
-    settings: Settings, assistant: Assistant | None = None, sessions: sessionmaker[Session] | None = None
-) -> FastAPI:
-    assistant = assistant or Assistant.load(settings)
-    sessions = sessions or open_database(settings)
-    answering = Answering.for_settings(settings, assistant, sessions)
+def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
+    """The whole app: the desk (engine, database, triage) loaded once and shared by every route and screen."""
+    desk = desk or Desk.open(settings)
     app = FastAPI(
         title="Cluster Assistant",
         version="0.1.0",
@@ -69,73 +70,43 @@ def create_app(
         docs_url=None,  # ours, in ui/docs.py: served from a package, not from a CDN
         redoc_url=None,
     )
-    app.state.answering = answering
+    app.state.desk = desk
+    app.state.limits = RateLimits(settings)
+    app.state.partners = PartnerDirectory(settings.partners_file)
+    app.state.signer = TokenSigner(load_secret(settings.widget_secret, settings.data_dir))
     app.add_exception_handler(RequestValidationError, validation_error)
-    limits = RateLimits(settings)
-    app.state.limits = limits
-    app.state.widget = WidgetGuard(
-        PartnerDirectory(settings.partners_file),
-        TokenSigner(load_secret(settings.widget_secret, settings.data_dir)),
-        limits,
-    )
-    app.include_router(router)
-    app.include_router(docs_router)
-    app.include_router(widget_router)
-    app.include_router(staff.router)
-    app.include_router(staff.api)
-    # Innermost first: the last added runs first on the way in.
+    app.add_exception_handler(AssistantError, assistant_error)
+    for routes in (router, docs_router, widget_router, health_router, staff.router, staff.api):
+        app.include_router(routes)
+    _install_edge(app, settings, desk)
+    return _mount_screens(app, settings, desk)
+
+
+def _install_edge(app: FastAPI, settings: Settings, desk: Desk) -> None:
+    """What every request meets before a route (ui/edge.py). Innermost first: the last added runs first."""
     app.middleware("http")(shed_load(settings.max_in_flight))
-    app.middleware("http")(staff.require_staff(answering))
-    app.middleware("http")(rate_limit(limits))
+    app.middleware("http")(staff.require_staff(desk))
+    app.middleware("http")(rate_limit(app.state.limits))
     app.middleware("http")(staff_host_only(settings.staff_host))
     app.middleware("http")(refuse_gradio_fetches())
     app.middleware("http")(security_headers(settings))
     if settings.forwarded_allow_ips:  # only these proxies may say who the client is (and whether it used https)
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
 
-    @app.get("/healthz", tags=["ops"], summary="Index loaded, vector store and database reachable")
-    def healthz() -> JSONResponse:
-        problems = []
-        try:
-            chunks = assistant.store.count()
-        except Exception as exc:  # the store's client raises its own types; any failure means unhealthy
-            chunks = 0
-            problems.append(f"vector store unreachable: {exc}")
-        try:
-            with sessions() as session:
-                session.execute(text("SELECT 1"))
-        except Exception as exc:  # likewise for database drivers
-            problems.append(f"database unreachable: {exc}")
-        if not assistant.index.chunks:
-            problems.append("the index is empty: run `cluster-assistant ingest`")
-        body: dict[str, object] = {
-            "ok": not problems,
-            "chunks": chunks,
-            "index_loaded": bool(assistant.index.chunks),
-            "worker": os.getpid(),
-        }
-        if problems:
-            body["reason"] = "; ".join(problems)
-        return JSONResponse(body, status_code=200 if not problems else 503)
+
+def _mount_screens(app: FastAPI, settings: Settings, desk: Desk) -> FastAPI:
+    """The Gradio screens: the staff console at /staff (behind sign-in) and the public chat at /."""
 
     def staff_email(request: Request) -> str | None:
-        member = staff.member_for(sessions, request.cookies.get(staff.COOKIE))
+        member = desk.member(request.cookies.get(staff.COOKIE))
         return member.email if member else None
 
+    console = build_console(desk)
     app = gr.mount_gradio_app(
-        app,
-        build_console(answering, list(answering.triage.taxonomy.categories) if answering.triage else []),
-        path="/staff",
-        auth_dependency=staff_email,
-        max_file_size=MAX_STAFF_UPLOAD,
-        **GRADIO_EXTRAS_OFF,
+        app, console, path="/staff", auth_dependency=staff_email, max_file_size=MAX_STAFF_UPLOAD, **GRADIO_EXTRAS_OFF
     )
-    chat = build_chat(
-        answering,
-        answering.starter_questions(settings.starter_questions),
-        settings.chat_concurrency,
-        settings.chat_queue_size,
-    )
+    starters = desk.starter_questions(settings.starter_questions)
+    chat = build_chat(desk, starters, settings.chat_concurrency, settings.chat_queue_size)
     return gr.mount_gradio_app(
         app,
         chat,
@@ -146,6 +117,33 @@ def create_app(
         # System fonts: the default theme would load Google Fonts from their CDN.
         theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS),
     )
+
+
+health_router = APIRouter(tags=["ops"])
+
+
+@health_router.get("/healthz", summary="Index loaded, vector store and database reachable")
+def healthz(request: Request) -> JSONResponse:
+    """200 when healthy; 503 with reason codes (the details go to the server log, never to the caller)."""
+    desk: Desk = request.app.state.desk
+    problems = desk.health()
+    try:
+        chunks = desk.assistant.store.count()
+    except Exception:  # the store's client raises its own types; any failure means unhealthy
+        log.exception("vector store health check failed")
+        chunks = 0
+        problems.append("vector store unreachable")
+    if not desk.assistant.index.chunks:
+        problems.append("the index is empty: run `cluster-assistant ingest`")
+    body: dict[str, object] = {
+        "ok": not problems,
+        "chunks": chunks,
+        "index_loaded": bool(desk.assistant.index.chunks),
+        "worker": os.getpid(),
+    }
+    if problems:
+        body["reason"] = "; ".join(problems)
+    return JSONResponse(body, status_code=200 if not problems else 503)
 
 
 def app_from_env() -> FastAPI:

@@ -11,9 +11,9 @@ import gradio as gr
 from email_validator import EmailNotValidError, validate_email
 
 from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
+from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk, NewEnquiry, NewFeedback
 from assistant.errors import AssistantError
-from assistant.records import CONSENT_TEXT, CONSENT_VERSION, NewEnquiry, record_feedback
-from ui.answering import Answering, chat_markdown, escape_markdown, source_cards
+from ui.render import chat_markdown, error_markdown, escape_markdown, source_cards
 
 CSS = """
 .source-card { border: 1px solid #6b7280; border-radius: 8px; padding: 0.6rem 0.8rem; margin-bottom: 0.6rem;
@@ -45,107 +45,128 @@ def new_state() -> dict[str, Any]:
     return {"questions": [], "transcript": [], "last": None}
 
 
-def build_chat(answering: Answering, starters: list[str], concurrency: int, queue_size: int) -> gr.Blocks:
-    def respond(message: str, history: list[dict[str, Any]], state: dict[str, Any]):  # type: ignore[no-untyped-def]
-        history = [*history, {"role": "user", "content": escape_markdown(message)}]
-        try:
-            answer, log_id = answering.ask(message, state["questions"], channel="chat")
-        except AssistantError as exc:
-            history.append({"role": "assistant", "content": f"⚠️ {escape_markdown(str(exc))}"})
-            yield history, message, gr.skip(), state, gr.skip(), gr.skip(), ""
-            return
-        state = {
-            "questions": [*state["questions"], message[:MAX_QUESTION_CHARS]][-MAX_HISTORY_ITEMS:],
-            "transcript": [
-                *state["transcript"],
-                {"role": "user", "content": message},
-                {"role": "assistant", "content": answer.text},
-            ],
-            "last": {
-                "question": message,
-                "answer": answer.text,
-                "citations": [f"[{c.n}] {c.title} — {c.section} ({c.source})" for c in answer.citations],
-                "log_id": log_id,
-            },
-        }
-        text = chat_markdown(answer)
-        history.append({"role": "assistant", "content": ""})
-        cards = source_cards(answer.citations)
-        pieces = list(_stream(text))
-        for i, partial in enumerate(pieces):
-            history[-1] = {"role": "assistant", "content": partial}
-            # The box is cleared once: later pieces must not wipe what the visitor types meanwhile. Rating and
-            # hand-off appear with the last piece: acting on them earlier would be overwritten by the stream.
-            box = "" if i == 0 else gr.skip()
-            last = i == len(pieces) - 1
-            rating = gr.update(visible=True) if last else gr.skip()
-            offer = gr.update(visible=answer.abstained) if last else gr.skip()
-            yield history, box, cards, state, rating, offer, ""
-            if not last:
-                time.sleep(0.02)
-
-    def rate(rating: str, comment: str, state: dict[str, Any]) -> tuple[str, Any, str]:
-        last = state.get("last")
+def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Answer in the chat: the message, then the answer in a few pieces, its source cards, rating and offer."""
+    history = [*history, {"role": "user", "content": escape_markdown(message)}]
+    try:
+        answer, log_id = desk.ask(message, state["questions"], channel="chat")
+    except AssistantError as exc:
+        history.append({"role": "assistant", "content": error_markdown(exc)})
+        yield history, message, gr.skip(), state, gr.skip(), gr.skip(), ""
+        return
+    citations = [f"[{c.n}] {c.title} — {c.section} ({c.source})" for c in answer.citations]
+    state = {
+        "questions": [*state["questions"], message[:MAX_QUESTION_CHARS]][-MAX_HISTORY_ITEMS:],
+        "transcript": [
+            *state["transcript"],
+            {"role": "user", "content": message},
+            {"role": "assistant", "content": answer.text},
+        ],
+        "last": {"question": message, "answer": answer.text, "citations": citations, "log_id": log_id},
+    }
+    history.append({"role": "assistant", "content": ""})
+    cards = source_cards(answer.citations)
+    pieces = list(_stream(chat_markdown(answer)))
+    for i, piece in enumerate(pieces):
+        history[-1] = {"role": "assistant", "content": piece}
+        # The box is cleared once: later pieces must not wipe what the visitor types meanwhile. Rating and
+        # hand-off appear with the last piece: acting on them earlier would be overwritten by the stream.
+        box = "" if i == 0 else gr.skip()
+        last = i == len(pieces) - 1
+        rating = gr.update(visible=True) if last else gr.skip()
+        offer = gr.update(visible=answer.abstained) if last else gr.skip()
+        yield history, box, cards, state, rating, offer, ""
         if not last:
-            return "Ask a question first, then rate its answer.", gr.skip(), comment
-        record_feedback(
-            answering.sessions,
-            channel="chat",
-            question=last["question"],
-            answer=last["answer"],
-            citations=last["citations"],
-            rating=rating,
-            comment=comment,
-            question_id=last["log_id"],
+            time.sleep(0.02)
+
+
+def rate(desk: Desk, rating: str, comment: str, state: dict[str, Any]) -> tuple[str, Any, str]:
+    last = state.get("last")
+    if not last:
+        return "Ask a question first, then rate its answer.", gr.skip(), comment
+    q = last
+    desk.feedback(NewFeedback("chat", q["question"], q["answer"], rating, q["citations"], comment, q["log_id"]))
+    return "Thank you: your feedback was recorded.", gr.update(visible=False), ""
+
+
+def send_enquiry(  # type: ignore[no-untyped-def]
+    desk: Desk,
+    name: str,
+    email: str,
+    organisation: str,
+    message: str,
+    history: list[dict[str, Any]],
+    state: dict[str, Any],
+):
+    problems = []
+    if not name.strip():
+        problems.append("your name")
+    try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        problems.append("a valid e-mail address")
+    if not message.strip():
+        problems.append("a message")
+    if problems:
+        return gr.skip(), gr.skip(), "Please give " + ", ".join(problems) + "."
+    receipt = desk.receive(NewEnquiry(name, email, message, "chat", CONSENT_VERSION, organisation, state["transcript"]))
+    reply = (
+        f"Thank you, {escape_markdown(name.strip())}: your enquiry (reference {receipt.reference}) has been "
+        "passed to the cluster team, who will reply by e-mail."
+    )
+    return [*history, {"role": "assistant", "content": reply}], gr.update(visible=False), "Enquiry sent."
+
+
+def decline(history: list[dict[str, Any]]) -> tuple[Any, Any, str]:
+    return [*history, {"role": "assistant", "content": DECLINED}], gr.update(visible=False), DECLINED
+
+
+def accept(state: dict[str, Any]) -> tuple[Any, Any, str]:
+    last = state.get("last") or {}
+    return gr.update(visible=False), gr.update(visible=True), last.get("question", "")
+
+
+def clear() -> tuple[Any, ...]:
+    return [], "", source_cards([]), new_state(), *(gr.update(visible=False),) * 3, ""
+
+
+def chat_api(desk: Desk, question: str, history: list[str] | None = None) -> dict[str, Any]:
+    """Answer one question from the cluster's documents; returns the `ask --json` shape."""
+    history = history or []
+    if len(history) > MAX_HISTORY_ITEMS or any(len(str(h)) > MAX_QUESTION_CHARS for h in history):
+        raise gr.Error(
+            f"Send at most {MAX_HISTORY_ITEMS} earlier questions of at most {MAX_QUESTION_CHARS} characters each."
         )
-        return "Thank you: your feedback was recorded.", gr.update(visible=False), ""
+    try:
+        answer, _ = desk.ask(question, [str(h) for h in history], channel="api")
+    except AssistantError as exc:
+        raise gr.Error(str(exc)) from None
+    return answer.to_json()
 
-    def send_enquiry(
-        name: str, email: str, organisation: str, message: str, history: list[dict[str, Any]], state: dict[str, Any]
-    ):  # type: ignore[no-untyped-def]
-        problems = []
-        if not name.strip():
-            problems.append("your name")
-        try:
-            email = validate_email(email.strip(), check_deliverability=False).normalized
-        except EmailNotValidError:
-            problems.append("a valid e-mail address")
-        if not message.strip():
-            problems.append("a message")
-        if problems:
-            return gr.skip(), gr.skip(), "Please give " + ", ".join(problems) + "."
-        new = NewEnquiry(name, email, message, "chat", CONSENT_VERSION, organisation, state["transcript"])
-        receipt = answering.receive(new)
-        reply = (
-            f"Thank you, {escape_markdown(name.strip())}: your enquiry (reference {receipt.reference}) has been "
-            "passed to the cluster team, who will reply by e-mail."
-        )
-        return [*history, {"role": "assistant", "content": reply}], gr.update(visible=False), "Enquiry sent."
 
-    def decline(history: list[dict[str, Any]]) -> tuple[Any, Any, str]:
-        return [*history, {"role": "assistant", "content": DECLINED}], gr.update(visible=False), DECLINED
+def _hand_off() -> tuple[gr.Group, gr.Button, gr.Button, gr.Group, list[gr.Textbox], gr.Button]:
+    """The consent offer and the form behind it (both hidden until needed)."""
+    with gr.Group(visible=False) as offer_group:
+        gr.Markdown(f"**Pass your question to a person?**\n\n{CONSENT_TEXT}\n\n*Consent version {CONSENT_VERSION}*")
+        with gr.Row():
+            accept_button = gr.Button("I agree", variant="primary")
+            decline_button = gr.Button("No thanks", variant="secondary")
+    with gr.Group(visible=False) as form_group:
+        fields = [
+            gr.Textbox(label="Name"),
+            gr.Textbox(label="E-mail", type="email"),
+            gr.Textbox(label="Organisation (optional)"),
+            gr.Textbox(label="Message", lines=3),
+        ]
+        send_button = gr.Button("Send to the team", variant="primary")
+    return offer_group, accept_button, decline_button, form_group, fields, send_button
 
-    def accept(state: dict[str, Any]) -> tuple[Any, Any, str]:
-        last = state.get("last") or {}
-        return gr.update(visible=False), gr.update(visible=True), last.get("question", "")
 
-    def clear() -> tuple[Any, ...]:
-        return [], "", source_cards([]), new_state(), *(gr.update(visible=False),) * 3, ""
-
-    def chat_api(question: str, history: list[str] | None = None) -> dict[str, Any]:
-        """Answer one question from the cluster's documents; returns the `ask --json` shape."""
-        history = history or []
-        if len(history) > MAX_HISTORY_ITEMS or any(len(str(h)) > MAX_QUESTION_CHARS for h in history):
-            raise gr.Error(
-                f"Send at most {MAX_HISTORY_ITEMS} earlier questions of at most {MAX_QUESTION_CHARS} characters each."
-            )
-        answer, _ = answering.ask(question, [str(h) for h in history], channel="api")
-        return answer.to_json()
-
+def build_chat(desk: Desk, starters: list[str], concurrency: int, queue_size: int) -> gr.Blocks:
+    """The chat page: conversation and question box, starters, rating, hand-off, and the source cards."""
     private: dict[str, Any] = {"api_visibility": "private"}
-    with gr.Blocks(
-        title="Cluster Assistant — West Midlands health tech", analytics_enabled=False, delete_cache=DELETE_CACHE
-    ) as demo:
+    title = "Cluster Assistant — West Midlands health tech"
+    with gr.Blocks(title=title, analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
         state = gr.State(new_state())
         gr.Markdown(
             "# West Midlands health tech — Cluster Assistant\n"
@@ -161,11 +182,8 @@ def build_chat(answering: Answering, starters: list[str], concurrency: int, queu
                     max_lines=4,
                     submit_btn="Ask",
                 )
-                if starters:
-                    with gr.Row():
-                        starter_buttons = [gr.Button(s, size="sm", variant="secondary") for s in starters]
-                else:
-                    starter_buttons = []
+                with gr.Row(visible=bool(starters)):
+                    starter_buttons = [gr.Button(s, size="sm", variant="secondary") for s in starters]
                 with gr.Row():
                     clear_button = gr.Button("Clear conversation", variant="secondary")
                     person_button = gr.Button("Ask a person", variant="secondary")
@@ -175,35 +193,34 @@ def build_chat(answering: Answering, starters: list[str], concurrency: int, queu
                     with gr.Row():
                         up = gr.Button("Helpful", variant="secondary", icon=None)
                         down = gr.Button("Not helpful", variant="secondary")
-                with gr.Group(visible=False) as offer_group:
-                    gr.Markdown(
-                        f"**Pass your question to a person?**\n\n{CONSENT_TEXT}\n\n*Consent version {CONSENT_VERSION}*"
-                    )
-                    with gr.Row():
-                        accept_button = gr.Button("I agree", variant="primary")
-                        decline_button = gr.Button("No thanks", variant="secondary")
-                with gr.Group(visible=False) as form_group:
-                    name = gr.Textbox(label="Name")
-                    email = gr.Textbox(label="E-mail", type="email")
-                    organisation = gr.Textbox(label="Organisation (optional)")
-                    message = gr.Textbox(label="Message", lines=3)
-                    send_button = gr.Button("Send to the team", variant="primary")
+                offer_group, accept_button, decline_button, form_group, fields, send_button = _hand_off()
             with gr.Column(scale=2, min_width=280):
                 gr.Markdown("## Sources")
                 sources = gr.HTML(source_cards([]), elem_id="sources")
         outputs = [chatbot, question, sources, state, feedback_group, offer_group, status]
-        question.submit(respond, [question, chatbot, state], outputs, **private)
+
+        def answer(message: str, history: list[dict[str, Any]], state: dict[str, Any]):  # type: ignore[no-untyped-def]
+            yield from respond(desk, message, history, state)
+
+        def send(*values: Any):  # type: ignore[no-untyped-def]
+            return send_enquiry(desk, *values)
+
+        def chat(question: str, history: list[str] | None = None) -> dict[str, Any]:
+            """Answer one question from the cluster's documents; returns the `ask --json` shape."""
+            return chat_api(desk, question, history)
+
+        question.submit(answer, [question, chatbot, state], outputs, **private)
         for button in starter_buttons:
-            button.click(respond, [button, chatbot, state], outputs, **private)
-        up.click(lambda c, s: rate("up", c, s), [comment, state], [status, feedback_group, comment], **private)
-        down.click(lambda c, s: rate("down", c, s), [comment, state], [status, feedback_group, comment], **private)
+            button.click(answer, [button, chatbot, state], outputs, **private)
+        rated = [status, feedback_group, comment]
+        up.click(lambda c, s: rate(desk, "up", c, s), [comment, state], rated, **private)
+        down.click(lambda c, s: rate(desk, "down", c, s), [comment, state], rated, **private)
         person_button.click(lambda: gr.update(visible=True), None, offer_group, **private)
-        accept_button.click(accept, state, [offer_group, form_group, message], **private)
+        accept_button.click(accept, state, [offer_group, form_group, fields[3]], **private)
         decline_button.click(decline, chatbot, [chatbot, offer_group, status], **private)
-        send_button.click(
-            send_enquiry, [name, email, organisation, message, chatbot, state], [chatbot, form_group, status], **private
-        )
+        sent = [chatbot, form_group, status]
+        send_button.click(send, [*fields, chatbot, state], sent, **private)
         clear_button.click(clear, None, [*outputs[:5], offer_group, form_group, status], **private)
-        gr.api(chat_api, api_name="chat")
+        gr.api(chat, api_name="chat")
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     return demo

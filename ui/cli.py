@@ -7,27 +7,25 @@ and keeps its traceback.
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, InvalidRequest
 from assistant.models import PUBLIC, VISIBILITY_LEVELS
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant import store as store_module
-    from assistant.embedder import load_embedder
+    from assistant.engine import Store, load_embedder
     from ingest.fetch import FetchPolicy
     from ingest.pipeline import ingest
 
     targets = args.targets or [str(settings.corpus_dir)]
     if args.rebuild:
-        store_module.reset(settings)
+        Store.reset(settings)
     embedder = load_embedder(settings.embedding_backend, settings.model_cache_dir)
-    store = store_module.open_store(settings, embedder)
+    store = Store.open(settings, embedder)
     policy = FetchPolicy.allowing(settings.ingest_allowed_networks)
     progress = None if not args.quiet else False
     report = ingest(targets, store, embedder, progress, visibility=args.visibility, fetch_policy=policy)
@@ -56,7 +54,7 @@ def _print_answer(answer, explain: bool) -> None:  # type: ignore[no-untyped-def
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.service import Assistant, validate_question
+    from assistant.engine import Assistant, validate_question
 
     validate_question(args.question)  # fail fast, before loading anything
     answer = Assistant.load(settings).ask(args.question)
@@ -71,7 +69,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.service import Assistant
+    from assistant.engine import Assistant
 
     assistant = Assistant.load(settings)
     history: list[str] = []
@@ -112,7 +110,7 @@ def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.embedder import load_embedder
+    from assistant.engine import load_embedder
     from evaluation.report import print_golden, squad_table
 
     embedder = load_embedder(settings.embedding_backend, settings.model_cache_dir)
@@ -137,25 +135,30 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 def _staff(args: argparse.Namespace, settings: Settings) -> int:
     import getpass
 
-    from assistant.db import open_database
-    from assistant.staff import add_staff
+    from assistant.desk import open_database
+    from assistant.desk.accounts import add_staff
 
-    password = os.environ.get("CLUSTER_ASSISTANT_NEW_STAFF_PASSWORD") or getpass.getpass(f"Password for {args.email}: ")
-    member = add_staff(open_database(settings), args.email, password, args.role)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.email}: ")
+        if getpass.getpass("Again: ") != password:
+            raise InvalidRequest("The two passwords differ; nothing was changed.")
+    else:
+        raise InvalidRequest("No terminal to ask for the password: pipe it in with --password-stdin.")
+    member = add_staff(open_database(settings), args.email, password, args.role, settings.staff_password_min_chars)
     print(f"Staff account {member.email} ({member.role}) is ready; sign in at /login.")
     return 0
 
 
 def _enquiries(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant import gdpr, intake
-    from assistant.db import open_database
+    from assistant.desk import gdpr, intake, open_database
 
     sessions = open_database(settings)
     if args.action == "import":
-        from assistant.service import Assistant
-        from ui.answering import Answering
+        from assistant.desk import Desk
 
-        answering = Answering.for_settings(settings, Assistant.load(settings), sessions)
+        desk = Desk.open(settings, sessions=sessions)
         failed = 0
         for name in args.files:
             path = Path(name)
@@ -166,7 +169,7 @@ def _enquiries(args: argparse.Namespace, settings: Settings) -> int:
                         failed += 1
                         print(f"skipped {where}: {item}", file=sys.stderr)
                     else:
-                        receipt = answering.receive(item)
+                        receipt = desk.receive(item)
                         merged = "" if receipt.created else ", merged into an open one"
                         print(f"{where}: enquiry {receipt.id}{merged} (reference {receipt.reference})")
             except (OSError, UnicodeDecodeError) as exc:
@@ -181,7 +184,7 @@ def _enquiries(args: argparse.Namespace, settings: Settings) -> int:
     elif args.action == "erase-subject":
         print(f"Erased the personal data of {gdpr.erase_subject(sessions, args.target, 'cli')} enquiries.")
     elif args.action == "purge":
-        from assistant.taxonomy import load_taxonomy
+        from assistant.desk.taxonomy import load_taxonomy
 
         taxonomy = load_taxonomy(settings.taxonomy_file)
         erased = gdpr.purge_resolved(sessions, taxonomy.retention_days, taxonomy.retention_by_category(), "cli")
@@ -240,6 +243,11 @@ def parser() -> argparse.ArgumentParser:
     add = staff_actions.add_parser("add", help="create an account (or reset its password and role)")
     add.add_argument("email")
     add.add_argument("--role", choices=["admin", "staff"], default="staff")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (default: ask at the terminal)",
+    )
     enq = sub.add_parser("enquiries", help="import, export, erase or purge enquiries")
     enq_actions = enq.add_subparsers(dest="action", required=True)
     imp = enq_actions.add_parser("import", help="import e-mails (.eml, .mbox) or a CSV (name,email,message,...)")

@@ -11,8 +11,8 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from assistant.config import Settings
-from ui.guards import RateLimits, client_address
-from ui.widget import cors_for
+from assistant.desk import PartnerDirectory, RateLimits
+from assistant.errors import AssistantError
 
 log = logging.getLogger(__name__)
 Middleware = Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]
@@ -93,6 +93,36 @@ def staff_host_only(staff_host: str | None) -> Middleware:
         return await call_next(request)
 
     return middleware
+
+
+def cors_headers(origin: str) -> dict[str, str]:
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": "POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type, Authorization",
+        "Access-Control-Expose-Headers": "Retry-After",
+        "Access-Control-Max-Age": "600",
+        "Vary": "Origin",
+    }
+
+
+def cors_for(request: Request) -> dict[str, str]:
+    """CORS headers for a response to a partner site that is allowed; none for anyone else."""
+    partners: PartnerDirectory | None = getattr(request.app.state, "partners", None)
+    origin = request.headers.get("origin")
+    return cors_headers(origin) if partners and origin and origin in partners.origins() else {}
+
+
+async def assistant_error(request: Request, exc: Exception) -> Response:
+    """The HTTP edge's one translation of the error vocabulary: the class's status, `{"detail": message}`."""
+    status = exc.http_status if isinstance(exc, AssistantError) else 500
+    return JSONResponse({"detail": str(exc)}, status_code=status, headers=cors_for(request))
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the connecting one, or X-Forwarded-For's when a trusted proxy set it (the app
+    installs uvicorn's proxy-headers middleware only for `forwarded_allow_ips`)."""
+    return request.client.host if request.client else "unknown"
 
 
 def _limit_for(method: str, path: str) -> str | None:

@@ -3,9 +3,8 @@ make the widget safe to embed: origin allow-list per partner (deny by default), 
 with the origin again on every call, CORS only for allowed origins, per-IP and per-session rate limits.
 """
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -13,22 +12,14 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
-from assistant.errors import AssistantError, InvalidRequest
-from assistant.partners import Partner, PartnerDirectory
-from assistant.records import CONSENT_TEXT, CONSENT_VERSION
-from ui.answering import Answering
+from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk, Partner, PartnerDirectory, RateLimits, WidgetSession
+from assistant.errors import InvalidRequest
 from ui.api import EnquiryRequest, new_enquiry, received
-from ui.guards import RateLimits, TokenSigner, WidgetSession, client_address
+from ui.edge import client_address, cors_headers
 
 WIDGET_JS = Path(__file__).with_name("static") / "widget.js"
 NOT_HERE = "The assistant is not available on this site."
-
-
-@dataclass
-class WidgetGuard:
-    partners: PartnerDirectory
-    signer: TokenSigner
-    limits: RateLimits
+Parsed = TypeVar("Parsed", bound=BaseModel)
 
 
 class SessionRequest(BaseModel):
@@ -42,26 +33,8 @@ class WidgetAsk(BaseModel):
     )
 
 
-def _cors(origin: str) -> dict[str, str]:
-    return {
-        "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Methods": "POST, OPTIONS",
-        "Access-Control-Allow-Headers": "Content-Type, Authorization",
-        "Access-Control-Expose-Headers": "Retry-After",
-        "Access-Control-Max-Age": "600",
-        "Vary": "Origin",
-    }
-
-
-def cors_for(request: Request) -> dict[str, str]:
-    """CORS headers for a response to a partner site that is allowed; none for anyone else."""
-    guard: WidgetGuard | None = getattr(request.app.state, "widget", None)
-    origin = request.headers.get("origin")
-    return _cors(origin) if guard and origin and origin in guard.partners.origins() else {}
-
-
 def _reply(body: dict[str, Any], status: int, origin: str | None, **headers: str) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers={**(_cors(origin) if origin else {}), **headers})
+    return JSONResponse(body, status_code=status, headers={**(cors_headers(origin) if origin else {}), **headers})
 
 
 def _too_many(retry_after: int, origin: str) -> JSONResponse:
@@ -73,15 +46,17 @@ def _too_many(retry_after: int, origin: str) -> JSONResponse:
     )
 
 
-def _refusal(exc: ValidationError | AssistantError, origin: str) -> JSONResponse:
-    if isinstance(exc, ValidationError):
-        return _reply({"detail": exc.errors()[0]["msg"]}, 422, origin)
-    return _reply({"detail": str(exc)}, 422 if isinstance(exc, InvalidRequest) else 503, origin)
+def _parse(model: type[Parsed], data: Any) -> Parsed:
+    """The body as `model`; a body that does not fit is an `InvalidRequest` with the first reason."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidRequest(str(exc.errors()[0]["msg"])) from None
 
 
-def _guard(request: Request) -> WidgetGuard:
-    guard: WidgetGuard = request.app.state.widget
-    return guard
+def _partners(request: Request) -> PartnerDirectory:
+    partners: PartnerDirectory = request.app.state.partners
+    return partners
 
 
 async def _body(request: Request) -> Any:
@@ -93,17 +68,17 @@ async def _body(request: Request) -> Any:
 
 def _authorise(request: Request) -> tuple[WidgetSession, Partner] | JSONResponse:
     """The widget session and partner of a call, or the refusal to send back."""
-    guard = _guard(request)
+    partners, signer = _partners(request), request.app.state.signer
     origin = request.headers.get("origin")
     token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    session = guard.signer.verify(token) if token else None
+    session = signer.verify(token) if token else None
     if session is None:
-        allowed = origin if origin in guard.partners.origins() else None
+        allowed = origin if origin in partners.origins() else None
         return _reply({"detail": "The widget session is missing, invalid or expired: reload the page."}, 401, allowed)
-    partner = guard.partners.get(session.partner_id)
+    partner = partners.get(session.partner_id)
     if origin != session.origin or partner is None or not partner.allows(origin):
         return _reply({"detail": NOT_HERE}, 403, None)
-    limits = guard.limits
+    limits: RateLimits = request.app.state.limits
     ip_items = limits.per_minute(partner.limits.per_ip_per_minute)
     ip_wait = limits.hit("widget_ip", session.partner_id, client_address(request), items=ip_items)
     session_items = limits.per_minute(partner.limits.per_session_per_minute)
@@ -124,26 +99,25 @@ def widget_js() -> FileResponse:
 @router.options("/api/widget/{path:path}", include_in_schema=False)
 def preflight(request: Request) -> Response:
     origin = request.headers.get("origin")
-    if origin and origin in _guard(request).partners.origins():
-        return Response(status_code=204, headers=_cors(origin))
+    if origin and origin in _partners(request).origins():
+        return Response(status_code=204, headers=cors_headers(origin))
     return Response(status_code=403)
 
 
 @router.post("/api/widget/session", summary="A short-lived widget session for an allowed partner site")
 async def widget_session(request: Request) -> JSONResponse:
-    guard = _guard(request)
     origin = request.headers.get("origin")
-    wait = guard.limits.hit("widget_session", client_address(request))
+    wait = request.app.state.limits.hit("widget_session", client_address(request))
     try:
-        body = SessionRequest.model_validate(await _body(request))
-    except (ValidationError, InvalidRequest):
+        body = _parse(SessionRequest, await _body(request))
+    except InvalidRequest:
         return _reply({"detail": 'Send {"partner": "<partner id>"}.'}, 422, None)
-    partner = guard.partners.get(body.partner)
+    partner = _partners(request).get(body.partner)
     if partner is None or not origin or not partner.allows(origin):
         return _reply({"detail": NOT_HERE}, 403, None)
     if wait:
         return _too_many(wait, origin)
-    token, session = guard.signer.issue(body.partner, origin)
+    token, session = request.app.state.signer.issue(body.partner, origin)
     config = partner.model_dump(include={"name", "greeting", "starter_questions", "accent", "accent_text"})
     config |= {"position": partner.position, "max_message_chars": partner.max_message_chars}
     consent = {"version": CONSENT_VERSION, "text": CONSENT_TEXT}
@@ -156,23 +130,20 @@ async def widget_ask(request: Request) -> JSONResponse:
     if isinstance(checked, JSONResponse):
         return checked
     session, partner = checked
-    answering: Answering = request.app.state.answering
-    try:
-        body = WidgetAsk.model_validate(await _body(request))
-        if len(body.question) > partner.max_message_chars:
-            raise InvalidRequest(f"Please keep questions under {partner.max_message_chars} characters.")
-        # Answering is CPU-bound and synchronous: off the event loop, like FastAPI's own sync endpoints.
-        answer, log_id = await run_in_threadpool(
-            answering.ask,
-            body.question,
-            body.history,
-            channel="widget",
-            partner_id=session.partner_id,
-            session_id=session.nonce,
-            visible=partner.can_see(),
-        )
-    except (ValidationError, AssistantError) as exc:
-        return _refusal(exc, session.origin)
+    desk: Desk = request.app.state.desk
+    body = _parse(WidgetAsk, await _body(request))
+    if len(body.question) > partner.max_message_chars:
+        raise InvalidRequest(f"Please keep questions under {partner.max_message_chars} characters.")
+    # Answering is CPU-bound and synchronous: off the event loop, like FastAPI's own sync endpoints.
+    answer, log_id = await run_in_threadpool(
+        desk.ask,
+        body.question,
+        body.history,
+        channel="widget",
+        partner_id=session.partner_id,
+        session_id=session.nonce,
+        visible=partner.can_see(),
+    )
     return _reply({**answer.to_json(), "question_id": log_id}, 200, session.origin)
 
 
@@ -182,13 +153,9 @@ async def widget_enquiry(request: Request) -> JSONResponse:
     if isinstance(checked, JSONResponse):
         return checked
     session, _partner = checked
-    answering: Answering = request.app.state.answering
-    try:
-        body = EnquiryRequest.model_validate(await _body(request))
-        if not body.consent:
-            raise InvalidRequest("Consent was declined, so nothing was stored.")
-        new = new_enquiry(body, "widget", session.partner_id)
-        receipt = await run_in_threadpool(answering.receive, new)
-    except (ValidationError, AssistantError) as exc:
-        return _refusal(exc, session.origin)
+    desk: Desk = request.app.state.desk
+    body = _parse(EnquiryRequest, await _body(request))
+    if not body.consent:
+        raise InvalidRequest("Consent was declined, so nothing was stored.")
+    receipt = await run_in_threadpool(desk.receive, new_enquiry(body, "widget", session.partner_id))
     return _reply(received(receipt.reference), 201, session.origin)

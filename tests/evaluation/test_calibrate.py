@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-from assistant.service import Calibration
+from assistant.engine.assistant import Calibration
 from evaluation.calibrate import calibrate
-from tests.conftest import settings_for
-from tests.helpers import make_squad
+from tests.helpers import make_squad, settings_for
 
 
 def _squad(path: Path, articles: dict[str, list[tuple[str, list[str]]]]) -> Path:

@@ -11,9 +11,8 @@ from evaluation.golden import evaluate_golden, load_cases
 from evaluation.metrics import METRIC_KEYS, Outcome, contains_answer, gold_rank, summarize
 from evaluation.report import squad_table
 from evaluation.squad import evaluate_squad
-from tests.conftest import REPO, SHARED_EVAL, settings_for
-from tests.helpers import make_squad
-from tests.ui.test_cli import run
+from tests.helpers import REPO, SHARED_EVAL, make_squad, settings_for
+from tests.helpers import run_cli as run
 
 
 def outcome(answerable: bool, ranking: list[str], text: str = "", abstained: bool = False, ms: float = 1.0) -> Outcome:

@@ -6,11 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.engine.store import Store
 from assistant.errors import EmbeddingModelMismatch
-from assistant.store import open_store
 from ingest.pipeline import ingest
-from tests.conftest import REPO, settings_for
-from tests.helpers import LOOPBACK, make_pdf, serve_folder
+from tests.helpers import LOOPBACK, REPO, make_pdf, serve_folder, settings_for
 
 
 @pytest.fixture
@@ -20,7 +19,7 @@ def workspace(tmp_path: Path, model_cache: Path, embedder, monkeypatch):  # type
     shutil.copytree(REPO / "corpus", corpus)
     (corpus / "notes.md").write_text("# Notes\n\nThe cluster meets in Coventry every spring to review projects.\n")
     settings = settings_for(tmp_path / "data", model_cache)
-    return corpus, settings, open_store(settings, embedder)
+    return corpus, settings, Store.open(settings, embedder)
 
 
 def test_incremental_reingest_embeds_only_what_changed(workspace, embedder) -> None:  # type: ignore[no-untyped-def]
@@ -84,7 +83,7 @@ def test_opening_with_another_embedding_model_is_a_named_error(workspace, embedd
             return embedder.count_tokens(text)
 
     with pytest.raises(EmbeddingModelMismatch, match="ingest --rebuild"):
-        open_store(settings, OtherModel())
+        Store.open(settings, OtherModel())
 
 
 def test_ingest_a_sitemap_over_http(tmp_path: Path, model_cache: Path, embedder) -> None:  # type: ignore[no-untyped-def]
@@ -97,7 +96,7 @@ def test_ingest_a_sitemap_over_http(tmp_path: Path, model_cache: Path, embedder)
     )
     (site / "report.pdf").write_bytes(make_pdf(["Keele University hosts a digital health programme."]))
     settings = settings_for(tmp_path / "data", model_cache)
-    store = open_store(settings, embedder)
+    store = Store.open(settings, embedder)
     with serve_folder(site) as base:
         (site / "sitemap.xml").write_text(
             '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'

@@ -5,8 +5,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assistant.engine.terms import split_sentences
 from assistant.models import Block, LoadedDocument
-from assistant.terms import split_sentences
 from ingest.split import split
 
 

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.db import open_database
-from assistant.records import CONSENT_VERSION
-from assistant.service import Assistant
-from assistant.tables import Enquiry, Feedback, QuestionLog
+from assistant.desk import Desk
+from assistant.desk.db import open_database
+from assistant.desk.records import CONSENT_VERSION
+from assistant.desk.tables import Enquiry, Feedback, QuestionLog
+from assistant.engine.assistant import Assistant
 from tests.helpers import serve_app
 from ui.app import create_app
 
@@ -24,7 +25,7 @@ def sessions(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="module")
 def base_url(assistant: Assistant, sessions: sessionmaker[Session]) -> Iterator[str]:
-    with serve_app(create_app(assistant.settings, assistant, sessions)) as url:
+    with serve_app(create_app(assistant.settings, Desk.open(assistant.settings, assistant, sessions))) as url:
         yield url
 
 
@@ -138,7 +139,7 @@ def test_gradio_client_reaches_only_the_chat_endpoint(base_url: str) -> None:
 def test_database_survives_a_second_open(assistant: Assistant, tmp_path: Path) -> None:
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
     first = open_database(settings)
-    with serve_app(create_app(settings, assistant, first)) as url:
+    with serve_app(create_app(settings, Desk.open(settings, assistant, first))) as url:
         assert httpx.post(f"{url}/api/enquiries", json=enquiry()).status_code == 201
     again = open_database(settings)  # migrating an up-to-date database changes nothing
     assert count(again, Enquiry) == 1

@@ -5,13 +5,13 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from assistant.db import open_database
-from assistant.service import Assistant
-from assistant.store import open_store
-from assistant.tables import Enquiry, Feedback
+from assistant.desk import Desk
+from assistant.desk.db import open_database
+from assistant.desk.tables import Enquiry, Feedback
+from assistant.engine.assistant import Assistant
+from assistant.engine.store import Store
 from ingest.pipeline import ingest
-from tests.conftest import REPO, settings_for
-from tests.helpers import serve_app
+from tests.helpers import REPO, serve_app, settings_for
 from ui.app import create_app
 from ui.chat import DECLINED
 
@@ -34,7 +34,7 @@ def ask(page: Page, question: str) -> None:
 def test_visitor_asks_rates_and_hands_off(page: Page, assistant: Assistant, tmp_path: Path) -> None:
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
     sessions = open_database(settings)
-    with serve_app(create_app(settings, assistant, sessions)) as url:
+    with serve_app(create_app(settings, Desk.open(settings, assistant, sessions))) as url:
         page.goto(url + "/")
         assert page.evaluate(UNNAMED_CONTROLS) == []
         for _ in range(40):  # keyboard alone: Tab reaches the question box, Enter asks
@@ -96,9 +96,9 @@ def test_hostile_document_and_message_render_as_text(page: Page, tmp_path: Path,
         encoding="utf-8",
     )
     settings = settings_for(tmp_path / "data", model_cache, corpus_dir=corpus, min_confidence=0.0)
-    ingest([str(corpus)], open_store(settings, embedder), embedder, progress=False)
+    ingest([str(corpus)], Store.open(settings, embedder), embedder, progress=False)
     hostile = Assistant.load(settings, embedder)
-    with serve_app(create_app(settings, hostile, open_database(settings))) as url:
+    with serve_app(create_app(settings, Desk.open(settings, hostile, open_database(settings)))) as url:
         page.goto(url + "/")
         ask(page, "What is the Zanzibar sample payload?")
         expect(page.locator(".source-card").first).to_contain_text("<script>alert('doc')</script>", timeout=30_000)
@@ -113,7 +113,7 @@ def test_hostile_document_and_message_render_as_text(page: Page, tmp_path: Path,
 
 def test_api_docs_and_sign_in_render_from_our_own_files(page: Page, assistant: Assistant, tmp_path: Path) -> None:
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
-    with serve_app(create_app(settings, assistant, open_database(settings))) as url:
+    with serve_app(create_app(settings, Desk.open(settings, assistant, open_database(settings)))) as url:
         elsewhere: list[str] = []
         page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith((url, "data:")) else None)
         page.goto(url + "/docs")

@@ -8,13 +8,7 @@ import sys
 import pytest
 
 from assistant.config import Settings
-
-
-def run(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CLUSTER_ASSISTANT_DATA_DIR": str(settings.data_dir), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "ui.cli", *args], capture_output=True, text=True, env=env, timeout=300, check=False
-    )
+from tests.helpers import run_cli as run
 
 
 def test_ask_json_has_exactly_the_public_shape(corpus_settings: Settings) -> None:

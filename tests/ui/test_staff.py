@@ -7,10 +7,11 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.db import open_database
-from assistant.service import Assistant
-from assistant.staff import add_staff
-from tests.helpers import serve_app
+from assistant.desk import Desk
+from assistant.desk.accounts import add_staff
+from assistant.desk.db import open_database
+from assistant.engine.assistant import Assistant
+from tests.helpers import run_cli, serve_app
 from ui.app import create_app
 
 PASSWORD = "a long enough password"
@@ -26,7 +27,7 @@ def sessions(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="module")
 def server(assistant: Assistant, sessions: sessionmaker[Session]) -> Iterator[tuple[str, object]]:
-    app = create_app(assistant.settings, assistant, sessions)
+    app = create_app(assistant.settings, Desk.open(assistant.settings, assistant, sessions))
     with serve_app(app) as url:
         yield url, app
 
@@ -101,17 +102,14 @@ def test_only_admins_erase(server: tuple[str, object]) -> None:
 
 
 def test_staff_cli_adds_an_account(tmp_path: Path, corpus_settings) -> None:  # type: ignore[no-untyped-def]
-    from tests.ui.test_cli import run
-
     settings = corpus_settings.model_copy(update={"data_dir": tmp_path})
-    import os
-
-    os.environ["CLUSTER_ASSISTANT_NEW_STAFF_PASSWORD"] = PASSWORD
-    try:
-        result = run(settings, "staff", "add", "new@cluster.example", "--role", "admin")
-    finally:
-        del os.environ["CLUSTER_ASSISTANT_NEW_STAFF_PASSWORD"]
+    command = ("staff", "add", "new@cluster.example", "--role", "admin")
+    result = run_cli(settings, *command, "--password-stdin", stdin=PASSWORD + "\n")
     assert result.returncode == 0 and "new@cluster.example (admin)" in result.stdout
+    no_terminal = run_cli(settings, *command, stdin="")  # no TTY and no --password-stdin: refused, with the way out
+    assert no_terminal.returncode == 2 and "--password-stdin" in no_terminal.stderr
+    short = run_cli(settings, *command, "--password-stdin", stdin="short\n")
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr
 
 
 def test_sharing_with_a_partner_through_the_api_needs_consent(server: tuple[str, object]) -> None:
@@ -137,3 +135,23 @@ def test_sharing_with_a_partner_through_the_api_needs_consent(server: tuple[str,
     assert shared.status_code == 200 and shared.json()["email"] == "lee@org.example"
     trail = [a["what"] for a in staff.get(f"/api/staff/enquiries/{created['id']}").json()["audit"]]
     assert trail[-2:] == ["partner_consent", "shared_with_partner"]
+
+
+def test_errors_keep_their_status_everywhere(server: tuple[str, object]) -> None:
+    """One translation of the vocabulary at the HTTP edge: unknown is 404, a state clash 409, bad input 422."""
+    url, _ = server
+    staff = signed_in(url, "staff@cluster.example")
+    assert staff.get("/api/staff/enquiries/999999").status_code == 404
+    assert staff.post("/api/staff/enquiries/999999", json={"note": "hello"}).status_code == 404  # was a 500
+    assert staff.post("/api/staff/enquiries/999999/share/Example%20Trust").status_code == 404
+    created = httpx.post(
+        f"{url}/api/enquiries",
+        json={"name": "Io", "email": "io@org.example", "message": "Status test", "consent": True,
+              "consent_version": "2026-11-25"},
+    ).json()  # fmt: skip
+    [found] = staff.get("/api/staff/enquiries", params={"q": created["reference"]}).json()
+    clash = staff.post(f"/api/staff/enquiries/{found['id']}", json={"status": "waiting"})  # triaged → waiting: fine
+    assert clash.status_code == 200
+    assert staff.post(f"/api/staff/enquiries/{found['id']}", json={"status": "new"}).status_code == 409
+    assert staff.post(f"/api/staff/enquiries/{found['id']}", json={"note": "  "}).status_code == 422
+    assert staff.delete("/api/staff/subjects/io@org.example").status_code == 403  # staff, not admin

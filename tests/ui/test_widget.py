@@ -13,16 +13,15 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from assistant.db import open_database
-from assistant.records import CONSENT_VERSION, partner_figures
-from assistant.service import Assistant
-from assistant.store import open_store
-from assistant.tables import Enquiry
+from assistant.desk import Desk, TokenSigner, load_secret
+from assistant.desk.db import open_database
+from assistant.desk.records import CONSENT_VERSION, partner_figures
+from assistant.desk.tables import Enquiry
+from assistant.engine.assistant import Assistant
+from assistant.engine.store import Store
 from ingest.pipeline import ingest
-from tests.conftest import REPO, settings_for
-from tests.helpers import serve_app, serve_folder
+from tests.helpers import REPO, serve_app, serve_folder, settings_for
 from ui.app import create_app
-from ui.guards import TokenSigner, load_secret
 
 AXE = REPO / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 HOSTILE = "The Zanzibar sample payload is <script>alert('doc')</script> kept as text.\n\n"
@@ -53,10 +52,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, embedder) 
             encoding="utf-8",
         )
         settings = settings_for(root / "data", model_cache, corpus_dir=corpus, partners_file=partners)
-        ingest([str(corpus)], open_store(settings, embedder), embedder, progress=False)
+        ingest([str(corpus)], Store.open(settings, embedder), embedder, progress=False)
         assistant = Assistant.load(settings, embedder)
         sessions = open_database(settings)
-        with serve_app(create_app(settings, assistant, sessions)) as app_url:
+        with serve_app(create_app(settings, Desk.open(settings, assistant, sessions))) as app_url:
             for partner in ("test-partner", "tight"):
                 (pages / f"{partner}.html").write_text(
                     "<!doctype html><html lang='en'><head><title>Partner page</title>"
@@ -207,7 +206,7 @@ def test_keyboard_only_and_axe_finds_no_serious_violations(page: Page, site: dic
 
 
 def test_widget_hand_off_is_triaged_drafted_and_approved_in_the_console(page: Page, site: dict) -> None:  # type: ignore[type-arg]
-    from assistant.staff import add_staff
+    from assistant.desk.accounts import add_staff
 
     add_staff(site["sessions"], "kim@cluster.example", "a long enough password", "staff")
     page.goto(f"{site['page']}/test-partner.html")

@@ -1,0 +1,119 @@
+"""Staff accounts: argon2-hashed passwords, server-side sessions; sign-in that reveals nothing by its timing.
+
+Sessions live in the database (only a hash of the cookie value), so every worker and every replica sees them.
+"""
+
+import functools
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.desk.tables import StaffSession, StaffUser, aware, utcnow
+from assistant.errors import AssistantError, InvalidRequest
+
+ROLES = ("admin", "staff")
+_hasher = PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified for unknown accounts, so they cost what a real check costs."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+class SignInRefused(AssistantError):
+    """Wrong e-mail or password, or too many failures from this address. It never says which account exists."""
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: int
+    email: str
+    role: str
+
+
+def add_staff(
+    sessions: sessionmaker[Session], email: str, password: str, role: str, min_chars: int = 12
+) -> StaffMember:
+    """Create an account, or reset the password and role of an existing one."""
+    if role not in ROLES:
+        raise InvalidRequest(f"Role must be one of {', '.join(ROLES)}.")
+    if len(password) < min_chars:
+        raise InvalidRequest(f"Use a password of at least {min_chars} characters.")
+    try:
+        email = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise InvalidRequest(f"Not an e-mail address: {exc}") from None
+    with sessions.begin() as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.email == email))
+        if user is None:
+            user = StaffUser(email=email, role=role, password_hash=_hasher.hash(password))
+            session.add(user)
+        else:
+            user.role, user.password_hash = role, _hasher.hash(password)
+        session.flush()
+        return StaffMember(user.id, user.email, user.role)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign_in(
+    sessions: sessionmaker[Session], email: str, password: str, session_hours: int = 8, locked: bool = False
+) -> str:
+    """A new session token for the account; raises `SignInRefused` otherwise.
+
+    Every refusal costs one argon2 verification, as a success does: an unknown account (checked against a dummy
+    hash) and a `locked` one (refused after the check) take as long as a wrong password, so timing tells nothing.
+    Counting failures and deciding `locked` is the caller's (per account and client address, in `RateLimits`).
+    """
+    refused = SignInRefused("Wrong e-mail or password, or too many attempts from here. Try again later.")
+    now = utcnow()
+    with sessions.begin() as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+        try:
+            ok = _hasher.verify(user.password_hash if user else _dummy_hash(), password) and user is not None
+        except (VerifyMismatchError, InvalidHashError):
+            ok = False
+        if not ok or locked or user is None:
+            raise refused
+        token = secrets.token_urlsafe(32)
+        session.add(
+            StaffSession(
+                token_hash=_digest(token),
+                user_id=user.id,
+                created_at=now,
+                expires_at=now + timedelta(hours=session_hours),
+            )
+        )
+        session.execute(delete(StaffSession).where(StaffSession.expires_at < now))
+        return token
+
+
+def member_for(sessions: sessionmaker[Session], token: str | None) -> StaffMember | None:
+    """The signed-in staff member for a session cookie, or None."""
+    if not token:
+        return None
+    with sessions() as session:
+        row = session.execute(
+            select(StaffUser, StaffSession.expires_at)
+            .join(StaffSession, StaffSession.user_id == StaffUser.id)
+            .where(StaffSession.token_hash == _digest(token))
+        ).first()
+    if row is None or aware(row[1]) <= utcnow():
+        return None
+    return StaffMember(row[0].id, row[0].email, row[0].role)
+
+
+def sign_out(sessions: sessionmaker[Session], token: str | None) -> None:
+    if token:
+        with sessions.begin() as session:
+            session.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))

@@ -1,0 +1,41 @@
+"""API and widget conversations: each session's earlier questions, in the database so every worker shares them."""
+
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
+from assistant.desk.records import redact
+from assistant.desk.tables import Conversation, utcnow
+
+
+def remembered(sessions: sessionmaker[Session], session_id: str) -> list[str]:
+    """The session's last `MAX_HISTORY_ITEMS` questions, oldest first."""
+    with sessions() as session:
+        found = session.get(Conversation, session_id)
+        return list(found.questions)[-MAX_HISTORY_ITEMS:] if found else []
+
+
+def remember(sessions: sessionmaker[Session], session_id: str, question: str) -> None:
+    """Keep the question (contact details redacted) for the session's follow-ups; at most the last ten."""
+    question = redact(question[:MAX_QUESTION_CHARS])
+    for _attempt in range(2):  # two first questions of one new session at once: the loser updates instead
+        try:
+            with sessions.begin() as session:
+                found = session.get(Conversation, session_id)
+                if found is None:
+                    session.add(Conversation(session_id=session_id, questions=[question], updated_at=utcnow()))
+                else:
+                    found.questions = [*found.questions, question][-MAX_HISTORY_ITEMS:]
+                    found.updated_at = utcnow()
+            return
+        except IntegrityError:
+            continue
+
+
+def forget_idle(sessions: sessionmaker[Session], days: int) -> None:
+    """Delete conversations idle for `days`."""
+    with sessions.begin() as session:
+        session.execute(delete(Conversation).where(Conversation.updated_at < utcnow() - timedelta(days=days)))

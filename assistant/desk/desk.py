@@ -1,0 +1,218 @@
+"""The desk: the application service every UI calls. Questions answered and logged, enquiries received and
+triaged, staff sign-in and the inbox, records and GDPR. Routes and screens call these methods and render what
+they return; none of them touches a table.
+
+desk = Desk.open(Settings())                   # the engine, the database (migrated) and triage, once
+answer, question_id = desk.ask("What is PIONEER?", [], channel="api")
+"""
+
+import logging
+import re
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.config import Settings
+from assistant.desk import accounts, conversations, gdpr, insights, triage
+from assistant.desk.db import open_database
+from assistant.desk.inbox import EnquiryUpdate, Filters, apply, detail, list_enquiries
+from assistant.desk.records import (
+    NewEnquiry,
+    NewFeedback,
+    Receipt,
+    create_enquiry,
+    log_question,
+    purge_questions,
+    record_feedback,
+)
+from assistant.desk.taxonomy import load_taxonomy
+from assistant.desk.triage import Triage
+from assistant.engine import PUBLIC_ONLY, Assistant, Visible
+from assistant.errors import NotAllowed
+from assistant.models import Answer
+
+log = logging.getLogger(__name__)
+MAX_STARTERS = 4
+# A name: a capitalised word or acronym that does not start a sentence ("…led by PIONEER, …").
+_NAME = re.compile(r"(?<=[a-z,;] )[A-Z][A-Za-z0-9&-]*[A-Za-z0-9](?: (?:of |for |and )?[A-Z][A-Za-z0-9&-]*[A-Za-z0-9])*")
+_COMMON = {"this", "these", "there", "their", "they", "what", "when", "where", "which", "while", "with"}
+
+
+class Desk:
+    """The engine plus the records it writes: one per app (or CLI command), shared by every channel."""
+
+    def __init__(
+        self, settings: Settings, assistant: Assistant, sessions: sessionmaker[Session], triage: Triage | None = None
+    ) -> None:
+        self.settings = settings
+        self.assistant = assistant
+        self.sessions = sessions
+        self.triage = triage
+        self._purged_at = 0.0
+
+    @classmethod
+    def open(
+        cls, settings: Settings, assistant: Assistant | None = None, sessions: sessionmaker[Session] | None = None
+    ) -> "Desk":
+        """The configured desk: the engine over the index, the database migrated, the taxonomy's triage."""
+        assistant = assistant or Assistant.load(settings)
+        sessions = sessions or open_database(settings)
+        return cls(
+            settings, assistant, sessions, Triage.load(load_taxonomy(settings.taxonomy_file), assistant, sessions)
+        )
+
+    # Questions -----------------------------------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        history: list[str],
+        channel: str,
+        partner_id: str | None = None,
+        session_id: str | None = None,
+        visible: Visible = PUBLIC_ONLY,
+    ) -> tuple[Answer, int]:
+        """Answer and log the question; returns the answer and its log id. Raises `InvalidQuestion`.
+
+        With a `session_id` and no `history`, the session's earlier questions are the history (API clients need
+        not resend them). Public channels answer from public documents; a partner's widget from what its
+        configuration allows (`visible`).
+        """
+        started = time.perf_counter()
+        if session_id and not history:
+            history = conversations.remembered(self.sessions, session_id)
+        answer = self.assistant.ask(question, history, visible)
+        if session_id:
+            conversations.remember(self.sessions, session_id, question)
+        latency = (time.perf_counter() - started) * 1000
+        log_id = log_question(self.sessions, channel, question, answer, latency, partner_id)
+        if time.time() - self._purged_at > self.settings.housekeeping_minutes * 60:  # never in the request
+            self._purged_at = time.time()
+            threading.Thread(target=self.housekeep, name="housekeeping", daemon=True).start()
+        return answer, log_id
+
+    def feedback(self, new: NewFeedback) -> int:
+        """Store a rating (redacted); raises `InvalidRequest` for an unknown question id."""
+        return record_feedback(self.sessions, new)
+
+    def starter_questions(self, configured: list[str] | None) -> list[str]:
+        """The configured starters, or "Tell me about X" for the names the corpus mentions most, kept if answered."""
+        if configured:
+            return configured[:MAX_STARTERS]
+        names: Counter[str] = Counter()
+        for chunk in self.assistant.index.chunks:
+            if PUBLIC_ONLY(chunk):
+                names.update(_NAME.findall(chunk.text))
+        starters = []
+        for name, _count in names.most_common(3 * MAX_STARTERS):
+            question = f"Tell me about {name}"
+            if (
+                len(name) > 3
+                and name.lower() not in _COMMON
+                and not self.assistant.ask(question, None, PUBLIC_ONLY).abstained
+            ):
+                starters.append(question)
+            if len(starters) == MAX_STARTERS:
+                break
+        return starters
+
+    def housekeep(self) -> None:
+        """Apply retention: logged questions, idle conversations, personal data of old resolved enquiries."""
+        try:
+            purge_questions(self.sessions, self.settings.question_log_days)
+            conversations.forget_idle(self.sessions, self.settings.conversation_days)
+            if self.triage is not None:
+                self.triage.purge(self.sessions)
+        except Exception:  # a failed purge is retried next time; it must not take a worker down
+            log.exception("housekeeping failed; it runs again later")
+
+    def health(self) -> list[str]:
+        """What is wrong with the desk's own parts (the database), as reasons; empty when healthy."""
+        try:
+            with self.sessions() as session:
+                session.execute(text("SELECT 1"))
+        except Exception:  # any driver error means unreachable; the detail goes to the log, not to callers
+            log.exception("database health check failed")
+            return ["database unreachable"]
+        return []
+
+    # Enquiries -----------------------------------------------------------------------------------------------
+
+    def receive(self, new: NewEnquiry) -> Receipt:
+        """Store an enquiry (merging duplicates), then triage it. Storing comes first and alone decides success: a
+        triage failure leaves the enquiry `new` for staff, never lost. What a sender is told (the receipt's
+        reference) is the same whether it was new or merged into an open one."""
+        receipt = create_enquiry(self.sessions, new)
+        if receipt.created and self.triage is not None:
+            try:
+                self.triage.triage(self.sessions, receipt.id)
+            except Exception:  # any triage fault: the enquiry stays new and visible in the inbox
+                log.exception("triage failed for enquiry %s; left as new", receipt.id)
+        return receipt
+
+    # Staff ---------------------------------------------------------------------------------------------------
+
+    def sign_in(self, email: str, password: str, locked: bool = False) -> str:
+        return accounts.sign_in(self.sessions, email, password, self.settings.staff_session_hours, locked)
+
+    def member(self, token: str | None) -> accounts.StaffMember | None:
+        return accounts.member_for(self.sessions, token)
+
+    def sign_out(self, token: str | None) -> None:
+        accounts.sign_out(self.sessions, token)
+
+    def add_staff(self, email: str, password: str, role: str) -> accounts.StaffMember:
+        return accounts.add_staff(self.sessions, email, password, role, self.settings.staff_password_min_chars)
+
+    def categories(self) -> list[str]:
+        return list(self.triage.taxonomy.categories) if self.triage else []
+
+    def inbox(self, filters: Filters) -> list[dict[str, Any]]:
+        return list_enquiries(self.sessions, filters)
+
+    def enquiry(self, enquiry_id: int) -> dict[str, Any]:
+        """Everything about one enquiry; raises `NotFound`."""
+        return detail(self.sessions, enquiry_id)
+
+    def update(self, enquiry_id: int, update: EnquiryUpdate, actor: str) -> dict[str, Any]:
+        """Apply a staff change and return the enquiry as it now is; raises `NotFound`, `Conflict`, ..."""
+        apply(self.sessions, self.triage, enquiry_id, update, actor)
+        return detail(self.sessions, enquiry_id)
+
+    def record_partner_consent(self, enquiry_id: int, partner: str, how: str, actor: str) -> None:
+        triage.record_partner_consent(self.sessions, enquiry_id, partner, how, actor)
+
+    def share_with_partner(self, enquiry_id: int, partner: str, actor: str) -> dict[str, Any]:
+        return triage.share_with_partner(self.sessions, enquiry_id, partner, actor)
+
+    def knowledge_gaps(self, days: int = 90) -> list[dict[str, Any]]:
+        return insights.knowledge_gaps(self.sessions, self.assistant.embedder, days)
+
+    def figures(self, days: int = 30) -> dict[str, Any]:
+        return insights.figures(self.sessions, days)
+
+    # Personal data -------------------------------------------------------------------------------------------
+
+    def export_csv(self) -> str:
+        return gdpr.enquiries_csv(self.sessions)
+
+    def export_subject(self, email: str) -> dict[str, Any]:
+        return gdpr.export_subject(self.sessions, email)
+
+    def erase_subject(self, email: str, member: accounts.StaffMember | None) -> int:
+        """Erase everything about an address (admins only; `None` is the operator at the shell)."""
+        if member is not None and member.role != "admin":
+            raise NotAllowed("Only an admin can erase personal data.")
+        erased = gdpr.erase_subject(self.sessions, email, member.email if member else "cli")
+        if self.triage is not None:
+            self.triage.forget_erased(self.sessions)  # the classifier's copy of a correction goes too
+        return erased
+
+    def purge_resolved(self, actor: str) -> int:
+        if self.triage is None:
+            return 0
+        return self.triage.purge(self.sessions, actor)

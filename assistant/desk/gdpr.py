@@ -1,0 +1,151 @@
+"""Personal data in enquiries: retention, subject-access export, erasure, and CSV export for staff.
+
+Erasing replaces every personal field (name, e-mail, organisation, message, transcript, draft, reply, notes),
+deletes the staff correction made from the enquiry (the classifier's example), and keeps what is not personal
+(category, channel, dates, status) so the figures stay right. Audit events keep the
+action, never the personal data.
+"""
+
+import csv
+import io
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.desk.tables import AuditEvent, Enquiry, Note, PartnerConsent, TriageExample, aware, utcnow
+
+ERASED = "[erased]"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_FIELDS = ("id", "created_at", "channel", "partner_id", "status", "category", "priority", "route", "assignee",
+              "due_at", "name", "email", "organisation", "subject", "message")  # fmt: skip
+
+
+def _erase(session: Session, enquiry: Enquiry, actor: str, reason: str) -> None:
+    _erase_copies(session, enquiry)
+    enquiry.name, enquiry.email, enquiry.organisation, enquiry.email_domain = ERASED, ERASED, None, None
+    enquiry.message, enquiry.subject, enquiry.transcript = ERASED, None, []
+    enquiry.draft, enquiry.draft_citations, enquiry.reply = None, [], None
+    enquiry.reasons = {k: v for k, v in (enquiry.reasons or {}).items() if k == "ranked"}
+    enquiry.erased_at = utcnow()
+    session.execute(delete(Note).where(Note.enquiry_id == enquiry.id))
+    session.execute(delete(PartnerConsent).where(PartnerConsent.enquiry_id == enquiry.id))
+    session.add(AuditEvent(enquiry_id=enquiry.id, actor=actor, action="erased", detail={"reason": reason}))
+
+
+def _erase_copies(session: Session, enquiry: Enquiry) -> None:
+    """Remove what was copied from the enquiry's text: the staff correction made from it, and (from before
+    corrections were tied to their enquiry) quotes of it in other enquiries' triage evidence."""
+    text = enquiry.message[:2000]
+    session.execute(
+        delete(TriageExample).where(
+            or_(
+                TriageExample.enquiry_id == enquiry.id,
+                and_(TriageExample.enquiry_id.is_(None), TriageExample.text == text),
+            )
+        )
+    )
+    if not text.strip() or text == ERASED:
+        return
+    for other in session.scalars(select(Enquiry).where(Enquiry.id != enquiry.id, Enquiry.erased_at.is_(None))):
+        evidence = (other.reasons or {}).get("evidence") or []
+        if any(text in item for item in evidence):
+            kept = [item if text not in item else "a staff correction (erased)" for item in evidence]
+            other.reasons = {**other.reasons, "evidence": kept}
+
+
+def purge_resolved(
+    sessions: sessionmaker[Session],
+    retention_days: int,
+    by_category: dict[str, int] | None = None,
+    actor: str = "system",
+) -> int:
+    """Erase the personal fields of enquiries resolved more than their retention ago: `by_category` days for
+    those categories, `retention_days` for the rest. Returns how many were erased."""
+    by_category = by_category or {}
+    now = utcnow()
+    shortest = min([retention_days, *by_category.values()])
+    erased = 0
+    with sessions.begin() as session:
+        candidates = session.scalars(
+            select(Enquiry).where(
+                Enquiry.status == "resolved",
+                Enquiry.resolved_at < now - timedelta(days=shortest),
+                Enquiry.erased_at.is_(None),
+            )
+        ).all()
+        for enquiry in candidates:
+            days = by_category.get(enquiry.category or "", retention_days)
+            if enquiry.resolved_at is not None and aware(enquiry.resolved_at) < now - timedelta(days=days):
+                _erase(session, enquiry, actor, f"retention: resolved over {days} days ago")
+                erased += 1
+        return erased
+
+
+def erase_subject(sessions: sessionmaker[Session], email: str, actor: str) -> int:
+    """Erase everything about one e-mail address (a right-to-erasure request); returns how many enquiries."""
+    with sessions.begin() as session:
+        found = session.scalars(select(Enquiry).where(Enquiry.email == email.strip().lower())).all()
+        for enquiry in found:
+            _erase(session, enquiry, actor, "erasure request")
+        return len(found)
+
+
+def export_subject(sessions: sessionmaker[Session], email: str) -> dict[str, Any]:
+    """Everything held about one e-mail address (a subject-access request), as plain JSON-ready data."""
+    email = email.strip().lower()
+    with sessions() as session:
+        enquiries = session.scalars(select(Enquiry).where(Enquiry.email == email).order_by(Enquiry.id)).all()
+        out = []
+        for e in enquiries:
+            notes = session.scalars(select(Note).where(Note.enquiry_id == e.id)).all()
+            consents = session.scalars(select(PartnerConsent).where(PartnerConsent.enquiry_id == e.id)).all()
+            out.append(
+                {
+                    **{c: _plain(getattr(e, c)) for c in CSV_FIELDS},
+                    "transcript": e.transcript,
+                    "consent_version": e.consent_version,
+                    "consented_at": _plain(e.consented_at),
+                    "draft": e.draft,
+                    "reply": e.reply,
+                    "notes": [{"author": n.author, "text": n.text, "at": _plain(n.created_at)} for n in notes],
+                    "partner_consents": [
+                        {"partner": p.partner, "how": p.how, "at": _plain(p.created_at)} for p in consents
+                    ],
+                }
+            )
+    return {"email": email, "exported_at": utcnow().isoformat(), "enquiries": out}
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: one starting = + - @ tab or CR would run as a formula, so it gets a
+    leading apostrophe (OWASP's advice for CSV injection)."""
+    plain = _plain(value)
+    if isinstance(plain, str) and plain.startswith(FORMULA_STARTS):
+        return "'" + plain
+    return plain
+
+
+def enquiries_csv(sessions: sessionmaker[Session]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_FIELDS)
+    with sessions() as session:
+        for enquiry in session.scalars(select(Enquiry).order_by(Enquiry.id)):
+            writer.writerow([csv_cell(getattr(enquiry, c)) for c in CSV_FIELDS])
+    return buffer.getvalue()
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to a new file only its owner can read (0600): exports hold personal data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT: set it
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)

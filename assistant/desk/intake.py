@@ -1,0 +1,91 @@
+"""Enquiries from outside the chat: e-mail files (.eml, .mbox) and CSV lists. Each message becomes a `NewEnquiry`;
+one bad message is reported and the rest go on."""
+
+import csv
+import email
+import email.policy
+import mailbox
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.utils import parseaddr
+from pathlib import Path
+
+from assistant.desk.records import DIRECT_CONTACT, NewEnquiry
+from assistant.errors import InvalidRequest
+
+MAX_MESSAGE_CHARS = 20_000
+
+
+def _body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    text = part.get_content()
+    if part.get_content_type() == "text/html":
+        import trafilatura
+
+        text = trafilatura.extract(text) or ""
+    return str(text).strip()
+
+
+def from_email(message: EmailMessage) -> NewEnquiry:
+    name, address = parseaddr(str(message.get("From", "")))
+    if "@" not in address:
+        raise InvalidRequest("no sender address")
+    body = _body(message)
+    if not body:
+        raise InvalidRequest("no text in the message")
+    return NewEnquiry(
+        name=name or address.split("@")[0],
+        email=address,
+        message=body[:MAX_MESSAGE_CHARS],
+        channel="email",
+        consent_version=DIRECT_CONTACT,
+        subject=str(message.get("Subject", "")) or None,
+        source_ref=str(message.get("Message-ID", "")) or None,
+    )
+
+
+def read_mail(path: Path) -> Iterator[tuple[str, NewEnquiry | InvalidRequest]]:
+    """(where, enquiry or the reason it was skipped) for each message of an .eml or .mbox file."""
+    if path.suffix.lower() == ".mbox":
+        for i, raw in enumerate(mailbox.mbox(str(path), create=False)):
+            where = f"{path.name} message {i + 1}"
+            parsed = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
+            yield where, _try(parsed)  # type: ignore[arg-type]
+    else:
+        parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        yield path.name, _try(parsed)  # type: ignore[arg-type]
+
+
+def _try(message: EmailMessage) -> NewEnquiry | InvalidRequest:
+    try:
+        return from_email(message)
+    except InvalidRequest as exc:
+        return exc
+    except (ValueError, LookupError) as exc:  # malformed headers or unknown charsets
+        return InvalidRequest(f"unreadable message: {exc}")
+
+
+def read_csv(path: Path) -> Iterator[tuple[str, NewEnquiry | InvalidRequest]]:
+    """Rows with columns name, email, message (required) and organisation, subject (optional)."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            where = f"{path.name} line {number}"
+            missing = [c for c in ("name", "email", "message") if not (row.get(c) or "").strip()]
+            if missing:
+                yield where, InvalidRequest(f"missing {', '.join(missing)}")
+                continue
+            yield (
+                where,
+                NewEnquiry(
+                    name=row["name"],
+                    email=row["email"],
+                    message=row["message"][:MAX_MESSAGE_CHARS],
+                    channel="csv",
+                    consent_version=DIRECT_CONTACT,
+                    organisation=row.get("organisation") or None,
+                    subject=row.get("subject") or None,
+                    source_ref=f"{path.name}:{number}",
+                ),
+            )

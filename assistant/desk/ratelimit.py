@@ -1,0 +1,65 @@
+"""Rate limits: a thin adapter over the `limits` package (moving windows, in memory or in Redis)."""
+
+import math
+import time
+
+from limits import RateLimitItem, RateLimitItemPerMinute, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from assistant.config import Settings
+
+# Each limit and the setting that gives it.
+NAMED_LIMITS = {
+    "ask": "rate_limit_ask",
+    "chat": "rate_limit_chat",
+    "feedback": "rate_limit_feedback",
+    "enquiries": "rate_limit_enquiries",
+    "widget_session": "rate_limit_widget_session",
+    "login": "rate_limit_login",
+    "lockout": "login_lockout",
+}
+
+
+class RateLimits:
+    """Every rate limit of the app, counted by the `limits` package (moving windows) in memory or in Redis.
+
+    Limits are named after the setting that gives them (`ask` is `rate_limit_ask`). In memory, each worker
+    process counts alone, so with N workers each enforces 1/N of every limit (`serve` says so at start); with
+    `redis_url` every worker and replica shares one count.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.shared = settings.redis_url is not None
+        self.divisor = 1 if self.shared else settings.workers
+        self._limiter = MovingWindowRateLimiter(storage_from_string(settings.redis_url or "memory://"))
+        self._named = {
+            name: self._per_worker(parse_many(getattr(settings, field))) for name, field in NAMED_LIMITS.items()
+        }
+
+    def _per_worker(self, items: list[RateLimitItem]) -> list[RateLimitItem]:
+        if self.divisor == 1:
+            return items
+        return [type(i)(max(1, i.amount // self.divisor), i.multiples, i.namespace) for i in items]
+
+    def per_minute(self, amount: int) -> list[RateLimitItem]:
+        """A limit of `amount` a minute (a partner's configured limits), shared out like the named ones."""
+        return self._per_worker([RateLimitItemPerMinute(amount)])
+
+    def hit(self, name: str, *key: str, items: list[RateLimitItem] | None = None) -> int | None:
+        """Count one request against limit `name` for `key`; the seconds to wait when over it, else None."""
+        for item in items if items is not None else self._named[name]:
+            if not self._limiter.hit(item, name, *key):
+                return self._wait(item, name, *key)
+        return None
+
+    def blocked(self, name: str, *key: str) -> int | None:
+        """Whether `key` is over limit `name` already, without counting: the seconds to wait, or None."""
+        for item in self._named[name]:
+            if not self._limiter.test(item, name, *key):
+                return self._wait(item, name, *key)
+        return None
+
+    def _wait(self, item: RateLimitItem, *identifiers: str) -> int:
+        reset, _remaining = self._limiter.get_window_stats(item, *identifiers)
+        return max(1, math.ceil(reset - time.time()))

@@ -1,0 +1,239 @@
+"""Writing the relational records: enquiries with consent, the question log, feedback; and retention.
+
+Each function takes a session factory and plain values, commits, and returns the new row's id; after it returns
+the record is durable (SQLite runs with synchronous=FULL).
+"""
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.desk.tables import AuditEvent, Enquiry, Feedback, QuestionLog, utcnow
+from assistant.errors import InvalidRequest
+from assistant.models import Answer
+
+# Bump the version whenever the text changes: each enquiry records the version its sender agreed to.
+CONSENT_VERSION = "2026-11-25"
+CONSENT_TEXT = (
+    "To pass your question to a person, the West Midlands health tech network will store your name, e-mail "
+    "address, organisation and message together with this conversation. We use them only to answer your "
+    "enquiry, keep them no longer than needed for that, and share them with a partner organisation only if you "
+    "agree to that separately. You can ask us to see or delete them at any time."
+)
+CHANNELS = ("chat", "widget", "api", "email", "csv")
+# Enquiries that arrive by e-mail or an imported list were sent to us directly: no consent text was shown, and
+# the lawful basis is answering the sender. They record this instead of a consent version.
+DIRECT_CONTACT = "direct-contact"
+DIRECT_CHANNELS = ("email", "csv")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on the phone
+_PHONE = re.compile(r"(?<![\w])\+?\d[\d ()-]{7,}\d")
+
+
+def redact(text: str) -> str:
+    """The text without e-mail addresses and phone numbers: logs and feedback must not hold personal data."""
+    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
+
+
+@dataclass(frozen=True)
+class NewEnquiry:
+    name: str
+    email: str
+    message: str
+    channel: str
+    consent_version: str
+    organisation: str | None = None
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    partner_id: str | None = None
+    subject: str | None = None
+    source_ref: str | None = None
+
+
+def find_duplicate(session: Session, email: str, message: str) -> Enquiry | None:
+    """An open enquiry from the same sender with the same text (whitespace and case aside)."""
+    normal = " ".join(message.split()).lower()
+    for candidate in session.scalars(
+        select(Enquiry).where(Enquiry.email == email, Enquiry.status != "resolved", Enquiry.erased_at.is_(None))
+    ):
+        if " ".join(candidate.message.split()).lower() == normal:
+            return candidate
+    return None
+
+
+def _insert(sessions: sessionmaker[Session], row: Enquiry | QuestionLog | Feedback) -> int:
+    """Add one row and commit; returns its id."""
+    with sessions.begin() as session:
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What storing an enquiry did: its row, whether it is new, and the reference to give its sender."""
+
+    id: int
+    created: bool
+    reference: str
+
+
+def new_reference() -> str:
+    """A reference for the sender: random, so it says nothing about how many enquiries there are, or which."""
+    return "WM-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def create_enquiry(sessions: sessionmaker[Session], new: NewEnquiry) -> Receipt:
+    """Store an enquiry, or merge it into an open one with the same sender and text.
+
+    A merged duplicate gets a reference of its own (kept in the merge's audit event), so whoever sent it learns
+    nothing about the enquiry it joined. Raises `InvalidRequest` unless its sender agreed to the current consent
+    text (or wrote to us directly).
+    """
+    direct = new.channel in DIRECT_CHANNELS and new.consent_version == DIRECT_CONTACT
+    if new.consent_version != CONSENT_VERSION and not direct:
+        raise InvalidRequest(
+            f"Consent version '{new.consent_version}' is not the current one ({CONSENT_VERSION}): "
+            "show the current consent text and ask again."
+        )
+    if new.channel not in CHANNELS:
+        raise InvalidRequest(f"Unknown channel '{new.channel}'; one of {', '.join(CHANNELS)}.")
+    now = utcnow()
+    email = new.email.strip().lower()
+    with sessions.begin() as session:
+        duplicate = find_duplicate(session, email, new.message)
+        reference = new_reference()
+        if duplicate is not None:
+            duplicate.duplicates += 1
+            merged = {"channel": new.channel, "reference": reference}
+            session.add(AuditEvent(enquiry_id=duplicate.id, actor="system", action="duplicate_merged",
+                                   detail=merged, created_at=now))  # fmt: skip
+            return Receipt(duplicate.id, False, reference)
+        enquiry = Enquiry(
+            created_at=now,
+            updated_at=now,
+            channel=new.channel,
+            partner_id=new.partner_id,
+            name=new.name.strip(),
+            email=email,
+            email_domain=email.rsplit("@", 1)[-1] if "@" in email else None,
+            organisation=(new.organisation or "").strip() or None,
+            subject=(new.subject or "").strip()[:300] or None,
+            source_ref=new.source_ref,
+            message=new.message.strip(),
+            transcript=new.transcript,
+            consent_version=new.consent_version,
+            consented_at=now,
+            status="new",
+            reference=reference,
+        )
+        session.add(enquiry)
+        session.flush()
+        session.add(AuditEvent(enquiry_id=enquiry.id, actor="system", action="received",
+                               detail={"channel": new.channel}, created_at=now))  # fmt: skip
+        return Receipt(enquiry.id, True, reference)
+
+
+def log_question(
+    sessions: sessionmaker[Session],
+    channel: str,
+    question: str,
+    answer: Answer,
+    latency_ms: float,
+    partner_id: str | None = None,
+) -> int:
+    row = QuestionLog(
+        channel=channel,
+        partner_id=partner_id,
+        question=redact(question),
+        abstained=answer.abstained,
+        confidence=answer.confidence,
+        sources=sorted({c.source for c in answer.citations}),
+        latency_ms=round(latency_ms, 2),
+    )
+    return _insert(sessions, row)
+
+
+@dataclass(frozen=True)
+class NewFeedback:
+    """A thumbs up or down on one answer, as a channel received it."""
+
+    channel: str
+    question: str
+    answer: str
+    rating: str  # up | down
+    citations: list[str] = field(default_factory=list)
+    comment: str | None = None
+    question_id: int | None = None
+    partner_id: str | None = None
+
+
+def record_feedback(sessions: sessionmaker[Session], new: NewFeedback) -> int:
+    """Store a rating with every text redacted; raises `InvalidRequest` for a bad rating or unknown question id."""
+    if new.rating not in ("up", "down"):
+        raise InvalidRequest("A rating is 'up' or 'down'.")
+    comment = new.comment.strip() if new.comment else ""
+    row = Feedback(
+        channel=new.channel,
+        partner_id=new.partner_id,
+        question_id=new.question_id,
+        question=redact(new.question),
+        answer=redact(new.answer),
+        citations=[redact(c) for c in new.citations],
+        rating=new.rating,
+        comment=redact(comment) if comment else None,
+    )
+    with sessions.begin() as session:
+        if new.question_id is not None and session.get(QuestionLog, new.question_id) is None:
+            raise InvalidRequest(
+                f"No logged question {new.question_id}: send the question_id that the answer came with."
+            )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def purge_questions(sessions: sessionmaker[Session], days: int) -> int:
+    """Delete logged questions older than `days`; returns how many went."""
+    cutoff = utcnow() - timedelta(days=days)
+    with sessions.begin() as session:
+        result = session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def partner_figures(sessions: sessionmaker[Session], days: int = 30) -> list[dict[str, Any]]:
+    """Per partner and day, over the last `days`: widget questions, abstention rate, hand-offs."""
+    since = utcnow() - timedelta(days=days)
+    day = func.date(QuestionLog.created_at)
+    with sessions() as session:
+        asked = session.execute(
+            select(QuestionLog.partner_id, day, func.count(), func.sum(case((QuestionLog.abstained, 1), else_=0)))
+            .where(QuestionLog.channel == "widget", QuestionLog.created_at >= since)
+            .group_by(QuestionLog.partner_id, day)
+        ).all()
+        enquiry_day = func.date(Enquiry.created_at)
+        handed = session.execute(
+            select(Enquiry.partner_id, enquiry_day, func.count())
+            .where(Enquiry.channel == "widget", Enquiry.created_at >= since)
+            .group_by(Enquiry.partner_id, enquiry_day)
+        ).all()
+    figures: dict[tuple[str, str], dict[str, Any]] = {}
+    for partner, when, questions, abstained in asked:
+        figures[(partner or "", str(when))] = {
+            "partner": partner or "",
+            "day": str(when),
+            "questions": int(questions),
+            "abstention_rate": round(int(abstained or 0) / int(questions), 4),
+            "handoffs": 0,
+        }
+    for partner, when, count in handed:
+        row = figures.setdefault(
+            (partner or "", str(when)),
+            {"partner": partner or "", "day": str(when), "questions": 0, "abstention_rate": 0.0, "handoffs": 0},
+        )
+        row["handoffs"] = int(count)
+    return [figures[key] for key in sorted(figures)]

@@ -1,0 +1,219 @@
+"""Staff triage: classify, prioritise and route enquiries, draft a cited reply, and move them through the workflow.
+
+Every change goes through `_audit`, which writes who did what and when in the same transaction as the change, so
+the trail can never disagree with the data.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.desk import gdpr
+from assistant.desk.tables import AuditEvent, Enquiry, Note, PartnerConsent, TriageExample, utcnow
+from assistant.desk.taxonomy import Classifier, TaxonomyFile, due_at, priority_for
+from assistant.engine import STAFF_VIEW, Assistant
+from assistant.errors import Conflict, InvalidRequest, NotFound
+from assistant.models import PUBLIC
+
+STATUSES = ("new", "triaged", "in_progress", "waiting", "resolved")
+TRANSITIONS = {
+    "new": {"triaged", "in_progress", "resolved"},
+    "triaged": {"in_progress", "waiting", "resolved"},
+    "in_progress": {"waiting", "resolved", "triaged"},
+    "waiting": {"in_progress", "resolved"},
+    "resolved": {"in_progress"},  # reopened
+}
+# Domains of public mailboxes: a shared domain there says nothing about a shared organisation.
+FREEMAIL = {"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com", "live.com"}
+
+
+def _enquiry(session: Session, enquiry_id: int) -> Enquiry:
+    """The enquiry with this id; raises `NotFound`."""
+    enquiry = session.get(Enquiry, enquiry_id)
+    if enquiry is None:
+        raise NotFound(f"No enquiry {enquiry_id}.")
+    return enquiry
+
+
+def _audit(session: Session, enquiry_id: int | None, actor: str, action: str, **detail: Any) -> None:
+    session.add(AuditEvent(enquiry_id=enquiry_id, actor=actor, action=action, detail=detail, created_at=utcnow()))
+
+
+@dataclass
+class Triage:
+    """The taxonomy, its classifier and the assistant that drafts replies."""
+
+    taxonomy: TaxonomyFile
+    classifier: Classifier
+    assistant: Assistant
+
+    @classmethod
+    def load(cls, taxonomy: TaxonomyFile, assistant: Assistant, sessions: sessionmaker[Session]) -> "Triage":
+        return cls(taxonomy, Classifier(taxonomy, assistant.embedder, corrections(sessions, taxonomy)), assistant)
+
+    def forget_erased(self, sessions: sessionmaker[Session]) -> None:
+        """Rebuild the classifier from the corrections still stored (after an erasure removed some)."""
+        self.classifier = Classifier(self.taxonomy, self.assistant.embedder, corrections(sessions, self.taxonomy))
+
+    def purge(self, sessions: sessionmaker[Session], actor: str = "system") -> int:
+        """Apply the taxonomy's retention rules (see `gdpr.purge_resolved`)."""
+        return gdpr.purge_resolved(sessions, self.taxonomy.retention_days, self.taxonomy.retention_by_category(), actor)
+
+    def draft(self, enquiry: Enquiry, category: str) -> tuple[str, list[dict[str, Any]]]:
+        """A reply from the documents, cited sentence by sentence, with the route's next steps."""
+        route = self.taxonomy.categories[category]
+        first_name = (enquiry.name or "").split(" ")[0] or "there"
+        lines = [f"Dear {first_name},", "", "Thank you for your enquiry."]
+        citations: list[dict[str, Any]] = []
+        if category != "clinical-advice":
+            answer = self.assistant.ask(enquiry.message[:2000], None, STAFF_VIEW)
+            if not answer.abstained:
+                lines += ["", "From the cluster's documents:", answer.text]
+                citations = answer.to_json()["citations"]  # type: ignore[assignment]
+                # Drafts may draw on staff-only documents: say so beside each, for staff to check before sending.
+                private = {h.chunk.source for h in answer.hits if h.chunk.metadata.get("visibility", PUBLIC) != PUBLIC}
+                lines += [""] + [
+                    f"[{c['n']}] {c['title']}, {c['section']} ({c['url'] or c['source']})"
+                    + (" [NOT PUBLIC: check before sending]" if c["source"].split("#")[0] in private else "")
+                    for c in citations
+                ]
+        lines += ["", route.next_steps]
+        if route.contact:
+            lines.append(f"Contact: {route.contact}")
+        lines += ["", "Kind regards,", "The West Midlands health tech network team"]
+        return "\n".join(lines), citations
+
+    def triage(self, sessions: sessionmaker[Session], enquiry_id: int, actor: str = "system") -> Enquiry:
+        """Classify, prioritise, route and draft one enquiry; status new → triaged."""
+        with sessions.begin() as session:
+            enquiry = _enquiry(session, enquiry_id)
+            text = f"{enquiry.subject or ''}\n{enquiry.message}".strip()
+            found = self.classifier.classify(text)
+            category = self.taxonomy.categories[found.category]
+            priority, cues = priority_for(category, text)
+            enquiry.category, enquiry.route, enquiry.priority = found.category, category.route, priority
+            enquiry.confidence, enquiry.needs_review = round(found.confidence, 4), found.needs_review
+            enquiry.reasons = {**found.reasons(), "urgency_cues": cues}
+            enquiry.due_at = due_at(category, priority, enquiry.created_at)
+            enquiry.draft, enquiry.draft_citations = self.draft(enquiry, found.category)
+            if enquiry.status == "new":
+                enquiry.status = "triaged"
+            _audit(session, enquiry.id, actor, "triaged", category=found.category, priority=priority,
+                   confidence=round(found.confidence, 3), needs_review=found.needs_review)  # fmt: skip
+            return enquiry
+
+    def correct(self, sessions: sessionmaker[Session], enquiry_id: int, category: str, actor: str) -> None:
+        """Staff set the category; the enquiry becomes an example the classifier learns from."""
+        if category not in self.taxonomy.categories:
+            raise InvalidRequest(f"Unknown category '{category}'.")
+        with sessions.begin() as session:
+            enquiry = _enquiry(session, enquiry_id)
+            before = enquiry.category
+            route = self.taxonomy.categories[category]
+            enquiry.category, enquiry.route, enquiry.needs_review = category, route.route, False
+            text = enquiry.message[:2000]
+            session.add(TriageExample(category=category, text=text, created_by=actor, enquiry_id=enquiry_id))
+            _audit(session, enquiry_id, actor, "category_corrected", before=before, after=category)
+        self.classifier.learn(category, text, correction_label(enquiry_id))
+
+
+def correction_label(enquiry_id: int | None) -> str:
+    return f"staff correction on enquiry {enquiry_id}" if enquiry_id else "staff correction"
+
+
+def corrections(sessions: sessionmaker[Session], taxonomy: TaxonomyFile) -> list[tuple[str, str, str]]:
+    """The stored staff corrections for the taxonomy's categories: (category, text, what evidence shows)."""
+    with sessions() as session:
+        rows = session.scalars(select(TriageExample).order_by(TriageExample.id)).all()
+        return [(e.category, e.text, correction_label(e.enquiry_id)) for e in rows if e.category in taxonomy.categories]
+
+
+def related(sessions: sessionmaker[Session], enquiry: Enquiry) -> list[Enquiry]:
+    """Other enquiries from the same address, or from the same organisation's domain."""
+    conditions = [Enquiry.email == enquiry.email]
+    if enquiry.email_domain and enquiry.email_domain not in FREEMAIL:
+        conditions.append(Enquiry.email_domain == enquiry.email_domain)
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(Enquiry).where(or_(*conditions), Enquiry.id != enquiry.id).order_by(Enquiry.created_at.desc())
+            )
+        )
+
+
+def change_status(sessions: sessionmaker[Session], enquiry_id: int, status: str, actor: str) -> None:
+    with sessions.begin() as session:
+        enquiry = _enquiry(session, enquiry_id)
+        if status not in TRANSITIONS.get(enquiry.status, set()):
+            raise Conflict(f"An enquiry that is '{enquiry.status}' cannot become '{status}'.")
+        before, enquiry.status = enquiry.status, status
+        enquiry.resolved_at = utcnow() if status == "resolved" else None
+        _audit(
+            session, enquiry_id, actor, "reopened" if before == "resolved" else "status", before=before, after=status
+        )
+
+
+def assign(sessions: sessionmaker[Session], enquiry_id: int, assignee: str | None, actor: str) -> None:
+    with sessions.begin() as session:
+        enquiry = _enquiry(session, enquiry_id)
+        before, enquiry.assignee = enquiry.assignee, (assignee or None)
+        _audit(session, enquiry_id, actor, "assigned", before=before, after=enquiry.assignee)
+
+
+def add_note(sessions: sessionmaker[Session], enquiry_id: int, text: str, actor: str) -> None:
+    if not text.strip():
+        raise InvalidRequest("A note needs some text.")
+    with sessions.begin() as session:
+        _enquiry(session, enquiry_id)
+        session.add(Note(enquiry_id=enquiry_id, author=actor, text=text.strip(), created_at=utcnow()))
+        _audit(session, enquiry_id, actor, "note_added")
+
+
+def approve_reply(sessions: sessionmaker[Session], enquiry_id: int, text: str, actor: str) -> None:
+    """Staff approve the (edited) reply; it is stored beside the draft and counts as the first response."""
+    if not text.strip():
+        raise InvalidRequest("The reply is empty.")
+    with sessions.begin() as session:
+        enquiry = _enquiry(session, enquiry_id)
+        now = utcnow()
+        edited = text.strip() != (enquiry.draft or "").strip()
+        enquiry.reply, enquiry.approved_by, enquiry.approved_at = text.strip(), actor, now
+        enquiry.first_response_at = enquiry.first_response_at or now
+        if enquiry.status in ("new", "triaged"):
+            enquiry.status = "in_progress"
+        _audit(session, enquiry_id, actor, "reply_approved", edited=edited)
+
+
+def record_partner_consent(
+    sessions: sessionmaker[Session], enquiry_id: int, partner: str, how: str, actor: str
+) -> None:
+    """Record that the enquirer agreed to their details going to `partner` (needed before sharing them)."""
+    if not partner.strip() or not how.strip():
+        raise InvalidRequest("Say which partner, and how the enquirer gave consent.")
+    with sessions.begin() as session:
+        _enquiry(session, enquiry_id)
+        session.add(PartnerConsent(enquiry_id=enquiry_id, partner=partner.strip(), how=how.strip(), recorded_by=actor))
+        _audit(session, enquiry_id, actor, "partner_consent", partner=partner.strip())
+
+
+def share_with_partner(sessions: sessionmaker[Session], enquiry_id: int, partner: str, actor: str) -> dict[str, Any]:
+    """The enquirer's details for `partner`; refused unless their consent for that partner is recorded."""
+    with sessions.begin() as session:
+        enquiry = _enquiry(session, enquiry_id)
+        consented = session.scalar(
+            select(func.count()).where(PartnerConsent.enquiry_id == enquiry_id, PartnerConsent.partner == partner)
+        )
+        if not consented:
+            raise Conflict(f"No consent recorded to share this enquirer's details with {partner}.")
+        _audit(session, enquiry_id, actor, "shared_with_partner", partner=partner)
+        return {"name": enquiry.name, "email": enquiry.email, "organisation": enquiry.organisation,
+                "message": enquiry.message}  # fmt: skip
+
+
+def audit_trail(sessions: sessionmaker[Session], enquiry_id: int) -> list[AuditEvent]:
+    with sessions() as session:
+        return list(
+            session.scalars(select(AuditEvent).where(AuditEvent.enquiry_id == enquiry_id).order_by(AuditEvent.id))
+        )

@@ -1,0 +1,38 @@
+"""The answering engine: question → cited `Answer`, from the index, or an honest abstention.
+
+It imports only `assistant.config`, `assistant.errors` and `assistant.models`. The desk, the UI, ingest and the
+evaluation use it through the names exported here.
+"""
+
+from assistant.engine.assistant import NOT_FOUND, OFFER_PERSON, Assistant, bounded_history, validate_question
+from assistant.engine.calibration import CALIBRATION_FILE, Calibration
+from assistant.engine.compose import SIGNALS
+from assistant.engine.embedder import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder
+from assistant.engine.generate import Writer
+from assistant.engine.store import EmbeddedChunk, Store
+from assistant.engine.terms import split_sentences, terms
+from assistant.engine.visibility import PUBLIC_ONLY, STAFF_VIEW, Visible, visibility_filter
+
+__all__ = [
+    "CALIBRATION_FILE",
+    "NOT_FOUND",
+    "OFFER_PERSON",
+    "PUBLIC_ONLY",
+    "SIGNALS",
+    "STAFF_VIEW",
+    "Assistant",
+    "Calibration",
+    "EmbeddedChunk",
+    "Embedder",
+    "OnnxEmbedder",
+    "Store",
+    "TorchEmbedder",
+    "Visible",
+    "Writer",
+    "bounded_history",
+    "load_embedder",
+    "split_sentences",
+    "terms",
+    "validate_question",
+    "visibility_filter",
+]

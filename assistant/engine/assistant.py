@@ -1,0 +1,228 @@
+"""The engine's entry point: one question in, a cited `Answer` (or an honest abstention) out.
+
+settings = Settings()
+assistant = Assistant.load(settings)          # loads the model and reads the index once
+answer = assistant.ask("What is PIONEER?")
+answer.to_json()["citations"][0]["title"]
+"""
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, Settings
+from assistant.engine.calibration import Calibration
+from assistant.engine.cite import cite
+from assistant.engine.compose import ScoredSentence, confidence, rerank, score_sentences, select, signals
+from assistant.engine.embedder import Embedder, load_embedder
+from assistant.engine.followup import resolve
+from assistant.engine.generate import SYSTEM_PROMPT, LLMUnavailable, Writer
+from assistant.engine.guard import CLINICAL_FLAG, SIGNPOST, is_clinical_advice_request
+from assistant.engine.retrieve import AnswerIndex, Visible, retrieve
+from assistant.engine.store import Store
+from assistant.engine.terms import terms
+from assistant.errors import InvalidQuestion, StoreUnavailable
+from assistant.models import Answer, Hit
+
+log = logging.getLogger("cluster_assistant.decisions")
+NOT_FOUND = "I couldn't find an answer to that in the cluster's documents, so I won't guess."
+OFFER_PERSON = "If you'd like, a person from the cluster team can help."
+FRESH_S = 2.0  # how often `ask` checks the store for changes and reachability
+CANDIDATE_FACTOR = 2  # passages retrieved per passage kept: their best sentences decide which are kept
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the index says about one stand-alone question: passages, scored sentences, signals, confidence."""
+
+    hits: list[Hit]
+    scored: list[ScoredSentence]
+    signals: dict[str, float]
+    confidence: float
+    retrieve_ms: float
+    score_ms: float
+    done_at: float  # perf_counter when assessed: the rest of the work counts as composing
+
+
+def validate_question(question: str) -> str:
+    """The question, stripped; raises `InvalidQuestion` when empty or over the length limit."""
+    cleaned = question.replace("\x00", "").strip()
+    if not cleaned:
+        raise InvalidQuestion("The question is empty: type a question about the cluster, its members or partners.")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise InvalidQuestion(
+            f"The question is {len(cleaned)} characters long; the limit is {MAX_QUESTION_CHARS}. Please shorten it."
+        )
+    return cleaned
+
+
+def bounded_history(history: list[str] | None) -> list[str]:
+    """The last `MAX_HISTORY_ITEMS` earlier questions, each cut to `MAX_QUESTION_CHARS`: whatever a channel lets
+    through, the engine never works on more."""
+    return [item[:MAX_QUESTION_CHARS] for item in (history or [])[-MAX_HISTORY_ITEMS:]]
+
+
+class Assistant:
+    """Answers questions from one index. Thread-safe for concurrent `ask` calls.
+
+    Its two seams are arguments: the `embedder`, and the optional `writer` (an LLM that writes from the passages;
+    without one, answers are the passages' own sentences).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: Store,
+        calibration: Calibration,
+        writer: Writer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.calibration = calibration
+        self.writer = writer
+        self.threshold = settings.min_confidence if settings.min_confidence is not None else calibration.threshold
+        self.index = AnswerIndex.build(store)
+        self.index_version = store.version()
+        self._checked = time.monotonic()
+        self._checking = threading.Lock()
+        self._help: dict[Visible | None, str] = {}
+
+    @classmethod
+    def load(cls, settings: Settings, embedder: Embedder | None = None, writer: Writer | None = None) -> "Assistant":
+        """The assistant over the existing index; the writer is the configured LLM's, if any, unless given."""
+        embedder = embedder or load_embedder(settings.embedding_backend, settings.model_cache_dir)
+        writer = writer or Writer.from_settings(settings)
+        return cls(settings, embedder, Store.open_existing(settings, embedder), Calibration.load(), writer)
+
+    def reload(self) -> None:
+        """Re-read the index after an ingest."""
+        version = self.store.version()
+        self.index = AnswerIndex.build(self.store)
+        self.index_version = version
+        self._help = {}
+
+    def ensure_fresh(self) -> None:
+        """At most every `FRESH_S`: check the store is reachable and reload if another process changed the index.
+
+        Raises `StoreUnavailable` when the store does not answer: answering from a snapshot that may be stale, with
+        no way to tell, would be worse than saying so.
+        """
+        if time.monotonic() - self._checked < FRESH_S:
+            return
+        with self._checking:  # one thread checks (and reloads); those queued behind it find the work done
+            if time.monotonic() - self._checked < FRESH_S:
+                return
+            try:
+                version = self.store.version()
+            except Exception as exc:  # each Chroma client raises its own connection errors
+                raise StoreUnavailable(f"The document store is not reachable: {exc}") from None
+            if version != self.index_version:
+                log.info("index changed in the store; reloading")
+                self.reload()
+            self._checked = time.monotonic()
+
+    def help_text(self, visible: Visible | None = None) -> str:
+        """What the assistant can help with, from the titles and sections the channel may see."""
+        text = self._help.get(visible)
+        if text is None:
+            text = self._help[visible] = self._topics(visible)
+        return text
+
+    def _topics(self, visible: Visible | None) -> str:
+        topics: dict[str, list[str]] = {}
+        for chunk in self.index.chunks:
+            if visible is not None and not visible(chunk):
+                continue
+            sections = topics.setdefault(chunk.title, [])
+            top = chunk.section.split(" > ")[0]
+            if top and top not in sections:
+                sections.append(top)
+        if not topics:
+            return "The index is empty: nothing has been ingested yet."
+        listed = [
+            f"{title} ({'; '.join(sections[:5])})" if sections else title
+            for title, sections in list(topics.items())[:6]
+        ]
+        return "I can help with questions about: " + "; ".join(listed) + "."
+
+    def ask(self, question: str, history: list[str] | None = None, visible: Visible | None = None) -> Answer:
+        """Answer one question; `history` is the user's earlier questions in this conversation, oldest first.
+
+        `visible`, when given, limits the documents the answer may come from (a channel's or partner's view).
+        """
+        started = time.perf_counter()
+        # 1. Validate: refuse empty or oversized input; make sure the index is reachable and current.
+        question = validate_question(question)
+        self.ensure_fresh()
+        # 2. Resolve: a follow-up ("Who can use its data?") becomes a question that stands alone.
+        resolved = resolve(question, bounded_history(history))
+        # 3. Guard: a request for personal medical advice is signposted, never answered from documents.
+        if is_clinical_advice_request(resolved):
+            log.info("decision", extra={"abstained": True, "reason": CLINICAL_FLAG})
+            text = f"{SIGNPOST} {self.help_text(visible)}"
+            return Answer(text, [], True, 0.0, _timings(started), flagged=CLINICAL_FLAG, resolved_question=resolved)
+        # 4. Assess: retrieve passages, score their sentences, estimate how well they answer.
+        found = self.assess(resolved, visible)
+        notes = [
+            f"signals: {json.dumps({k: round(v, 3) for k, v in found.signals.items()})}",
+            f"threshold: {self.threshold:.3f}",
+        ]
+        # 5. Decide: below the calibrated confidence, say so and offer a person.
+        if found.confidence < self.threshold:
+            log.info("decision", extra={"abstained": True, "reason": "low_confidence", "confidence": found.confidence})
+            text = f"{NOT_FOUND} {self.help_text(visible)} {OFFER_PERSON}"
+            timings = _timings(started, found)
+            return Answer(text, [], True, found.confidence, timings, None, resolved, found.hits, notes)
+        # 6. Compose: the best sentences of the passages, or what the writer wrote that the passages support.
+        chosen = self._write(resolved, found.hits, notes) or select(found.scored, self.index)
+        # 7. Cite: number the sources in the order the answer uses them.
+        text, citations = cite(chosen)
+        log.info("decision", extra={"abstained": False, "confidence": found.confidence, "citations": len(citations)})
+        timings = _timings(started, found)
+        return Answer(text, citations, False, found.confidence, timings, None, resolved, found.hits, notes)
+
+    def assess(self, question: str, visible: Visible | None = None) -> Assessment:
+        """Retrieve passages for a stand-alone question and score how well their sentences answer it.
+
+        `ask` decides from this; calibration fits on it, so both always see the same evidence.
+        """
+        started = time.perf_counter()
+        vector = self.embedder.encode([question])[0]
+        candidates = retrieve(self.index, question, vector, self.settings.passages * CANDIDATE_FACTOR, visible)
+        retrieved = time.perf_counter()
+        question_terms = set(terms(question))
+        scored = score_sentences(question, question_terms, vector, candidates, self.index)
+        hits, scored = rerank(candidates, scored, self.settings.passages)
+        values = signals(question_terms, hits, scored, self.index)
+        conf = confidence(values, self.calibration.weights, self.calibration.bias)
+        done = time.perf_counter()
+        return Assessment(hits, scored, values, conf, (retrieved - started) * 1000, (done - retrieved) * 1000, done)
+
+    def _write(self, question: str, hits: list[Hit], notes: list[str]) -> list[ScoredSentence]:
+        """The writer's supported sentences, or [] to keep the extractive answer (no writer, or it failed)."""
+        if self.writer is None:
+            return []
+        try:
+            generated = self.writer.write(question, hits, self.index, self.embedder)
+        except LLMUnavailable as exc:
+            notes.append(f"llm: unavailable ({exc}); extractive answer used")
+            return []
+        notes.append(f"llm prompt:\n{SYSTEM_PROMPT}\n\n{generated.prompt}")
+        notes.append(f"llm wrote: {generated.raw}")
+        if generated.dropped:
+            notes.append(f"llm sentences dropped as unsupported: {generated.dropped}")
+        if not generated.supported:
+            notes.append("llm: nothing supported by the passages; extractive answer used")
+        return generated.supported
+
+
+def _timings(started: float, found: Assessment | None = None) -> dict[str, float]:
+    """Where the time of one `ask` went: retrieval, composing (scoring, selection, writing, citing), in total."""
+    now = time.perf_counter()
+    compose = found.score_ms + (now - found.done_at) * 1000 if found else 0.0
+    retrieve_ms = found.retrieve_ms if found else 0.0
+    return {"retrieve": retrieve_ms, "compose": compose, "total": (now - started) * 1000}

@@ -1,0 +1,46 @@
+"""Cite: number the passages an answer uses and put `[n]` after each sentence drawn from them."""
+
+import re
+
+from assistant.engine.compose import ScoredSentence
+from assistant.models import Chunk, Citation
+
+SNIPPET_CHARS = 400
+
+
+def anchor(chunk: Chunk) -> str:
+    """Where in its source a passage is: a page for PDFs, the section heading's slug otherwise."""
+    if chunk.page is not None:
+        return f"{chunk.source}#page={chunk.page}"
+    if chunk.section:
+        slug = re.sub(r"[^a-z0-9]+", "-", chunk.section.split(" > ")[-1].lower()).strip("-")
+        if slug:
+            return f"{chunk.source}#{slug}"
+    return chunk.source
+
+
+def _snippet(chunk: Chunk, used: list[int]) -> str:
+    text = " ".join(chunk.sentences[j] for j in sorted(used))
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+def citation(n: int, chunk: Chunk, snippet: str) -> Citation:
+    url = chunk.url
+    if url and chunk.page is not None:
+        url = f"{url}#page={chunk.page}"
+    return Citation(n=n, title=chunk.title, section=chunk.section, source=anchor(chunk), url=url, snippet=snippet)
+
+
+def cite(sentences: list[ScoredSentence]) -> tuple[str, list[Citation]]:
+    """Answer text with a marker after every sentence, and one citation per passage, numbered by first use."""
+    numbers: dict[str, int] = {}
+    used: dict[str, list[int]] = {}
+    chunks: dict[str, Chunk] = {}
+    parts: list[str] = []
+    for sentence in sentences:
+        n = numbers.setdefault(sentence.chunk.id, len(numbers) + 1)
+        used.setdefault(sentence.chunk.id, []).append(sentence.index)
+        chunks[sentence.chunk.id] = sentence.chunk
+        parts.append(f"{sentence.text} [{n}]")
+    citations = [citation(n, chunks[id_], _snippet(chunks[id_], used[id_])) for id_, n in numbers.items()]
+    return " ".join(parts), citations

@@ -1,0 +1,193 @@
+"""Compose: choose the documents' own sentences that answer the question, and how sure we are of them.
+
+Each candidate sentence (from the retrieved passages) is scored by its embedding similarity to the question plus
+the IDF-weighted share of the question's content words it contains, with a small prior for the passage's rank.
+The best sentence leads; close runners-up join it while the lead stays within about 300 characters.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.engine.retrieve import AnswerIndex
+from assistant.models import Chunk, Hit
+
+LEAD_CHARS = 300
+# Sentence score = DENSE * cosine + COVERAGE * idf-weighted term coverage + RANK * 1/(1+passage rank).
+DENSE_WEIGHT = 0.55
+COVERAGE_WEIGHT = 0.35
+RANK_WEIGHT = 0.10
+ANSWER_TYPE_WEIGHT = 0.08  # bonus when the sentence holds the kind of thing asked for (a name, a number, a date)
+# Sentences with fewer new content words than this (beyond the question's own) say little: "Dignio is one example."
+INFORMATIVE_TERMS = 4
+RUNNER_UP_RATIO = 0.7  # runners-up within 70% of the best fill the ~300-character lead
+MAX_SENTENCES = 3
+SIGNALS = ("top_dense", "best_dense", "best_coverage", "passage_coverage", "best_score")
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A candidate sentence of a retrieved passage with its scores."""
+
+    chunk: Chunk
+    index: int
+    text: str
+    rank: int
+    score: float
+    dense: float
+    coverage: float
+
+
+# A sentence opening like this continues the one before it ("…is PIONEER. This is a major research database…").
+_ANAPHOR = re.compile(r"^(this|these|it|its|they|their|he|she|his|her|the company|the hub|the partnership)\b", re.I)
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z&-]+")
+_NUMBER = re.compile(r"\d")
+_YEAR_OR_DATE = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|"
+    r"october|november|december|century)\b",
+    re.I,
+)
+
+
+def is_continuation(sentence: str) -> bool:
+    return bool(_ANAPHOR.match(sentence))
+
+
+def expected_answer(question: str) -> str | None:
+    """The kind of answer a question asks for: a name, a number or a date (None when it is open)."""
+    q = question.lower()
+    if re.search(r"\b(how (many|much|long|old|far|big|large)|what (percentage|proportion|number))\b", q):
+        return "number"
+    if re.search(r"\b(when|what year|which year|what date)\b", q):
+        return "date"
+    if re.search(r"^(who|which|where)\b|\b(who|which|where) ", q):
+        return "name"
+    return None
+
+
+def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
+    if kind == "number":
+        return bool(_NUMBER.search(sentence))
+    if kind == "date":
+        return bool(_YEAR_OR_DATE.search(sentence))
+    if kind == "name":
+        asked = question.lower()
+        return any(name.lower() not in asked for name in _NAME.findall(sentence))
+    return False
+
+
+def coverage(question_terms: set[str], sentence_terms: frozenset[str], index: AnswerIndex) -> float:
+    """IDF-weighted share of the question's content words found in the sentence."""
+    if not question_terms:
+        return 0.0
+    total = sum(index.term_weight(t) for t in question_terms)
+    return sum(index.term_weight(t) for t in question_terms & sentence_terms) / total
+
+
+def score_sentences(
+    question: str, question_terms: set[str], question_vector: np.ndarray, hits: list[Hit], index: AnswerIndex
+) -> list[ScoredSentence]:
+    """Every sentence of the retrieved passages, best first."""
+    scored: list[ScoredSentence] = []
+    kind = expected_answer(question)
+    for rank, hit in enumerate(hits):
+        vectors = index.sentence_vectors[hit.chunk.id]
+        similarities = vectors @ question_vector
+        sentence_terms = index.sentence_terms[hit.chunk.id]
+        for j, text in enumerate(hit.chunk.sentences):
+            dense = float(similarities[j])
+            own = sentence_terms[j]
+            context = own | index.previous_terms(hit.chunk, j) if is_continuation(text) else own
+            cover = coverage(question_terms, context, index)
+            informative = min(len(own - question_terms), INFORMATIVE_TERMS) / INFORMATIVE_TERMS
+            score = (DENSE_WEIGHT * dense + COVERAGE_WEIGHT * cover) * (0.7 + 0.3 * informative)
+            score += RANK_WEIGHT / (1 + rank) + ANSWER_TYPE_WEIGHT * has_answer_type(kind, text, question)
+            scored.append(ScoredSentence(hit.chunk, j, text, rank, score, dense, cover))
+    scored.sort(key=lambda s: -s.score)
+    return scored
+
+
+def rerank(hits: list[Hit], scored: list[ScoredSentence], k: int) -> tuple[list[Hit], list[ScoredSentence]]:
+    """The `k` passages holding the best sentences, best first, and those passages' sentences.
+
+    A passage answers a question through one sentence, so its best sentence says more about it than the whole
+    passage's vector or its term counts do.
+    """
+    order = list(dict.fromkeys(s.chunk.id for s in scored))[:k]
+    by_id = {h.chunk.id: h for h in hits}
+    kept = set(order)
+    return [by_id[id_] for id_ in order], [s for s in scored if s.chunk.id in kept]
+
+
+def _context(s: ScoredSentence, found: tuple[Chunk, str, int] | None) -> list[ScoredSentence]:
+    if found is None:
+        return []
+    chunk, text, j = found
+    return [ScoredSentence(chunk, j, text, s.rank, s.score, s.dense, s.coverage)]
+
+
+def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = LEAD_CHARS) -> list[ScoredSentence]:
+    """The lead: the best sentence, runners-up that fit, in reading order.
+
+    A sentence that refers back ("It…", "The company…") is quoted with the sentence before it, or not at all when
+    that does not fit: alone, it would not say who "it" is. The best sentence also brings the one continuing it.
+    """
+    if not scored:
+        return []
+    best = scored[0]
+    chosen: list[ScoredSentence] = []
+    used = -1  # characters, counting one space between sentences
+
+    def add(group: list[ScoredSentence], limit: int = MAX_SENTENCES) -> bool:
+        nonlocal used
+        taken = {(c.chunk.id, c.index) for c in chosen}
+        new = [s for s in group if (s.chunk.id, s.index) not in taken]
+        size = sum(len(s.text) + 1 for s in new)
+        if not new or used + size > lead_chars or len(chosen) + len(new) > limit:
+            return False
+        chosen.extend(new)
+        used += size
+        return True
+
+    chosen.append(best)
+    used += len(best.text) + 1
+    if is_continuation(best.text):
+        add([*_context(best, index.previous_sentence(best.chunk, best.index)), best])
+    following = _context(best, index.next_sentence(best.chunk, best.index))
+    if following and is_continuation(following[0].text):
+        add(following)
+    for candidate in scored[1:]:
+        if len(chosen) >= MAX_SENTENCES or candidate.score < RUNNER_UP_RATIO * best.score:
+            break
+        group = [candidate]
+        if is_continuation(candidate.text):
+            group = [*_context(candidate, index.previous_sentence(candidate.chunk, candidate.index)), candidate]
+        add(group)
+    # Readable order: passages in the order of their best sentence, sentences in document order within each.
+    passage_order = {s.chunk.id: i for i, s in reversed(list(enumerate(chosen)))}
+    return sorted(chosen, key=lambda s: (passage_order[s.chunk.id], index.position[s.chunk.id], s.index))
+
+
+def signals(
+    question_terms: set[str], hits: list[Hit], scored: list[ScoredSentence], index: AnswerIndex
+) -> dict[str, float]:
+    """The evidence abstention is calibrated on (weights in calibration.py, fitted by evaluation/calibrate.py)."""
+    if not hits or not scored:
+        return dict.fromkeys(SIGNALS, 0.0)
+    best = scored[0]
+    passage_terms = frozenset().union(*index.sentence_terms[hits[0].chunk.id])
+    return {
+        "top_dense": hits[0].dense_similarity,
+        "best_dense": max(s.dense for s in scored),
+        "best_coverage": best.coverage,
+        "passage_coverage": coverage(question_terms, passage_terms, index),
+        "best_score": best.score,
+    }
+
+
+def confidence(values: dict[str, float], weights: dict[str, float], bias: float) -> float:
+    """Calibrated probability that the passages answer the question (logistic over the signals)."""
+    z = bias + sum(weights.get(name, 0.0) * values.get(name, 0.0) for name in SIGNALS)
+    return 1.0 / (1.0 + math.exp(-z))

@@ -1,0 +1,183 @@
+"""Retrieve: dense (MiniLM, cosine) and BM25 (bm25s) rankings, fused, near-duplicates removed.
+
+`AnswerIndex.build` reads the store (Chroma, the system of record) once into memory; `retrieve` then works on that
+snapshot alone. BM25 and the composer need every chunk's text and sentence vectors in memory anyway, and an exact
+matrix product over the chunk vectors takes microseconds where a Chroma query costs a millisecond or more and is
+approximate (HNSW).
+"""
+
+import logging
+import math
+import weakref
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import bm25s
+import numpy as np
+
+from assistant.engine.store import Store
+from assistant.engine.terms import terms
+from assistant.engine.visibility import Visible
+from assistant.models import Chunk, Hit
+
+# Reciprocal-rank fusion constant from Cormack et al. (2009); robust without per-corpus tuning.
+RRF_K = 60
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG otherwise
+CANDIDATES = 20  # per ranking, before fusion
+# Chunks whose vectors are this close say the same thing (a page ingested twice, boilerplate repeated).
+NEAR_DUPLICATE_COSINE = 0.97
+
+
+@dataclass
+class AnswerIndex:
+    """Everything answering keeps in memory: chunks, their vectors, sentence vectors and term statistics."""
+
+    chunks: list[Chunk]
+    chunk_vectors: np.ndarray
+    sentence_vectors: dict[str, np.ndarray]
+    sentence_terms: dict[str, list[frozenset[str]]]
+    idf: dict[str, float]
+    bm25: bm25s.BM25 | None
+    position: dict[str, int]
+    _masks: weakref.WeakKeyDictionary[Visible, np.ndarray] = field(default_factory=weakref.WeakKeyDictionary)
+
+    @classmethod
+    def build(cls, store: Store) -> "AnswerIndex":
+        """The store's snapshot, read once."""
+        return cls.from_rows(*store.load_all())
+
+    @classmethod
+    def from_rows(
+        cls, chunks: list[Chunk], sentence_vectors: dict[str, np.ndarray], chunk_vectors: np.ndarray
+    ) -> "AnswerIndex":
+        """An index of chunks already in memory (`Store.load_all`'s rows, or a test's own)."""
+        tokenized = [terms(f"{c.title} {c.section} {c.text}") for c in chunks]
+        bm25 = None
+        if chunks:
+            bm25 = bm25s.BM25()
+            bm25.index(tokenized, show_progress=False)
+        df: Counter[str] = Counter()
+        for tokens in tokenized:
+            df.update(set(tokens))
+        n = max(len(chunks), 1)
+        idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        sentence_terms = {c.id: [frozenset(terms(s)) for s in c.sentences] for c in chunks}
+        return cls(
+            chunks=chunks,
+            chunk_vectors=chunk_vectors,
+            sentence_vectors=sentence_vectors,
+            sentence_terms=sentence_terms,
+            idf=idf,
+            bm25=bm25,
+            position={c.id: i for i, c in enumerate(chunks)},
+        )
+
+    def _neighbour(self, chunk: Chunk, step: int) -> Chunk | None:
+        i = self.position[chunk.id] + step
+        if (
+            0 <= i < len(self.chunks)
+            and self.chunks[i].source == chunk.source
+            and self.chunks[i].section == chunk.section
+        ):
+            return self.chunks[i]
+        return None
+
+    def previous_terms(self, chunk: Chunk, j: int) -> frozenset[str]:
+        """Terms of the sentence before sentence `j` of `chunk`, across a chunk boundary within its section."""
+        found = self.previous_sentence(chunk, j)
+        return self.sentence_terms[found[0].id][found[2]] if found else frozenset()
+
+    def previous_sentence(self, chunk: Chunk, j: int) -> tuple[Chunk, str, int] | None:
+        """The sentence before sentence `j` of `chunk` in the same section, with its chunk and index."""
+        if j > 0:
+            return chunk, chunk.sentences[j - 1], j - 1
+        before = self._neighbour(chunk, -1)
+        return (before, before.sentences[-1], len(before.sentences) - 1) if before else None
+
+    def next_sentence(self, chunk: Chunk, j: int) -> tuple[Chunk, str, int] | None:
+        """The sentence after sentence `j` of `chunk` in the same section, with its chunk and index."""
+        if j + 1 < len(chunk.sentences):
+            return chunk, chunk.sentences[j + 1], j + 1
+        after = self._neighbour(chunk, 1)
+        return (after, after.sentences[0], 0) if after else None
+
+    def allowed(self, visible: Visible) -> np.ndarray:
+        """A mask of the chunks `visible` allows, computed once per predicate while it lives."""
+        mask = self._masks.get(visible)
+        if mask is None:
+            mask = np.fromiter((visible(c) for c in self.chunks), dtype=bool, count=len(self.chunks))
+            self._masks[visible] = mask
+        return mask
+
+    def term_weight(self, term: str) -> float:
+        """IDF, with unseen terms weighted as the rarest: a question about something absent should look absent."""
+        return self.idf.get(term, math.log(1 + (len(self.chunks) + 0.5) / 0.5))
+
+
+def fuse(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:
+    """Reciprocal-rank fusion of ranked id lists, best first; ties keep first-seen order."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, id_ in enumerate(ranking):
+            scores[id_] = scores.get(id_, 0.0) + 1.0 / (k + rank + 1)
+    return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def lexical_ranking(index: AnswerIndex, query_terms: list[str], k: int, allowed: np.ndarray | None = None) -> list[str]:
+    if index.bm25 is None or not query_terms:
+        return []
+    scores = index.bm25.get_scores(query_terms)
+    if allowed is not None:
+        scores = np.where(allowed, scores, 0.0)
+    top = np.argsort(-scores)[:k]
+    return [index.chunks[i].id for i in top if scores[i] > 0]
+
+
+def dense_ranking(
+    index: AnswerIndex, question_vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+) -> list[tuple[str, float]]:
+    """(chunk id, cosine) of the `k` nearest chunks, exact; vectors are unit length, so cosine is a dot product."""
+    similarities = index.chunk_vectors @ question_vector
+    if allowed is not None:
+        similarities = np.where(allowed, similarities, -np.inf)
+        k = min(k, int(allowed.sum()))
+        if k == 0:
+            return []
+    k = min(k, len(similarities))
+    top = np.argpartition(-similarities, k - 1)[:k]
+    top = top[np.argsort(-similarities[top])]
+    return [(index.chunks[i].id, float(similarities[i])) for i in top]
+
+
+def retrieve(
+    index: AnswerIndex, question: str, question_vector: np.ndarray, k: int, visible: Visible | None = None
+) -> list[Hit]:
+    """The `k` best distinct chunks for a question, best first; only chunks `visible` allows, when given."""
+    if not index.chunks:
+        return []
+    allowed = index.allowed(visible) if visible is not None else None
+    dense = dense_ranking(index, question_vector, CANDIDATES, allowed)
+    dense_ids = [id_ for id_, _ in dense]
+    lexical_ids = lexical_ranking(index, terms(question), CANDIDATES, allowed)
+    similarity = dict(dense)
+    hits: list[Hit] = []
+    kept_vectors: list[np.ndarray] = []
+    for id_, score in fuse([dense_ids, lexical_ids]):
+        i = index.position[id_]
+        vector = index.chunk_vectors[i]
+        if any(float(vector @ other) >= NEAR_DUPLICATE_COSINE for other in kept_vectors):
+            continue
+        kept_vectors.append(vector)
+        hits.append(
+            Hit(
+                chunk=index.chunks[i],
+                score=score,
+                dense_similarity=similarity.get(id_, float(vector @ question_vector)),
+                dense_rank=dense_ids.index(id_) if id_ in dense_ids else None,
+                lexical_rank=lexical_ids.index(id_) if id_ in lexical_ids else None,
+            )
+        )
+        if len(hits) == k:
+            break
+    return hits

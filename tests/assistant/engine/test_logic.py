@@ -1,0 +1,104 @@
+"""Pure-logic units: fusion, answer types, follow-ups, the clinical guard, citation numbering."""
+
+import pytest
+
+from assistant.engine.cite import anchor, cite
+from assistant.engine.compose import ScoredSentence, expected_answer, has_answer_type, is_continuation
+from assistant.engine.followup import resolve
+from assistant.engine.guard import is_clinical_advice_request
+from assistant.engine.retrieve import fuse
+from assistant.models import Chunk
+
+
+def test_rrf_rewards_agreement_between_rankings() -> None:
+    fused = fuse([["a", "b", "c"], ["b", "d", "a"]])
+    assert [id_ for id_, _ in fused][:2] == ["b", "a"]
+    assert {id_ for id_, _ in fused} == {"a", "b", "c", "d"}
+    assert fuse([]) == []
+
+
+def test_one_ranking_keeps_its_order() -> None:
+    assert [i for i, _ in fuse([["x", "y", "z"]])] == ["x", "y", "z"]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many graduates are there?", "number"),
+        ("When was it agreed?", "date"),
+        ("Which companies?", "name"),
+        ("What is PIONEER?", None),
+    ],
+)
+def test_expected_answer_type(question: str, kind: str | None) -> None:
+    assert expected_answer(question) == kind
+
+
+def test_answer_type_needs_a_new_name_number_or_date() -> None:
+    assert has_answer_type("name", "The region is home to Salts Healthcare and Kimal.", "Which companies?")
+    assert not has_answer_type("name", "Our region is home to small companies.", "Which companies?")
+    assert has_answer_type("date", "In 2020 they agreed a partnership.", "When?")
+    assert is_continuation("This is a major research database.") and not is_continuation("PIONEER holds data.")
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "resolved"),
+    [
+        (["What is PIONEER?"], "Who can use its data?", "Who can use PIONEER's data?"),
+        (["Tell me about the PIONEER hub"], "Who holds its data?", "Who holds PIONEER hub's data?"),
+        (["What is Dignio?"], "Who is it for?", "Who is Dignio for?"),
+        (["Who is Babylon?", "What did they agree?"], "Where is it based?", "Where is Babylon based?"),
+        (["What is PIONEER?"], "Which universities are in the region?", "Which universities are in the region?"),
+        ([], "Who is it for?", "Who is it for?"),
+    ],
+)
+def test_follow_ups_are_resolved_against_earlier_turns(history: list[str], question: str, resolved: str) -> None:
+    assert resolve(question, history) == resolved
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I have chest pain, what should I do?",
+        "What is the best treatment for asthma?",
+        "Should I take ibuprofen?",
+        "My son has a rash and a fever",
+        "How do I treat high blood pressure?",
+        "What dose of insulin should I take?",
+    ],
+)
+def test_medical_advice_is_caught(question: str) -> None:
+    assert is_clinical_advice_request(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is PIONEER?",
+        "Which companies work on diagnostics?",
+        "Who can access patient data for research?",
+        "What did the NHS Trust agree with Babylon?",
+        "Which universities train health professionals?",
+    ],
+)
+def test_sector_questions_are_not_caught(question: str) -> None:
+    assert not is_clinical_advice_request(question)
+
+
+def _chunk(id_: str, sentences: tuple[str, ...], section: str = "S", page: int | None = None) -> Chunk:
+    return Chunk(id_, " ".join(sentences), sentences, "Title", section, "docs/a.md", None, page, "h", 0)
+
+
+def test_citations_are_numbered_by_first_use_and_shared_per_passage() -> None:
+    a = _chunk("a", ("A one.", "A two."))
+    b = _chunk("b", ("B one.",), page=3)
+    chosen = [
+        ScoredSentence(a, 0, "A one.", 0, 1, 1, 1),
+        ScoredSentence(b, 0, "B one.", 1, 1, 1, 1),
+        ScoredSentence(a, 1, "A two.", 0, 1, 1, 1),
+    ]
+    text, citations = cite(chosen)
+    assert text == "A one. [1] B one. [2] A two. [1]"
+    assert [(c.n, c.snippet) for c in citations] == [(1, "A one. A two."), (2, "B one.")]
+    assert citations[1].source == "docs/a.md#page=3"
+    assert anchor(_chunk("c", ("x",), section="Regional Landscape")) == "docs/a.md#regional-landscape"

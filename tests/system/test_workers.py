@@ -1,0 +1,66 @@
+"""Two server processes (`serve --workers 2`): tokens, rate limits (in a real Redis), conversations and staff
+sessions are shared."""
+
+from pathlib import Path
+
+import httpx
+
+from assistant.config import Settings
+from assistant.desk.accounts import add_staff
+from assistant.desk.db import open_database
+from evaluation.load import server
+
+ORIGIN = "http://127.0.0.1:9"
+
+
+def test_two_workers_share_what_they_must(corpus_settings: Settings, tmp_path: Path, redis_url: str) -> None:
+    partners = tmp_path / "partners.yaml"
+    partners.write_text(
+        f"partners:\n  p:\n    name: P\n    allowed_origins: ['{ORIGIN}']\n"
+        "    limits: {per_ip_per_minute: 6, per_session_per_minute: 100}\n",
+        encoding="utf-8",
+    )
+    database = f"sqlite:///{tmp_path}/shared.db"
+    add_staff(open_database(Settings(data_dir=tmp_path, database_url=database)), "kim@x.example", "x" * 12, "staff")
+    env = {
+        "CLUSTER_ASSISTANT_DATA_DIR": str(corpus_settings.data_dir),
+        "CLUSTER_ASSISTANT_DATABASE_URL": database,
+        "CLUSTER_ASSISTANT_PARTNERS_FILE": str(partners),
+        "CLUSTER_ASSISTANT_WIDGET_SECRET": "",  # the key generated into data_dir, shared by both
+        "CLUSTER_ASSISTANT_REDIS_URL": redis_url,
+        "CLUSTER_ASSISTANT_RATE_LIMIT_FEEDBACK": "5/minute",
+    }
+    with server(env, "--workers", "2") as (url, _process):
+        workers = set()
+        for _ in range(40):  # new connections, so the kernel spreads them over both processes
+            workers.add(httpx.get(f"{url}/healthz", headers={"Connection": "close"}).json()["worker"])
+        assert len(workers) == 2, workers
+
+        token = httpx.post(f"{url}/api/widget/session", json={"partner": "p"}, headers={"Origin": ORIGIN}).json()
+        auth = {"Origin": ORIGIN, "Authorization": f"Bearer {token['token']}", "Connection": "close"}
+        statuses = [
+            httpx.post(f"{url}/api/widget/ask", json={"question": "What is Dignio?"}, headers=auth).status_code
+            for _ in range(9)
+        ]
+        assert statuses.count(200) == 6 and statuses.count(429) == 3, statuses  # one limit across both workers
+        feedback = {"question": "q", "answer": "a", "rating": "up"}
+        statuses = [
+            httpx.post(f"{url}/api/feedback", json=feedback, headers={"Connection": "close"}).status_code
+            for _ in range(8)
+        ]
+        assert statuses == [201] * 5 + [429] * 3, statuses  # exactly the limit, whichever worker answered
+
+        asks = [
+            httpx.post(
+                f"{url}/api/ask",
+                json={"question": q, "session_id": "shared-1"},
+                headers={"Connection": "close"},
+                timeout=30,
+            ).json()["answer"]
+            for q in ("What is Dignio?", "Who is it for?", "Who is it for?", "Who is it for?")
+        ]
+        assert all("longterm conditions" in a or "healthcare professionals" in a for a in asks[1:]), asks
+
+        client = httpx.Client(base_url=url, headers={"Connection": "close"})
+        assert client.post("/login", data={"email": "kim@x.example", "password": "x" * 12}).status_code == 303
+        assert all(client.get("/api/staff/enquiries").status_code == 200 for _ in range(6))

@@ -1,0 +1,1 @@
+"""Staff screens: sign-in, the staff API and the console."""
