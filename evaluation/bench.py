@@ -14,9 +14,11 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from assistant.config import Settings
 from assistant.engine import Assistant, OnnxEmbedder, Store, TorchEmbedder
+from evaluation.enquiries import evaluate_enquiries, load_enquiry_cases
 from evaluation.golden import evaluate_golden, load_cases
 from evaluation.load import load, rss_mb, server
 from evaluation.metrics import percentile
@@ -32,7 +34,7 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 def markdown(result: dict) -> str:  # type: ignore[type-arg]
-    golden = result["golden"]
+    golden, enquiries = result["golden"], result["enquiries"]
     failed = ", ".join(c["id"] for c in golden["cases"] if not c["passed"]) or "none"
     ask, enc = result["ask_ms"], result["encode_chunks_per_s"]
     return "\n".join(
@@ -42,7 +44,14 @@ def markdown(result: dict) -> str:  # type: ignore[type-arg]
             "",
             squad_table(result["squad"]),
             "",
+            "With `squad2-distractors.json`'s 570 paragraphs indexed beside it:",
+            "",
+            squad_table(result["squad_with_distractors"]),
+            "",
             f"Golden cases (`seed-dev.jsonl`): {golden['passed']}/{golden['total']} passed (failed: {failed}).",
+            f"Enquiry drafts (`enquiries-dev.jsonl`): parts answered {enquiries['parts_answered']}/"
+            f"{enquiries['parts_total']}, nothing to say {enquiries['none_ok']}, "
+            f"signposted {enquiries['signpost_ok']}.",
             f"Ask, warm: p50 {ask['p50']} ms, p95 {ask['p95']} ms over {ask['n']} questions. "
             f"Encoding: ONNX int8 {enc['onnx_int8']} vs torch {enc['torch']} chunks/s ({enc['speedup']}x); "
             f"ingest pipeline {result['ingest_pipeline_chunks_per_s']} chunks/s.",
@@ -111,6 +120,21 @@ def http_figures(questions: list[str]) -> dict:  # type: ignore[type-arg]
         }
 
 
+def quality_figures(onnx: OnnxEmbedder, questions: int, seed: int) -> dict[str, Any]:
+    """SQuAD (alone, and with the distractor articles indexed beside it), golden cases, enquiry drafts."""
+    corpus, unseen = EVAL / "squad2-dev-corpus.json", EVAL / "squad2-dev-unseen.json"
+    return {
+        "squad": evaluate_squad(corpus, unseen, Settings(), onnx, questions, seed),
+        "squad_with_distractors": evaluate_squad(
+            corpus, unseen, Settings(), onnx, questions, seed, EVAL / "squad2-distractors.json"
+        ),
+        "golden": evaluate_golden(load_cases(EVAL / "seed-dev.jsonl"), Path("corpus"), Settings(), onnx),
+        "enquiries": evaluate_enquiries(
+            load_enquiry_cases(EVAL / "enquiries-dev.jsonl"), Path("corpus"), Settings(), onnx
+        ),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("evaluation/results/latest.json"))
@@ -118,10 +142,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     onnx = OnnxEmbedder(Settings().model_cache_dir)  # the exported model of `make run`, not a fresh export
-    squad = evaluate_squad(
-        EVAL / "squad2-dev-corpus.json", EVAL / "squad2-dev-unseen.json", Settings(), onnx, args.questions, args.seed
-    )
-    golden = evaluate_golden(load_cases(EVAL / "seed-dev.jsonl"), Path("corpus"), Settings(), onnx)
+    quality = quality_figures(onnx, args.questions, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
         documents = squad_documents(EVAL / "squad2-dev-corpus.json") + [load_file(p) for p in walk(Path("corpus"))]
@@ -161,8 +182,7 @@ def main() -> None:
         "command": "make bench",
         "seed": args.seed,
         "squad_questions": args.questions,
-        "squad": squad,
-        "golden": golden,
+        **quality,
         "ask_ms": {
             "n": len(latencies),
             "p50": round(statistics.median(latencies), 2),

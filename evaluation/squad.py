@@ -43,12 +43,18 @@ def squad_questions(path: Path, answerable: bool) -> list[dict[str, Any]]:
 
 
 def squad_assistant(
-    corpus: Path, settings: Settings, embedder: Embedder, data_dir: Path, calibration: Calibration | None = None
+    corpus: Path,
+    settings: Settings,
+    embedder: Embedder,
+    data_dir: Path,
+    calibration: Calibration | None = None,
+    distractors: Path | None = None,
 ) -> Assistant:
-    """An assistant over a fresh embedded index of `corpus`'s paragraphs in `data_dir`."""
+    """An assistant over a fresh embedded index of `corpus`'s paragraphs (and `distractors`') in `data_dir`."""
     temp_settings = settings.model_copy(update={"data_dir": data_dir, "chroma_url": None})
     store = Store.open(temp_settings, embedder)
-    index_documents(squad_documents(corpus), store, embedder, progress=None)
+    documents = squad_documents(corpus) + (squad_documents(distractors) if distractors else [])
+    index_documents(documents, store, embedder, progress=None)
     return Assistant(temp_settings, embedder, store, calibration or Calibration.load())
 
 
@@ -85,17 +91,27 @@ def run_ours(assistant: Assistant, questions: list[dict[str, Any]], answerable: 
 
 
 def evaluate_squad(
-    corpus: Path, unseen: Path, settings: Settings, embedder: Embedder, n: int = 300, seed: int = 7
+    corpus: Path,
+    unseen: Path,
+    settings: Settings,
+    embedder: Embedder,
+    n: int = 300,
+    seed: int = 7,
+    distractors: Path | None = None,
 ) -> dict[str, Any]:
-    """Ours and the plain LangChain pipeline on the same sampled questions, in this process; the eval JSON."""
+    """Ours and the plain LangChain pipeline on the same sampled questions, in this process; the eval JSON.
+
+    `distractors`' paragraphs are indexed beside the corpus (by both), and their questions are never asked.
+    """
     questions, answerable = sample_questions(corpus, unseen, n, seed)
     warm_up = squad_questions(corpus, answerable=True)[:10]
     with tempfile.TemporaryDirectory() as tmp:
-        ours = squad_assistant(corpus, settings, embedder, Path(tmp) / "ours")
+        ours = squad_assistant(corpus, settings, embedder, Path(tmp) / "ours", distractors=distractors)
         for q in warm_up:
             ours.ask(q["question"])
         report: dict[str, Any] = summarize(run_ours(ours, questions, answerable))
-        peer = build_peer(squad_documents(corpus), embedder, Path(tmp) / "peer")
+        indexed = squad_documents(corpus) + (squad_documents(distractors) if distractors else [])
+        peer = build_peer(indexed, embedder, Path(tmp) / "peer")
         for q in warm_up:
             peer_search(peer, q["question"])
         report["peer"] = summarize(run_peer(peer, questions, answerable))

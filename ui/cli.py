@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, InvalidRequest
@@ -111,22 +112,32 @@ def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.engine import load_embedder
-    from evaluation.report import print_golden, squad_table
+    from evaluation.report import print_enquiries, print_golden, squad_table
 
     embedder = load_embedder(settings.embedding_backend, settings.model_cache_dir)
     if args.suite == "squad":
         from evaluation.squad import evaluate_squad
 
-        for path in (args.corpus, args.unseen):
-            if not Path(path).is_file():
+        for path in (args.corpus, args.unseen, args.distractors):
+            if path and not Path(path).is_file():
                 raise AssistantError(f"No such SQuAD file: {path}")
-        result = evaluate_squad(Path(args.corpus), Path(args.unseen), settings, embedder, args.questions, args.seed)
+        distractors = Path(args.distractors) if args.distractors else None
+        result = evaluate_squad(
+            Path(args.corpus), Path(args.unseen), settings, embedder, args.questions, args.seed, distractors
+        )
         print(json.dumps(result, indent=2) if args.json else squad_table(result))
         return 0
+    if not Path(args.file).is_file():
+        raise AssistantError(f"No such {args.suite} file: {args.file}")
+    if args.suite == "enquiries":
+        from evaluation.enquiries import evaluate_enquiries, load_enquiry_cases
+
+        cases = load_enquiry_cases(Path(args.file))
+        found = evaluate_enquiries(cases, Path(args.corpus or settings.corpus_dir), settings, embedder)
+        print(json.dumps(found, indent=2, ensure_ascii=False) if args.json else print_enquiries(found, cases))
+        return 0 if all(c["passed"] for c in found["cases"]) else 1
     from evaluation.golden import evaluate_golden, load_cases
 
-    if not Path(args.file).is_file():
-        raise AssistantError(f"No such golden file: {args.file}")
     result = evaluate_golden(load_cases(Path(args.file)), Path(args.corpus or settings.corpus_dir), settings, embedder)
     print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else print_golden(result))
     return 0 if result["passed"] == result["total"] else 1
@@ -192,6 +203,26 @@ def _enquiries(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _eval_parser(sub: Any) -> None:
+    ev = sub.add_parser("eval", help="measure answer quality: SQuAD v2.0 files, golden or enquiry JSONL cases")
+    suites = ev.add_subparsers(dest="suite", required=True)
+    squad = suites.add_parser("squad", help="retrieval, containment, abstention and latency, ours vs plain LangChain")
+    squad.add_argument("corpus", help="SQuAD v2.0 file whose paragraphs are indexed (a fresh temporary index)")
+    squad.add_argument("--unseen", required=True, help="SQuAD v2.0 file of articles not indexed: should abstain")
+    squad.add_argument("--distractors", help="SQuAD v2.0 file whose paragraphs are indexed too; never asked")
+    squad.add_argument("--questions", type=int, default=300, help="questions sampled from each file (default 300)")
+    squad.add_argument("--seed", type=int, default=7)
+    squad.add_argument("--json", action="store_true", help="print the report as JSON")
+    golden = suites.add_parser("golden", help="golden cases (JSONL) against a fresh index of a corpus folder")
+    golden.add_argument("file", help="JSONL: id, question or turns, expect_any or expect_abstain")
+    golden.add_argument("--corpus", help="folder to index (default: the corpus folder)")
+    golden.add_argument("--json", action="store_true", help="print the report as JSON")
+    enquiries = suites.add_parser("enquiries", help="enquiry cases (JSONL), judged on the staff reply draft")
+    enquiries.add_argument("file", help="JSONL: id, text, expect (answer with parts, none, signpost)")
+    enquiries.add_argument("--corpus", help="folder to index (default: the corpus folder)")
+    enquiries.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cluster-assistant", description=__doc__.splitlines()[0])
     p.add_argument("-v", "--verbose", action="store_true", help="log decisions and progress details")
@@ -226,18 +257,7 @@ def parser() -> argparse.ArgumentParser:
     cal.add_argument("corpus", help="SQuAD v2.0 file whose paragraphs are indexed")
     cal.add_argument("--unseen", required=True, help="SQuAD v2.0 file whose questions should be abstained on")
     cal.add_argument("--seed", type=int, default=13)
-    ev = sub.add_parser("eval", help="measure answer quality: SQuAD v2.0 files or golden JSONL cases")
-    suites = ev.add_subparsers(dest="suite", required=True)
-    squad = suites.add_parser("squad", help="retrieval, containment, abstention and latency, ours vs plain LangChain")
-    squad.add_argument("corpus", help="SQuAD v2.0 file whose paragraphs are indexed (a fresh temporary index)")
-    squad.add_argument("--unseen", required=True, help="SQuAD v2.0 file of articles not indexed: should abstain")
-    squad.add_argument("--questions", type=int, default=300, help="questions sampled from each file (default 300)")
-    squad.add_argument("--seed", type=int, default=7)
-    squad.add_argument("--json", action="store_true", help="print the report as JSON")
-    golden = suites.add_parser("golden", help="golden cases (JSONL) against a fresh index of a corpus folder")
-    golden.add_argument("file", help="JSONL: id, question or turns, expect_any or expect_abstain")
-    golden.add_argument("--corpus", help="folder to index (default: the corpus folder)")
-    golden.add_argument("--json", action="store_true", help="print the report as JSON")
+    _eval_parser(sub)
     staff = sub.add_parser("staff", help="staff accounts for the console at /staff")
     staff_actions = staff.add_subparsers(dest="staff_action", required=True)
     add = staff_actions.add_parser("add", help="create an account (or reset its password and role)")

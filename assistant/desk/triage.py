@@ -17,6 +17,7 @@ from assistant.engine import STAFF_VIEW, Assistant
 from assistant.errors import Conflict, InvalidRequest, NotFound
 from assistant.models import PUBLIC
 
+DOCUMENTS_HEADING = "From the cluster's documents:"
 STATUSES = ("new", "triaged", "in_progress", "waiting", "resolved")
 TRANSITIONS = {
     "new": {"triaged", "in_progress", "resolved"},
@@ -61,16 +62,17 @@ class Triage:
         """Apply the taxonomy's retention rules (see `gdpr.purge_resolved`)."""
         return gdpr.purge_resolved(sessions, self.taxonomy.retention_days, self.taxonomy.retention_by_category(), actor)
 
-    def draft(self, enquiry: Enquiry, category: str) -> tuple[str, list[dict[str, Any]]]:
-        """A reply from the documents, cited sentence by sentence, with the route's next steps."""
+    def draft(self, name: str | None, message: str, category: str) -> tuple[str, list[dict[str, Any]]]:
+        """A reply from the documents, cited sentence by sentence, with the route's next steps. Its document
+        answer, when there is one, is the paragraph after `DOCUMENTS_HEADING`."""
         route = self.taxonomy.categories[category]
-        first_name = (enquiry.name or "").split(" ")[0] or "there"
+        first_name = (name or "").split(" ")[0] or "there"
         lines = [f"Dear {first_name},", "", "Thank you for your enquiry."]
         citations: list[dict[str, Any]] = []
         if category != "clinical-advice":
-            answer = self.assistant.ask(enquiry.message[:2000], None, STAFF_VIEW)
+            answer = self.assistant.ask(message[:2000], None, STAFF_VIEW)
             if not answer.abstained:
-                lines += ["", "From the cluster's documents:", answer.text]
+                lines += ["", DOCUMENTS_HEADING, answer.text]
                 citations = answer.to_json()["citations"]  # type: ignore[assignment]
                 # Drafts may draw on staff-only documents: say so beside each, for staff to check before sending.
                 private = {h.chunk.source for h in answer.hits if h.chunk.metadata.get("visibility", PUBLIC) != PUBLIC}
@@ -97,7 +99,7 @@ class Triage:
             enquiry.confidence, enquiry.needs_review = round(found.confidence, 4), found.needs_review
             enquiry.reasons = {**found.reasons(), "urgency_cues": cues}
             enquiry.due_at = due_at(category, priority, enquiry.created_at)
-            enquiry.draft, enquiry.draft_citations = self.draft(enquiry, found.category)
+            enquiry.draft, enquiry.draft_citations = self.draft(enquiry.name, enquiry.message, found.category)
             if enquiry.status == "new":
                 enquiry.status = "triaged"
             _audit(session, enquiry.id, actor, "triaged", category=found.category, priority=priority,

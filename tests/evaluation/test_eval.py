@@ -7,6 +7,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from evaluation.enquiries import document_answer, load_enquiry_cases
 from evaluation.golden import evaluate_golden, load_cases
 from evaluation.metrics import METRIC_KEYS, Outcome, contains_answer, gold_rank, summarize
 from evaluation.report import squad_table
@@ -144,8 +145,47 @@ def test_eval_commands_print_the_documented_json(tmp_path: Path, corpus_settings
     assert golden.returncode == (0 if payload["passed"] == cases else 1)
     corpus = make_squad(tmp_path / "corpus.json", ARTICLES)
     unseen = make_squad(tmp_path / "unseen.json", UNSEEN)
-    squad = run(corpus_settings, "eval", "squad", str(corpus), "--unseen", str(unseen), "--questions", "2", "--json")
+    distractors = make_squad(tmp_path / "distractors.json", {"Rivers": [("The Severn is the longest river.", [])]})
+    squad = run(corpus_settings, "eval", "squad", str(corpus), "--unseen", str(unseen), "--questions", "2", "--json",
+                "--distractors", str(distractors))  # fmt: skip
     assert squad.returncode == 0, squad.stderr
     assert set(json.loads(squad.stdout)) == {*METRIC_KEYS, "peer"}
     missing = run(corpus_settings, "eval", "squad", str(tmp_path / "nope.json"), "--unseen", str(unseen))
     assert missing.returncode == 1 and "No such SQuAD file" in missing.stderr
+
+
+ENQUIRIES = [
+    {"id": "a", "text": "Hello. Where does Dignio come from?", "expect": "answer", "parts": [["Norwegian"]]},
+    {"id": "b", "text": "Where does Dignio come from?", "expect": "answer", "parts": [["Norwegian"], ["Mars"]]},
+    {"id": "n", "text": "What's the capital of Australia?", "expect": "none"},
+    {"id": "s", "text": "I have had chest pain for two days, what medication should I take?", "expect": "signpost"},
+]
+
+
+def test_eval_enquiries_judges_the_desks_drafts(tmp_path: Path, corpus_settings: Settings) -> None:
+    path = tmp_path / "enquiries.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in ENQUIRIES) + "\n", encoding="utf-8")
+    result = run(corpus_settings, "eval", "enquiries", str(path), "--json")
+    assert result.returncode == 1, result.stderr  # case b asks for a part the documents cannot answer
+    report = json.loads(result.stdout)
+    assert set(report) == {"parts_answered", "parts_total", "none_ok", "signpost_ok", "cases"}
+    assert (report["parts_answered"], report["parts_total"], report["none_ok"], report["signpost_ok"]) == (2, 3, 1, 1)
+    assert {c["id"]: c["passed"] for c in report["cases"]} == {"a": True, "b": False, "n": True, "s": True}
+    assert "From the cluster's documents:" in report["cases"][0]["draft"]  # the draft itself, as staff see it
+
+
+def test_document_answer_is_the_cited_paragraph_after_the_heading() -> None:
+    draft = "Dear Jo,\n\nFrom the cluster's documents:\nDignio is Norwegian. [1]\n\n[1] Title\n\nNext steps"
+    assert document_answer(draft) == "Dignio is Norwegian. [1]"
+    assert document_answer("Dear Jo,\n\nNext steps") == ""
+    assert document_answer("From the cluster's documents:\nUncited text.\n\n") == ""  # uncited is no answer
+
+
+@pytest.mark.parametrize(
+    "line", ["not json", '{"id": "x", "text": "t", "expect": "maybe"}', '{"id": "x", "text": "t", "expect": "answer"}']
+)
+def test_malformed_enquiry_line_names_the_line(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "ok", "text": "t", "expect": "none"}\n' + line + "\n")
+    with pytest.raises(AssistantError, match=r"bad.jsonl:2: not an enquiry case"):
+        load_enquiry_cases(path)
