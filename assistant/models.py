@@ -70,6 +70,20 @@ class Citation:
     url: str | None
     snippet: str
 
+    def to_json(self) -> dict[str, object]:
+        return {"n": self.n, "title": self.title, "section": self.section, "source": self.source, "url": self.url,
+                "snippet": self.snippet}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Part:
+    """One question of a message and what the engine made of it (a one-question message has one part)."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -84,6 +98,7 @@ class Answer:
     resolved_question: str | None = None
     hits: list[Hit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    parts: list[Part] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         """The public `ask --json` shape shared by the CLI, the chat, the widget and the HTTP API."""
@@ -91,16 +106,15 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),
-            "citations": [
+            "citations": [c.to_json() for c in self.citations],
+            "parts": [
                 {
-                    "n": c.n,
-                    "title": c.title,
-                    "section": c.section,
-                    "source": c.source,
-                    "url": c.url,
-                    "snippet": c.snippet,
+                    "question": p.question,
+                    "answer": p.text,
+                    "abstained": p.abstained,
+                    "citations": [c.to_json() for c in p.citations],
                 }
-                for c in self.citations
+                for p in self.parts
             ],
             "timings_ms": {k: round(v, 2) for k, v in self.timings.items()},
         }

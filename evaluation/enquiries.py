@@ -26,6 +26,7 @@ from ingest.pipeline import ingest
 EXPECTATIONS = ("answer", "none", "signpost")
 SIGNPOSTS = ("NHS 111", "GP", "999")
 _MARKER = re.compile(r"\[\d+\]")
+_SOURCE_LINE = re.compile(r"^\[\d+\] ")
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,16 @@ def load_enquiry_cases(path: Path) -> list[EnquiryCase]:
 
 
 def document_answer(draft: str) -> str:
-    """The draft's cited document answer: the paragraph after the documents heading ("" when there is none)."""
+    """The draft's cited document answer: what stands between the documents heading and the list of sources
+    ("" when there is none, or when nothing in it is cited)."""
     if DOCUMENTS_HEADING not in draft:
         return ""
-    section = draft.split(DOCUMENTS_HEADING, 1)[1].strip().split("\n\n", 1)[0]
+    lines = []
+    for line in draft.split(DOCUMENTS_HEADING, 1)[1].strip().splitlines():
+        if _SOURCE_LINE.match(line):
+            break
+        lines.append(line)
+    section = "\n".join(lines).strip()
     return section if _MARKER.search(section) else ""
 
 

@@ -1,8 +1,10 @@
 """The README documents every setting and opens with the two set-up commands."""
 
+import re
 from pathlib import Path
 
 from assistant.config import Settings
+from assistant.engine import Assistant
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -17,3 +19,32 @@ def test_every_setting_is_a_row_of_the_readmes_configuration_table() -> None:
 def test_readme_opens_with_make_run_and_make_test() -> None:
     commands = [line.strip() for line in README.splitlines() if line.strip().startswith("make ")]
     assert commands[:2] == ["make run", "make test"]
+
+
+def readme_ask_examples() -> list[tuple[str, list[str], bool]]:
+    """Each `cluster-assistant ask` example of the README: the question, the answer lines shown, and whether it
+    is shown abstaining."""
+    examples: list[tuple[str, list[str], bool]] = []
+    lines = README.splitlines()
+    for i, line in enumerate(lines):
+        found = re.match(r'^\$ \.venv/bin/cluster-assistant ask "([^"]+)"(.*)$', line)
+        if not found:
+            continue
+        shown = []
+        for after in lines[i + 1 :]:
+            if not after.strip() or after.startswith(("$", "```")):
+                break
+            if not after.startswith("  ["):  # citation lines name files; the answer's own lines are checked
+                shown.append(after.rstrip("… ").rstrip())
+        examples.append((found.group(1), shown, '"abstained": true' in found.group(2)))
+    return examples
+
+
+def test_the_readmes_ask_examples_are_what_ask_answers(assistant: Assistant) -> None:
+    examples = readme_ask_examples()
+    assert len(examples) >= 3
+    for question, shown, abstains in examples:
+        answer = assistant.ask(question)
+        assert answer.abstained == abstains, question
+        for line in shown:
+            assert line in answer.text, (question, line, answer.text)

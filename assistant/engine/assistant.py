@@ -8,27 +8,27 @@ answer.to_json()["citations"][0]["title"]
 
 import json
 import logging
+import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, Settings
 from assistant.engine.calibration import Calibration
-from assistant.engine.cite import cite
+from assistant.engine.cite import cite_groups
 from assistant.engine.compose import ScoredSentence, confidence, rerank, score_sentences, select, signals
 from assistant.engine.embedder import Embedder, load_embedder
 from assistant.engine.followup import resolve
 from assistant.engine.generate import SYSTEM_PROMPT, LLMUnavailable, Writer
 from assistant.engine.guard import CLINICAL_FLAG, SIGNPOST, is_clinical_advice_request
+from assistant.engine.parts import NOT_FOUND, OFFER_PERSON, compose_parts, split_message
 from assistant.engine.retrieve import AnswerIndex, Visible, retrieve
 from assistant.engine.store import Store
 from assistant.engine.terms import terms
 from assistant.errors import InvalidQuestion, StoreUnavailable
-from assistant.models import Answer, Hit
+from assistant.models import Answer, Hit, Part
 
 log = logging.getLogger("cluster_assistant.decisions")
-NOT_FOUND = "I couldn't find an answer to that in the cluster's documents, so I won't guess."
-OFFER_PERSON = "If you'd like, a person from the cluster team can help."
 FRESH_S = 2.0  # how often `ask` checks the store for changes and reachability
 CANDIDATE_FACTOR = 2  # passages retrieved per passage kept: their best sentences decide which are kept
 
@@ -150,40 +150,86 @@ class Assistant:
         return "I can help with questions about: " + "; ".join(listed) + "."
 
     def ask(self, question: str, history: list[str] | None = None, visible: Visible | None = None) -> Answer:
-        """Answer one question; `history` is the user's earlier questions in this conversation, oldest first.
+        """Answer a message: one question, or several (each answered on its own, cited with one numbering).
 
-        `visible`, when given, limits the documents the answer may come from (a channel's or partner's view).
+        `history` is the user's earlier questions in this conversation, oldest first; `visible`, when given,
+        limits the documents the answer may come from (a channel's or partner's view).
         """
         started = time.perf_counter()
         # 1. Validate: refuse empty or oversized input; make sure the index is reachable and current.
         question = validate_question(question)
         self.ensure_fresh()
-        # 2. Resolve: a follow-up ("Who can use its data?") becomes a question that stands alone.
-        resolved = resolve(question, bounded_history(history))
-        # 3. Guard: a request for personal medical advice is signposted, never answered from documents.
-        if is_clinical_advice_request(resolved):
+        # 2. Split: the questions and requests the message asks (usually one: the message itself).
+        asked = split_message(question)
+        # A request for personal medical advice anywhere is signposted first, and nothing personal in the
+        # message is answered from the documents; its other questions still are.
+        personal = len(asked) > 1 and is_clinical_advice_request(question)
+        outcomes: list[Outcome] = []
+        earlier = bounded_history(history)
+        for part in asked:
+            # 3. Resolve: a follow-up ("Who can use its data?") becomes a question that stands alone.
+            resolved = resolve(part, earlier)
+            earlier = [*earlier, resolved][-MAX_HISTORY_ITEMS:]
+            # 4-6. Guard, assess, decide and compose this part.
+            outcomes.append(self._answer(part, resolved, visible, guarded=personal and _first_person(part)))
+        # 7. Cite: number the sources in the order the answer uses them, across the parts.
+        return self._compose(outcomes, started, visible)
+
+    def _answer(self, asked: str, resolved: str, visible: Visible | None, guarded: bool) -> "Outcome":
+        # 4. Guard: a request for personal medical advice is signposted, never answered from documents.
+        if guarded or is_clinical_advice_request(resolved):
             log.info("decision", extra={"abstained": True, "reason": CLINICAL_FLAG})
-            text = f"{SIGNPOST} {self.help_text(visible)}"
-            return Answer(text, [], True, 0.0, _timings(started), flagged=CLINICAL_FLAG, resolved_question=resolved)
-        # 4. Assess: retrieve passages, score their sentences, estimate how well they answer.
+            return Outcome(asked, resolved, SIGNPOSTED, [], None, [])
+        # 5. Assess: retrieve passages, score their sentences, estimate how well they answer.
         found = self.assess(resolved, visible)
         notes = [
             f"signals: {json.dumps({k: round(v, 3) for k, v in found.signals.items()})}",
             f"threshold: {self.threshold:.3f}",
         ]
-        # 5. Decide: below the calibrated confidence, say so and offer a person.
+        # 6. Decide, then compose: below the calibrated confidence say so; else the best sentences of the
+        # passages, or what the writer wrote that the passages support.
         if found.confidence < self.threshold:
             log.info("decision", extra={"abstained": True, "reason": "low_confidence", "confidence": found.confidence})
-            text = f"{NOT_FOUND} {self.help_text(visible)} {OFFER_PERSON}"
-            timings = _timings(started, found)
-            return Answer(text, [], True, found.confidence, timings, None, resolved, found.hits, notes)
-        # 6. Compose: the best sentences of the passages, or what the writer wrote that the passages support.
+            return Outcome(asked, resolved, ABSTAINED, [], found, notes)
         chosen = self._write(resolved, found.hits, notes) or select(found.scored, self.index)
-        # 7. Cite: number the sources in the order the answer uses them.
-        text, citations = cite(chosen)
-        log.info("decision", extra={"abstained": False, "confidence": found.confidence, "citations": len(citations)})
-        timings = _timings(started, found)
-        return Answer(text, citations, False, found.confidence, timings, None, resolved, found.hits, notes)
+        log.info("decision", extra={"abstained": False, "confidence": found.confidence})
+        return Outcome(asked, resolved, ANSWERED, chosen, found, notes)
+
+    def _compose(self, outcomes: list["Outcome"], started: float, visible: Visible | None) -> Answer:
+        answered = [o for o in outcomes if o.status == ANSWERED]
+        texts, citations, per_part = cite_groups([o.chosen for o in answered])
+        found = [o.found for o in outcomes if o.found is not None]
+        signposted = any(o.status == SIGNPOSTED for o in outcomes)
+        confidence = max((f.confidence for f in found), default=0.0)
+        cited = dict(zip((id(o) for o in answered), zip(texts, per_part, strict=True), strict=True))
+        parts = [
+            Part(o.asked, cited[id(o)][0], False, cited[id(o)][1]) if id(o) in cited else Part(o.asked, "", True)
+            for o in outcomes
+        ]
+        if len(outcomes) == 1:
+            text = texts[0] if answered else self._not_answered(signposted, visible)
+            parts = [replace(parts[0], text=text)]
+        else:
+            open_questions = [o.asked for o in outcomes if o.status == ABSTAINED]
+            answered_parts = [p for p in parts if not p.abstained]
+            text = compose_parts(answered_parts, open_questions, signposted, self.help_text(visible))
+        return Answer(
+            text,
+            citations,
+            not answered,
+            confidence,
+            _timings(started, found),
+            CLINICAL_FLAG if signposted else None,
+            " | ".join(o.resolved for o in outcomes),
+            [h for f in found for h in f.hits],
+            [n for o in outcomes for n in o.notes],
+            parts,
+        )
+
+    def _not_answered(self, signposted: bool, visible: Visible | None) -> str:
+        if signposted:
+            return f"{SIGNPOST} {self.help_text(visible)}"
+        return f"{NOT_FOUND} {self.help_text(visible)} {OFFER_PERSON}"
 
     def assess(self, question: str, visible: Visible | None = None) -> Assessment:
         """Retrieve passages for a stand-alone question and score how well their sentences answer it.
@@ -220,9 +266,27 @@ class Assistant:
         return generated.supported
 
 
-def _timings(started: float, found: Assessment | None = None) -> dict[str, float]:
+def _timings(started: float, found: list[Assessment]) -> dict[str, float]:
     """Where the time of one `ask` went: retrieval, composing (scoring, selection, writing, citing), in total."""
     now = time.perf_counter()
-    compose = found.score_ms + (now - found.done_at) * 1000 if found else 0.0
-    retrieve_ms = found.retrieve_ms if found else 0.0
-    return {"retrieve": retrieve_ms, "compose": compose, "total": (now - started) * 1000}
+    compose = sum(f.score_ms for f in found) + ((now - found[-1].done_at) * 1000 if found else 0.0)
+    return {"retrieve": sum(f.retrieve_ms for f in found), "compose": compose, "total": (now - started) * 1000}
+
+
+def _first_person(text: str) -> bool:
+    return bool(re.search(r"\b(i|i'm|i've|my|me|we|our|he|she|his|her)\b", text, re.I))
+
+
+ANSWERED, ABSTAINED, SIGNPOSTED = "answered", "abstained", "signposted"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the engine made of one question of a message, before citing."""
+
+    asked: str
+    resolved: str
+    status: str  # answered | abstained | signposted
+    chosen: list[ScoredSentence]
+    found: Assessment | None
+    notes: list[str]

@@ -33,14 +33,25 @@ def citation(n: int, chunk: Chunk, snippet: str) -> Citation:
 
 def cite(sentences: list[ScoredSentence]) -> tuple[str, list[Citation]]:
     """Answer text with a marker after every sentence, and one citation per passage, numbered by first use."""
+    texts, citations, _ = cite_groups([sentences])
+    return texts[0], citations
+
+
+def cite_groups(groups: list[list[ScoredSentence]]) -> tuple[list[str], list[Citation], list[list[Citation]]]:
+    """Several answers cited with one numbering: each group's text, all citations, and each group's citations."""
     numbers: dict[str, int] = {}
     used: dict[str, list[int]] = {}
     chunks: dict[str, Chunk] = {}
-    parts: list[str] = []
-    for sentence in sentences:
-        n = numbers.setdefault(sentence.chunk.id, len(numbers) + 1)
-        used.setdefault(sentence.chunk.id, []).append(sentence.index)
-        chunks[sentence.chunk.id] = sentence.chunk
-        parts.append(f"{sentence.text} [{n}]")
+    texts: list[str] = []
+    for sentences in groups:
+        pieces = []
+        for sentence in sentences:
+            n = numbers.setdefault(sentence.chunk.id, len(numbers) + 1)
+            used.setdefault(sentence.chunk.id, []).append(sentence.index)
+            chunks[sentence.chunk.id] = sentence.chunk
+            pieces.append(f"{sentence.text} [{n}]")
+        texts.append(" ".join(pieces))
     citations = [citation(n, chunks[id_], _snippet(chunks[id_], used[id_])) for id_, n in numbers.items()]
-    return " ".join(parts), citations
+    by_id = {id_: c for id_, c in zip(numbers, citations, strict=True)}
+    per_group = [list({s.chunk.id: by_id[s.chunk.id] for s in sentences}.values()) for sentences in groups]
+    return texts, citations, per_group

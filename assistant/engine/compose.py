@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.engine.retrieve import AnswerIndex
+from assistant.engine.terms import is_continuation, terms
 from assistant.models import Chunk, Hit
 
 LEAD_CHARS = 300
@@ -19,6 +20,7 @@ LEAD_CHARS = 300
 DENSE_WEIGHT = 0.55
 COVERAGE_WEIGHT = 0.35
 RANK_WEIGHT = 0.10
+DEFINITION_WEIGHT = 0.3  # a sentence saying what X is, for "What is X?": it must beat one that only names X
 ANSWER_TYPE_WEIGHT = 0.08  # bonus when the sentence holds the kind of thing asked for (a name, a number, a date)
 # Sentences with fewer new content words than this (beyond the question's own) say little: "Dignio is one example."
 INFORMATIVE_TERMS = 4
@@ -40,8 +42,6 @@ class ScoredSentence:
     coverage: float
 
 
-# A sentence opening like this continues the one before it ("…is PIONEER. This is a major research database…").
-_ANAPHOR = re.compile(r"^(this|these|it|its|they|their|he|she|his|her|the company|the hub|the partnership)\b", re.I)
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z&-]+")
 _NUMBER = re.compile(r"\d")
 _YEAR_OR_DATE = re.compile(
@@ -49,10 +49,6 @@ _YEAR_OR_DATE = re.compile(
     r"october|november|december|century)\b",
     re.I,
 )
-
-
-def is_continuation(sentence: str) -> bool:
-    return bool(_ANAPHOR.match(sentence))
 
 
 def expected_answer(question: str) -> str | None:
@@ -65,6 +61,26 @@ def expected_answer(question: str) -> str | None:
     if re.search(r"^(who|which|where)\b|\b(who|which|where) ", q):
         return "name"
     return None
+
+
+# "What is X?", "Who are X?", "What kind of database is X?", "Tell me about X": asking what X is, answered by where X
+# is introduced and said to be something, not by the sentence that mentions X most.
+_DEFINITION = re.compile(
+    r"^(?:(?:what|who) (?:is|are|was|were)|what (?:kind|sort|type) of [\w-]+ (?:is|are|was|were)|"
+    r"tell me (?:more )?about|what do you know about|describe|explain)\s+"
+    r"(?:the |a |an )?(?P<subject>[^?.!]{1,60}?)\s*[?.!]*$",
+    re.I,
+)
+# A sentence that says what its subject is: "This is a major research database…", "Dignio is a Norwegian business…".
+_SAYS_WHAT = re.compile(r"^(?:[\w’'&-]+(?: [\w’'&-]+){0,5}) (?:is|are|was|were) (?:a|an|one of|the)\b", re.I)
+
+
+def definition_subject(question: str) -> frozenset[str]:
+    """The terms of X when a question asks what X is (at most four words, no "of": not "the capital of …")."""
+    match = _DEFINITION.match(question.strip())
+    if not match or " of " in f" {match['subject'].lower()} " or len(match["subject"].split()) > 4:
+        return frozenset()
+    return frozenset(terms(match["subject"]))
 
 
 def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
@@ -92,6 +108,7 @@ def score_sentences(
     """Every sentence of the retrieved passages, best first."""
     scored: list[ScoredSentence] = []
     kind = expected_answer(question)
+    subject = definition_subject(question)
     for rank, hit in enumerate(hits):
         vectors = index.sentence_vectors[hit.chunk.id]
         similarities = vectors @ question_vector
@@ -99,11 +116,20 @@ def score_sentences(
         for j, text in enumerate(hit.chunk.sentences):
             dense = float(similarities[j])
             own = sentence_terms[j]
-            context = own | index.previous_terms(hit.chunk, j) if is_continuation(text) else own
+            context = own | index.entity_terms[hit.chunk.id][j]
+            if is_continuation(text):
+                context |= index.previous_terms(hit.chunk, j)
+                # Asked what X is, a referring sentence about X ("This is a major research database…") is as close
+                # to the question as the sentence naming X that it is quoted with; its own embedding misses X.
+                chain = (index.antecedents(hit.chunk, j) or []) if subject and subject <= context else []
+                if chain:
+                    dense = max(dense, *(float(index.sentence_vectors[c.id][i] @ question_vector) for c, _, i in chain))
             cover = coverage(question_terms, context, index)
             informative = min(len(own - question_terms), INFORMATIVE_TERMS) / INFORMATIVE_TERMS
             score = (DENSE_WEIGHT * dense + COVERAGE_WEIGHT * cover) * (0.7 + 0.3 * informative)
             score += RANK_WEIGHT / (1 + rank) + ANSWER_TYPE_WEIGHT * has_answer_type(kind, text, question)
+            if subject and subject <= context and _SAYS_WHAT.match(text):
+                score += DEFINITION_WEIGHT
             scored.append(ScoredSentence(hit.chunk, j, text, rank, score, dense, cover))
     scored.sort(key=lambda s: -s.score)
     return scored
@@ -128,15 +154,37 @@ def _context(s: ScoredSentence, found: tuple[Chunk, str, int] | None) -> list[Sc
     return [ScoredSentence(chunk, j, text, s.rank, s.score, s.dense, s.coverage)]
 
 
+def _chain(s: ScoredSentence, index: AnswerIndex, room: int = LEAD_CHARS) -> list[ScoredSentence] | None:
+    """The sentences a sentence is quoted with, back to the one that names what it refers to ([] for none needed;
+    None when that is out of reach). When the whole chain does not fit in `room`, the naming sentence alone is
+    quoted before it (sentences kept verbatim and in order, the ones between left out)."""
+    found = index.antecedents(s.chunk, s.index)
+    if found is None:
+        return None
+    chain = [ScoredSentence(c, j, text, s.rank, s.score, s.dense, s.coverage) for c, text, j in found]
+    if len(chain) > 1 and sum(len(c.text) + 1 for c in [*chain, s]) - 1 > room:
+        return chain[:1]
+    return chain
+
+
+def _quotable(s: ScoredSentence, index: AnswerIndex, lead_chars: int) -> bool:
+    """Whether a sentence can lead the answer: it stands alone, or its chain back to what it refers to fits."""
+    chain = _chain(s, index)
+    if chain is None:
+        return False
+    return not chain or sum(len(c.text) + 1 for c in [*chain, s]) - 1 <= lead_chars  # alone, it leads at any length
+
+
 def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = LEAD_CHARS) -> list[ScoredSentence]:
     """The lead: the best sentence, runners-up that fit, in reading order.
 
-    A sentence that refers back ("It…", "The company…") is quoted with the sentence before it, or not at all when
-    that does not fit: alone, it would not say who "it" is. The best sentence also brings the one continuing it.
+    A sentence that refers back ("It…", "The company…") is quoted with the sentences back to what it refers to, or
+    not at all when they do not fit: alone, it would not say who "it" is. The lead is the best sentence that can be
+    quoted so; it also brings the sentence continuing it.
     """
     if not scored:
         return []
-    best = scored[0]
+    best = next((s for s in scored if _quotable(s, index, lead_chars)), scored[0])
     chosen: list[ScoredSentence] = []
     used = -1  # characters, counting one space between sentences
 
@@ -154,16 +202,19 @@ def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = L
     chosen.append(best)
     used += len(best.text) + 1
     if is_continuation(best.text):
-        add([*_context(best, index.previous_sentence(best.chunk, best.index)), best])
+        add([*(_chain(best, index) or []), best])
     following = _context(best, index.next_sentence(best.chunk, best.index))
     if following and is_continuation(following[0].text):
         add(following)
-    for candidate in scored[1:]:
+    for candidate in scored:
+        if candidate is best:
+            continue
         if len(chosen) >= MAX_SENTENCES or candidate.score < RUNNER_UP_RATIO * best.score:
             break
-        group = [candidate]
-        if is_continuation(candidate.text):
-            group = [*_context(candidate, index.previous_sentence(candidate.chunk, candidate.index)), candidate]
+        chain = _chain(candidate, index)
+        if chain is None:
+            continue  # a referring sentence whose antecedent is out of reach is not quoted at all
+        group = [*chain, candidate]
         add(group)
     # Readable order: passages in the order of their best sentence, sentences in document order within each.
     passage_order = {s.chunk.id: i for i, s in reversed(list(enumerate(chosen)))}

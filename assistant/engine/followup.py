@@ -9,6 +9,9 @@ import re
 # "this", "that" and "there" are left out: as often as not they point at the question's own words.
 _PRONOUN = re.compile(r"\b(its|their|it|they|them|he|she|his|her)\b", re.I)
 _POSSESSIVE = {"its", "their", "his", "her"}
+# A "there" that ends a question points at a place named before ("Which companies are based there?"); an
+# existential one ("Is there …", "are there any …?") is not replaced.
+_THERE = re.compile(r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )\bthere(?=[\s?.!]*$)", re.I)
 _SUBJECT_AFTER = re.compile(
     r"\b(?:about|is|are|was|were|does|do|did|of|on|regarding|describe|explain)\s+(.+?)[?.!]*$", re.I
 )
@@ -42,7 +45,12 @@ def subject_of(question: str) -> str | None:
 def _substitute(question: str, subject: str | None) -> str:
     """`question` with its first pronoun replaced by `subject` (possessive kept), if it has one."""
     match = _PRONOUN.search(question)
-    if not match or not subject or subject.lower() in question.lower():
+    if not subject or subject.lower() in question.lower():
+        return question
+    place = _THERE.search(question)
+    if not match and place and subject[:1].isupper():
+        return question[: place.start()] + f"in {subject}" + question[place.end() :]
+    if not match:
         return question
     word = match.group(0)
     replacement = f"{subject}'s" if word.lower() in _POSSESSIVE else subject
@@ -56,7 +64,7 @@ def resolve(question: str, history: list[str]) -> str:
     its own subject if it has one. The work is linear in the history, whatever pronouns it holds (a recursive
     re-resolution of the whole history per turn doubled per turn: 50 turns never ended).
     """
-    if not history or not _PRONOUN.search(question):
+    if not history or not (_PRONOUN.search(question) or _THERE.search(question)):
         return question
     subject: str | None = None
     for earlier in history:

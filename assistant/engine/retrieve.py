@@ -8,6 +8,7 @@ approximate (HNSW).
 
 import logging
 import math
+import re
 import weakref
 from collections import Counter
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ import bm25s
 import numpy as np
 
 from assistant.engine.store import Store
-from assistant.engine.terms import terms
+from assistant.engine.terms import is_continuation, names, terms
 from assistant.engine.visibility import Visible
 from assistant.models import Chunk, Hit
 
@@ -29,6 +30,46 @@ CANDIDATES = 20  # per ranking, before fusion
 NEAR_DUPLICATE_COSINE = 0.97
 
 
+MAX_CHAIN = 3  # referring sentences followed back at most this far for quoting (entity terms go further)
+_OPENING_NAME = re.compile(r"^(?:The |This )?[A-Z][\w&’'-]*")
+
+
+def _opens_with_name(sentence: str) -> bool:
+    """Whether a sentence starts with its subject's name ("PIONEER holds…", "The Hub can…")."""
+    match = _OPENING_NAME.match(sentence)
+    return match is not None and bool(names(match.group(0) + " x", frozenset(terms(match.group(0)))))
+
+
+def entity_chains(chunks: list[Chunk]) -> dict[str, list[frozenset[str]]]:
+    """For each sentence, the terms of the entity it is about, followed through its section in reading order.
+
+    A referring sentence ("It…", "This database…", "The company…") inherits the entity of the last sentence that
+    named one, however far back in the section; a sentence naming part of an earlier, longer name ("PIONEER" after
+    "PIONEER Health Data Research Hub", "The Hub") also gets the longer name's terms.
+    """
+    found: dict[str, list[frozenset[str]]] = {}
+    section: tuple[str, str] | None = None
+    current: frozenset[str] = frozenset()
+    known: list[frozenset[str]] = []  # the names of the section so far, as term sets
+    for chunk in chunks:  # in source and position order
+        if (chunk.source, chunk.section) != section:
+            section, current, known = (chunk.source, chunk.section), frozenset(), []
+        found[chunk.id] = []
+        for sentence in chunk.sentences:
+            words = frozenset().union(*known)
+            named = [frozenset(terms(n)) for n in names(sentence, words)]
+            opening = named[0] if named and _opens_with_name(sentence) else frozenset()
+            # The name a sentence opens with may be a short form of one met before ("PIONEER", "The Hub").
+            expanded = frozenset().union(*named, *(k for k in known if opening and opening < k))
+            known.extend(n for n in named if n)
+            if is_continuation(sentence):
+                found[chunk.id].append(current | expanded)
+            else:
+                found[chunk.id].append(expanded)
+                current = expanded or current
+    return found
+
+
 @dataclass
 class AnswerIndex:
     """Everything answering keeps in memory: chunks, their vectors, sentence vectors and term statistics."""
@@ -37,6 +78,9 @@ class AnswerIndex:
     chunk_vectors: np.ndarray
     sentence_vectors: dict[str, np.ndarray]
     sentence_terms: dict[str, list[frozenset[str]]]
+    # What each sentence is about beyond its own words: the named antecedent of a referring sentence ("This is a
+    # major research database" → PIONEER Health Data Research Hub), and the full name of a short one ("PIONEER").
+    entity_terms: dict[str, list[frozenset[str]]]
     idf: dict[str, float]
     bm25: bm25s.BM25 | None
     position: dict[str, int]
@@ -68,10 +112,26 @@ class AnswerIndex:
             chunk_vectors=chunk_vectors,
             sentence_vectors=sentence_vectors,
             sentence_terms=sentence_terms,
+            entity_terms=entity_chains(chunks),
             idf=idf,
             bm25=bm25,
             position={c.id: i for i, c in enumerate(chunks)},
         )
+
+    def antecedents(self, chunk: Chunk, j: int) -> list[tuple[Chunk, str, int]] | None:
+        """The sentences a referring sentence needs before it, oldest first: back through the section to the first
+        that stands alone. [] when sentence `j` needs none (it stands alone, or opens its section, so refers to
+        nothing before it); None when the chain does not reach a standalone sentence within `MAX_CHAIN`."""
+        chain: list[tuple[Chunk, str, int]] = []
+        current: tuple[Chunk, str, int] | None = (chunk, chunk.sentences[j], j)
+        while current is not None and is_continuation(current[1]):
+            current = self.previous_sentence(current[0], current[2])
+            if current is None:
+                return chain
+            if len(chain) == MAX_CHAIN:
+                return None
+            chain.insert(0, current)
+        return chain
 
     def _neighbour(self, chunk: Chunk, step: int) -> Chunk | None:
         i = self.position[chunk.id] + step

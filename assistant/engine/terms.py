@@ -98,3 +98,40 @@ def split_sentences(text: str) -> list[str]:
         else:
             sentences.append(piece)
     return [s for s in sentences if s]
+
+
+# A sentence opening like this continues what came before it ("…is PIONEER. This is a major research database…",
+# "The company's ambition…", "They launched…"): a pronoun, or "the"/"this" and a noun naming a kind of entity.
+_DESCRIPTORS = (
+    r"company|companies|firm|business|partnership|hub|database|project|programme|program|organisation|"
+    r"organization|group|service|model|scheme|initiative|centre|center|network|platform|team|trust|university|"
+    r"institute|charity|consortium|venture|product|device|app|system|tool|study|trial|fund"
+)
+_ANAPHOR = re.compile(
+    rf"^(?:this|these|that|those|it|its|they|their|he|she|his|her|such|"
+    rf"(?:the|this|that|these|those) (?:new |same |[a-z]+-based )?(?:{_DESCRIPTORS}))(?:'s|’s)?\b",
+    re.I,
+)
+# A name: a run of capitalised words (with "of", "for", "and" inside), e.g. "PIONEER Health Data Research Hub".
+_NAMES = re.compile(r"[A-Z][\w&’'-]*(?:\s+(?:of\s+|for\s+|and\s+)?[A-Z][\w&’'-]*)*")
+
+
+def is_continuation(sentence: str) -> bool:
+    """Whether a sentence refers back ("It…", "This database…", "The company…") rather than standing alone."""
+    return bool(_ANAPHOR.match(sentence))
+
+
+def names(sentence: str, known: frozenset[str] = frozenset()) -> list[str]:
+    """The capitalised names in a sentence. A single capitalised word that opens the sentence is a name only when
+    it is written in capitals ("PIONEER") or is one of the `known` names' words; otherwise it is just capitalised."""
+    found = []
+    for match in _NAMES.finditer(sentence):
+        name = match.group(0)
+        single = match.start() == 0 and " " not in name and not (name.isupper() and len(name) > 1)
+        if single and (not terms(name) or not set(terms(name)) <= known):
+            continue
+        if match.start() == 0 and name.split(" ", 1)[0].lower() in ("the", "a", "an", "this", "in", "at", "on"):
+            name = name.split(" ", 1)[1] if " " in name else ""
+        if terms(name):
+            found.append(name)
+    return found

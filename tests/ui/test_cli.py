@@ -15,7 +15,10 @@ def test_ask_json_has_exactly_the_public_shape(corpus_settings: Settings) -> Non
     result = run(corpus_settings, "ask", "Who can get access to PIONEER data?", "--json")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert set(payload) == {"answer", "abstained", "confidence", "citations", "timings_ms"}
+    assert set(payload) == {"answer", "abstained", "confidence", "citations", "parts", "timings_ms"}
+    [part] = payload["parts"]  # one question, one part: the whole answer
+    assert part["question"] == "Who can get access to PIONEER data?" and part["answer"] == payload["answer"]
+    assert part["citations"] == payload["citations"] and part["abstained"] is False
     assert payload["abstained"] is False and isinstance(payload["confidence"], float)
     assert set(payload["timings_ms"]) == {"retrieve", "compose", "total"}
     citation = payload["citations"][0]

@@ -1,0 +1,83 @@
+"""Several questions in one message: splitting (pure rules), and answers per part with one citation numbering."""
+
+import pytest
+
+from assistant.engine.assistant import Assistant
+from assistant.engine.followup import resolve
+from assistant.engine.parts import MAX_PARTS, split_message
+
+
+@pytest.mark.parametrize(
+    ("message", "parts"),
+    [
+        (
+            "Hi, I run a medtech start-up in Solihull. Two questions: which organisation can give us patient data, "
+            "and does the region produce many graduates we could hire?",
+            ["Which organisation can give us patient data?", "Does the region produce many graduates we could hire?"],
+        ),
+        (
+            "Could you tell me what the region is known for? Also, which companies are based there?",
+            ["Could you tell me what the region is known for?", "Which companies are based there?"],
+        ),
+        (
+            "Does the cluster have links to manufacturing? We need a partner to scale production.",
+            ["Does the cluster have links to manufacturing?", "We need a partner to scale production."],
+        ),
+    ],
+)
+def test_a_message_is_split_into_its_questions_and_requests(message: str, parts: list[str]) -> None:
+    assert split_message(message) == parts
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "What is PIONEER?",
+        "Where and when is the event?",  # too short to be two questions
+        "Which trust partnered with a technology company, and with which company?",  # "and with" asks no new thing
+        "Hello, we design ventilators and are new to the area. Was the region involved in the challenge?",
+        "hi",
+        "Tell me about Dignio",
+    ],
+)
+def test_one_question_is_the_message_itself(message: str) -> None:
+    assert split_message(message) == [message]
+
+
+def test_parts_are_bounded() -> None:
+    assert len(split_message(" ".join(f"What is item number {i}?" for i in range(20)))) == MAX_PARTS
+
+
+def test_a_place_named_before_resolves_there_but_not_an_existential_there() -> None:
+    earlier = ["Could you tell me what the West Midlands is known for?"]
+    assert resolve("Which companies are based there?", earlier) == "Which companies are based in West Midlands?"
+    assert resolve("Is there a hub?", earlier) == "Is there a hub?"
+    assert resolve("Are there any?", earlier) == "Are there any?"
+
+
+def test_each_part_is_answered_and_cited_with_one_numbering(assistant: Assistant) -> None:
+    answer = assistant.ask(
+        "Which organisation can give us access to patient data, and does the region produce many graduates?"
+    )
+    assert not answer.abstained and len(answer.parts) == 2
+    assert all(not p.abstained and p.citations for p in answer.parts)
+    assert "6,500" in answer.parts[1].text
+    numbers = sorted({c.n for p in answer.parts for c in p.citations})
+    assert numbers == [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert answer.parts[0].question in answer.text and answer.parts[1].text in answer.text
+
+
+def test_parts_the_documents_do_not_answer_are_named_for_a_person(assistant: Assistant) -> None:
+    answer = assistant.ask("Where does Dignio come from? Also, who won the football world cup in 1966?")
+    assert not answer.abstained and [p.abstained for p in answer.parts] == [False, True]
+    assert "Norwegian" in answer.text and "a person from the cluster team can help" in answer.text
+    assert "world cup" in answer.text  # the open question is named, not answered
+    nothing = assistant.ask("Who won the world cup in 1966? And what is the capital of Australia?")
+    assert nothing.abstained and not nothing.citations and "couldn't find" in nothing.text
+
+
+def test_medical_advice_anywhere_is_signposted_first_and_the_rest_answered(assistant: Assistant) -> None:
+    answer = assistant.ask("I have a bad rash on my arm, what cream should I use? Also, where does Dignio come from?")
+    assert answer.flagged == "clinical_advice" and answer.text.startswith("I can't give medical advice")
+    assert "NHS 111" in answer.text and "Norwegian" in answer.text
+    assert "cream" not in answer.text.split("NHS 111", 1)[1]  # the medical question is not answered
