@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field("llama3.2", description="Model name sent to the LLM endpoint.")
     llm_api_key: str | None = Field(None, description="Bearer token for the LLM endpoint, if it needs one.")
+    llm_allow_http_key: bool = Field(
+        False,
+        description="Send llm_api_key over plain http to a host that is not this machine. Unset: refused at start "
+        "(the key would cross the network readable).",
+    )
     llm_timeout_s: float = Field(
         20.0, gt=0, description="Seconds before the LLM is abandoned for the extractive answer."
     )

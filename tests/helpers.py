@@ -190,7 +190,10 @@ def fake_llm(reply: str, delay_s: float = 0.0, status: int = 200) -> Iterator[tu
         def do_POST(self) -> None:
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             time.sleep(delay_s)
-            body = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
+            body = json.dumps({
+                "id": "fake", "object": "chat.completion", "created": 0, "model": "fake",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+            }).encode()  # fmt: skip
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -214,7 +217,9 @@ def fake_llm(reply: str, delay_s: float = 0.0, status: int = 200) -> Iterator[tu
 def with_llm(assistant: Assistant, url: str, timeout: float = 5.0) -> Assistant:
     """The same assistant with an LLM writer at `url` (the writer is an argument, like the embedder)."""
     settings = assistant.settings.model_copy(update={"llm_url": url, "llm_timeout_s": timeout})
-    return Assistant(settings, assistant.embedder, assistant.store, assistant.calibration, Writer(settings))
+    return Assistant(
+        settings, assistant.embedder, assistant.store, assistant.calibration, Writer.from_settings(settings)
+    )
 
 
 def database_text(sessions: sessionmaker[Session]) -> str:

@@ -1,4 +1,4 @@
-"""Optional: an OpenAI-compatible model writes the answer from the retrieved passages only.
+"""Optional: an OpenAI-compatible model, through LangChain's `ChatOpenAI`, writes the answer from the passages only.
 
 Every sentence it writes is checked against the passages; one the passages do not support is dropped. Any error,
 timeout or empty result means the caller keeps the extractive answer. Only the configured endpoint is called.
@@ -6,15 +6,19 @@ timeout or empty result means the caller keeps the extractive answer. Only the c
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-import httpx
 import numpy as np
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import SecretStr
 
 from assistant.config import Settings
 from assistant.engine.compose import ScoredSentence
 from assistant.engine.embedder import Embedder
 from assistant.engine.retrieve import AnswerIndex
 from assistant.engine.terms import split_sentences, terms
+from assistant.errors import UnsafeConfiguration
 from assistant.models import Hit
 
 NOT_FOUND = "NOT IN DOCUMENTS"
@@ -54,26 +58,36 @@ def build_prompt(question: str, hits: list[Hit]) -> str:
     return f"Passages:\n\n{passages}\n\nQuestion: {question}"
 
 
-def complete(settings: Settings, prompt: str) -> str:
-    """One chat completion from the configured endpoint."""
+def chat_model(settings: Settings) -> BaseChatModel:
+    """LangChain's OpenAI chat model on the configured endpoint: it speaks to every OpenAI-compatible server
+    (vLLM, llama.cpp, LM Studio, Ollama's /v1). Raises `UnsafeConfiguration` for a key over plain http."""
+    from langchain_openai import ChatOpenAI
+
     assert settings.llm_url
-    headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
-    body = {
-        "model": settings.llm_model,
-        "temperature": 0,
-        "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": prompt}],
-    }
-    try:
-        response = httpx.post(
-            settings.llm_url.rstrip("/") + "/chat/completions",
-            json=body,
-            headers=headers,
-            timeout=settings.llm_timeout_s,
+    parts = urlsplit(settings.llm_url)
+    loopback = (parts.hostname or "") in ("localhost", "::1") or (parts.hostname or "").startswith("127.")
+    if settings.llm_api_key and parts.scheme == "http" and not loopback and not settings.llm_allow_http_key:
+        raise UnsafeConfiguration(
+            f"The LLM endpoint {settings.llm_url} is plain http, so the API key would cross the network readable. "
+            "Use https, or set CLUSTER_ASSISTANT_LLM_ALLOW_HTTP_KEY=true if the network is private."
         )
-        response.raise_for_status()
-        return str(response.json()["choices"][0]["message"]["content"] or "")
-    except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as exc:
+    return ChatOpenAI(
+        base_url=settings.llm_url,
+        api_key=SecretStr(settings.llm_api_key or "unused"),  # local servers want none; the client wants one
+        model=settings.llm_model,
+        temperature=0,
+        timeout=settings.llm_timeout_s,
+        max_retries=0,
+    )
+
+
+def complete(model: BaseChatModel, prompt: str) -> str:
+    """One answer from the chat model for the prompt, under the system prompt."""
+    try:
+        reply = model.invoke([SystemMessage(SYSTEM_PROMPT), HumanMessage(prompt)])
+    except Exception as exc:  # each client raises its own transport and API errors; all mean "not this time"
         raise LLMUnavailable(f"{exc.__class__.__name__}: {exc}") from None
+    return reply.content if isinstance(reply.content, str) else str(reply.content)
 
 
 def ground(
@@ -108,10 +122,10 @@ def ground(
     return kept, dropped
 
 
-def generate(settings: Settings, question: str, hits: list[Hit], index: AnswerIndex, embedder: Embedder) -> Generated:
+def generate(model: BaseChatModel, question: str, hits: list[Hit], index: AnswerIndex, embedder: Embedder) -> Generated:
     """Ask the model, then keep only what the passages support. Raises `LLMUnavailable` to fall back."""
     prompt = build_prompt(question, hits)
-    raw = complete(settings, prompt).strip()
+    raw = complete(model, prompt).strip()
     if not raw or NOT_FOUND in raw.upper():
         return Generated(prompt, raw, [], [])
     supported, dropped = ground(raw, hits, index, embedder)
@@ -122,15 +136,16 @@ def generate(settings: Settings, question: str, hits: list[Hit], index: AnswerIn
 class Writer:
     """The optional generative writer, handed to the engine like the embedder (`Assistant.load(..., writer=)`).
 
-    `write` is `generate` bound to an endpoint's settings; the engine never looks at the LLM settings itself.
+    `write` is `generate` bound to a LangChain chat model; the engine never looks at the LLM settings itself.
+    Tests hand it LangChain's `GenericFakeChatModel`.
     """
 
-    settings: Settings
+    model: BaseChatModel
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Writer | None":
         """A writer when `llm_url` is set, else None (extractive answers only)."""
-        return cls(settings) if settings.llm_url else None
+        return cls(chat_model(settings)) if settings.llm_url else None
 
     def write(self, question: str, hits: list[Hit], index: AnswerIndex, embedder: Embedder) -> Generated:
-        return generate(self.settings, question, hits, index, embedder)
+        return generate(self.model, question, hits, index, embedder)

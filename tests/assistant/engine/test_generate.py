@@ -1,5 +1,7 @@
 """LLM mode against a small OpenAI-compatible server on loopback: grounding check and fallbacks."""
 
+import pytest
+
 from assistant.engine.assistant import Assistant
 from tests.helpers import fake_llm, with_llm
 
@@ -39,3 +41,32 @@ def test_not_in_documents_keeps_the_extractive_answer(assistant: Assistant) -> N
     with fake_llm("NOT IN DOCUMENTS") as (url, _):
         answer = with_llm(assistant, url).ask("What is PIONEER?")
     assert answer.text == assistant.ask("What is PIONEER?").text
+
+
+def test_the_writer_is_a_langchain_chat_model(assistant: Assistant) -> None:
+    """Logic only, with LangChain's GenericFakeChatModel wired where ChatOpenAI goes: grounded sentences kept."""
+    from langchain_core.language_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from assistant.engine import Writer
+
+    reply = "Dignio is a Norwegian business [1]. Dignio was founded on Mars [1]."
+    model = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
+    writer_assistant = Assistant(
+        assistant.settings, assistant.embedder, assistant.store, assistant.calibration, Writer(model)
+    )
+    answer = writer_assistant.ask("Where does Dignio come from?")
+    assert "Norwegian" in answer.text and "Mars" not in answer.text
+    assert any("dropped as unsupported" in note for note in answer.notes)
+
+
+def test_an_api_key_never_crosses_the_network_over_plain_http(assistant: Assistant) -> None:
+    from assistant.engine.generate import chat_model
+    from assistant.errors import UnsafeConfiguration
+
+    remote = assistant.settings.model_copy(update={"llm_url": "http://10.1.2.3:8000/v1", "llm_api_key": "secret"})
+    with pytest.raises(UnsafeConfiguration, match="plain http"):
+        chat_model(remote)
+    chat_model(remote.model_copy(update={"llm_allow_http_key": True}))  # the operator says the network is private
+    chat_model(remote.model_copy(update={"llm_url": "https://llm.example/v1"}))
+    chat_model(remote.model_copy(update={"llm_url": "http://127.0.0.1:11434/v1"}))  # never leaves this machine
