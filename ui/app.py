@@ -1,6 +1,6 @@
 """The web app: FastAPI with the Gradio chat at `/`, the HTTP API under `/api`, OpenAPI docs at `/docs`, `/healthz`.
 
-`create_app` loads the model, the index and the database once; every channel shares them through `Answering`.
+`create_app` loads the model, the index and the database once; every channel shares them through `Desk`.
 """
 
 import json
