@@ -23,6 +23,7 @@ from ui.docs import router as docs_router
 from ui.edge import (
     assistant_error,
     cors_for,
+    one_layer,
     rate_limit,
     refuse_gradio_fetches,
     security_headers,
@@ -83,13 +84,17 @@ def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
 
 
 def _install_edge(app: FastAPI, settings: Settings, desk: Desk) -> None:
-    """What every request meets before a route (ui/edge.py). Innermost first: the last added runs first."""
-    app.middleware("http")(shed_load(settings.max_in_flight))
-    app.middleware("http")(staff.require_staff(desk))
-    app.middleware("http")(rate_limit(app.state.limits))
-    app.middleware("http")(staff_host_only(settings.staff_host))
-    app.middleware("http")(refuse_gradio_fetches())
-    app.middleware("http")(security_headers(settings))
+    """What every request meets before a route (ui/edge.py), outermost first, as one layer."""
+    app.middleware("http")(
+        one_layer(
+            security_headers(settings),
+            refuse_gradio_fetches(),
+            staff_host_only(settings.staff_host),
+            rate_limit(app.state.limits),
+            staff.require_staff(desk),
+            shed_load(settings.max_in_flight),
+        )
+    )
     if settings.forwarded_allow_ips:  # only these proxies may say who the client is (and whether it used https)
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
 

@@ -40,6 +40,22 @@ _GRADIO_CALLS = re.compile(r"^/gradio_api/(?:queue/join|call/|run/|api/)")
 _PUBLIC_UPLOAD = re.compile(r"^/gradio_api/upload")
 
 
+def one_layer(*layers: Middleware) -> Middleware:
+    """Several middlewares run as one Starlette layer, outermost first. Each `app.middleware("http")` layer costs
+    a task group and a stream per request (measured: six layers took /api/ask from 4.5 ms to 10 ms at one client);
+    chained as plain coroutines they cost a function call."""
+
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        async def run(i: int, current: Request) -> Response:
+            if i == len(layers):
+                return await call_next(current)
+            return await layers[i](current, lambda inner: run(i + 1, inner))
+
+        return await run(0, request)
+
+    return middleware
+
+
 def _is_own_page(path: str) -> bool:
     return path.startswith(OWN_PAGES)
 
