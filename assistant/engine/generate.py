@@ -4,14 +4,14 @@ Every sentence it writes is checked against the passages; one the passages do no
 timeout or empty result means the caller keeps the extractive answer. Only the configured endpoint is called.
 """
 
+from __future__ import annotations
+
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import numpy as np
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
-from pydantic import SecretStr
 
 from assistant.config import Settings
 from assistant.engine.compose import ScoredSentence
@@ -20,6 +20,9 @@ from assistant.engine.retrieve import AnswerIndex
 from assistant.engine.terms import split_sentences, terms
 from assistant.errors import UnsafeConfiguration
 from assistant.models import Hit
+
+if TYPE_CHECKING:  # LangChain is imported only when a writer is configured: it costs ~0.65 s at start-up
+    from langchain_core.language_models import BaseChatModel
 
 NOT_FOUND = "NOT IN DOCUMENTS"
 SYSTEM_PROMPT = (
@@ -62,6 +65,7 @@ def chat_model(settings: Settings) -> BaseChatModel:
     """LangChain's OpenAI chat model on the configured endpoint: it speaks to every OpenAI-compatible server
     (vLLM, llama.cpp, LM Studio, Ollama's /v1). Raises `UnsafeConfiguration` for a key over plain http."""
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
     assert settings.llm_url
     parts = urlsplit(settings.llm_url)
@@ -83,6 +87,8 @@ def chat_model(settings: Settings) -> BaseChatModel:
 
 def complete(model: BaseChatModel, prompt: str) -> str:
     """One answer from the chat model for the prompt, under the system prompt."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
     try:
         reply = model.invoke([SystemMessage(SYSTEM_PROMPT), HumanMessage(prompt)])
     except Exception as exc:  # each client raises its own transport and API errors; all mean "not this time"
@@ -143,7 +149,7 @@ class Writer:
     model: BaseChatModel
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Writer | None":
+    def from_settings(cls, settings: Settings) -> Writer | None:
         """A writer when `llm_url` is set, else None (extractive answers only)."""
         return cls(chat_model(settings)) if settings.llm_url else None
 
