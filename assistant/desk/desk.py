@@ -165,9 +165,6 @@ class Desk:
     def sign_out(self, token: str | None) -> None:
         accounts.sign_out(self.sessions, token)
 
-    def add_staff(self, email: str, password: str, role: str) -> accounts.StaffMember:
-        return accounts.add_staff(self.sessions, email, password, role, self.settings.staff_password_min_chars)
-
     def categories(self) -> list[str]:
         return list(self.triage.taxonomy.categories) if self.triage else []
 
@@ -207,12 +204,7 @@ class Desk:
         """Erase everything about an address (admins only; `None` is the operator at the shell)."""
         if member is not None and member.role != "admin":
             raise NotAllowed("Only an admin can erase personal data.")
-        erased = gdpr.erase_subject(self.sessions, email, member.email if member else "cli")
+        actor = member.email if member else "cli"
         if self.triage is not None:
-            self.triage.forget_erased(self.sessions)  # the classifier's copy of a correction goes too
-        return erased
-
-    def purge_resolved(self, actor: str) -> int:
-        if self.triage is None:
-            return 0
-        return self.triage.purge(self.sessions, actor)
+            return self.triage.erase_subject(self.sessions, email, actor)
+        return gdpr.erase_subject(self.sessions, email, actor)

@@ -30,8 +30,7 @@ class RateLimits:
     """
 
     def __init__(self, settings: Settings) -> None:
-        self.shared = settings.redis_url is not None
-        self.divisor = 1 if self.shared else settings.workers
+        self.divisor = 1 if settings.redis_url else settings.workers
         self._limiter = MovingWindowRateLimiter(storage_from_string(settings.redis_url or "memory://"))
         self._named = {
             name: self._per_worker(parse_many(getattr(settings, field))) for name, field in NAMED_LIMITS.items()

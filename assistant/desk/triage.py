@@ -58,9 +58,20 @@ class Triage:
         """Rebuild the classifier from the corrections still stored (after an erasure removed some)."""
         self.classifier = Classifier(self.taxonomy, self.assistant.embedder, corrections(sessions, self.taxonomy))
 
+    def erase_subject(self, sessions: sessionmaker[Session], email: str, actor: str) -> int:
+        """Erase everything about an address (see `gdpr.erase_subject`), the classifier's copies included."""
+        erased = gdpr.erase_subject(sessions, email, actor)
+        if erased:
+            self.forget_erased(sessions)
+        return erased
+
     def purge(self, sessions: sessionmaker[Session], actor: str = "system") -> int:
-        """Apply the taxonomy's retention rules (see `gdpr.purge_resolved`)."""
-        return gdpr.purge_resolved(sessions, self.taxonomy.retention_days, self.taxonomy.retention_by_category(), actor)
+        """Apply the taxonomy's retention rules (see `gdpr.purge_resolved`), the classifier's copies included."""
+        by_category = self.taxonomy.retention_by_category()
+        erased = gdpr.purge_resolved(sessions, self.taxonomy.retention_days, by_category, actor)
+        if erased:
+            self.forget_erased(sessions)
+        return erased
 
     def draft(self, name: str | None, message: str, category: str) -> tuple[str, list[dict[str, Any]]]:
         """A reply from the documents, cited sentence by sentence, with the route's next steps. Its document

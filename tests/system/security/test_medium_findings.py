@@ -9,6 +9,7 @@ import io
 import os
 import stat
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -17,12 +18,13 @@ from sqlalchemy import select
 
 from assistant.config import Settings
 from assistant.desk import gdpr
+from assistant.desk import triage as triage_module
 from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
 from assistant.desk.records import CONSENT_VERSION, NewEnquiry, create_enquiry
-from assistant.desk.tables import Feedback
+from assistant.desk.tables import Enquiry, Feedback, utcnow
 from assistant.desk.taxonomy import load_taxonomy
-from assistant.desk.triage import Triage
+from assistant.desk.triage import Triage, correction_label
 from assistant.engine.assistant import Assistant
 from tests.helpers import Server, database_text
 from tests.helpers import run_cli as run
@@ -177,11 +179,26 @@ def test_m9_erasure_removes_corrections_and_quotes_in_other_enquiries(tmp_path: 
         sessions, NewEnquiry("Bo", "bo@example.org", "Please cover our press launch event.", "api", CONSENT_VERSION)
     ).id
     triage.triage(sessions, second)
-    assert gdpr.erase_subject(sessions, "ada@analytical.example", "admin@cluster.example") == 1
+    examples = len(triage.classifier.labels)
+    assert correction_label(first) in triage.classifier.shown
+    assert triage.erase_subject(sessions, "ada@analytical.example", "admin@cluster.example") == 1
     remaining = database_text(sessions)
     assert "Quasar-Zanzibar" not in remaining and "Ada Lovelace" not in remaining
-    triage.forget_erased(sessions)
     assert not any("Quasar" in shown for shown in triage.classifier.shown)
+    # The running classifier forgets the erased correction too (its vector was made from the enquirer's text).
+    assert correction_label(first) not in triage.classifier.shown and len(triage.classifier.labels) == examples - 1
+
+
+def test_m9_retention_also_removes_the_classifiers_copy(tmp_path: Path, assistant: Assistant) -> None:
+    sessions = open_database(Settings(data_dir=tmp_path))
+    triage = Triage.load(load_taxonomy(), assistant, sessions)
+    old = create_enquiry(sessions, NewEnquiry("Al", "al@x.example", "Press launch please", "api", CONSENT_VERSION)).id
+    triage.correct(sessions, old, "press", "staff@cluster.example")
+    triage_module.change_status(sessions, old, "resolved", "staff@cluster.example")
+    with sessions.begin() as session:
+        session.get_one(Enquiry, old).resolved_at = utcnow() - timedelta(days=4000)
+    assert triage.purge(sessions) == 1
+    assert correction_label(old) not in triage.classifier.shown
 
 
 def test_m9_feedback_is_redacted(app_server: Server, tmp_path: Path, assistant: Assistant) -> None:
