@@ -8,7 +8,6 @@
 The draft comes from the desk's own code: the triage classifier picks the category, `Triage.draft` writes it.
 """
 
-import json
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from assistant.desk.taxonomy import load_taxonomy
 from assistant.desk.triage import DOCUMENTS_HEADING, Triage
 from assistant.engine import Assistant, Embedder, Store
 from assistant.errors import AssistantError
+from evaluation.golden import read_cases
 from ingest.pipeline import ingest
 
 EXPECTATIONS = ("answer", "none", "signpost")
@@ -37,25 +37,18 @@ class EnquiryCase:
     parts: list[list[str]] = field(default_factory=list)
 
 
+def _enquiry(raw: dict[str, Any]) -> EnquiryCase:
+    case = EnquiryCase(str(raw["id"]), str(raw["text"]), str(raw["expect"]), list(raw.get("parts", [])))
+    if case.expect not in EXPECTATIONS:
+        raise ValueError(f"expect must be one of {', '.join(EXPECTATIONS)}")
+    if case.expect == "answer" and not (case.parts and all(isinstance(p, list) and p for p in case.parts)):
+        raise ValueError("an 'answer' case needs parts, each a non-empty list of strings")
+    return case
+
+
 def load_enquiry_cases(path: Path) -> list[EnquiryCase]:
-    """The cases of a JSONL file; raises `AssistantError` naming the line when one is malformed."""
-    cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            case = EnquiryCase(str(raw["id"]), str(raw["text"]), str(raw["expect"]), list(raw.get("parts", [])))
-            if case.expect not in EXPECTATIONS:
-                raise ValueError(f"expect must be one of {', '.join(EXPECTATIONS)}")
-            if (case.expect == "answer" and not all(isinstance(p, list) and p for p in case.parts)) or (
-                case.expect == "answer" and not case.parts
-            ):
-                raise ValueError("an 'answer' case needs parts, each a non-empty list of strings")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise AssistantError(f"{path}:{number}: not an enquiry case ({exc})") from None
-        cases.append(case)
-    return cases
+    """The enquiry cases of a JSONL file; raises `AssistantError` naming the line when one is malformed."""
+    return read_cases(path, "an enquiry case", _enquiry)
 
 
 def document_answer(draft: str) -> str:

@@ -2,15 +2,18 @@
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from assistant.config import Settings
 from assistant.engine import Assistant, Embedder, Store
 from assistant.errors import AssistantError
 from evaluation.metrics import contains_answer
 from ingest.pipeline import ingest
+
+Case = TypeVar("Case")
 
 
 @dataclass(frozen=True)
@@ -21,24 +24,33 @@ class GoldenCase:
     expect_abstain: bool = False
 
 
-def load_cases(path: Path) -> list[GoldenCase]:
-    """The cases of a JSONL file; raises `AssistantError` naming the line when one is malformed."""
+def read_cases(path: Path, kind: str, parse: Callable[[dict[str, Any]], Case]) -> list[Case]:
+    """The cases of a JSONL file, one `parse`d object a line (blank lines skipped); raises `AssistantError` naming
+    the line when one is malformed (`parse` raises ValueError, KeyError or TypeError)."""
     cases = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            raw = json.loads(line)
-            turns = raw["turns"] if "turns" in raw else [raw["question"]]
-            if not turns or not all(isinstance(t, str) for t in turns):
-                raise ValueError("turns must be a non-empty list of strings")
-            case = GoldenCase(str(raw["id"]), turns, list(raw.get("expect_any", [])), bool(raw.get("expect_abstain")))
-            if not case.expect_any and not case.expect_abstain:
-                raise ValueError("a case needs expect_any or expect_abstain")
+            cases.append(parse(json.loads(line)))
         except (ValueError, KeyError, TypeError) as exc:
-            raise AssistantError(f"{path}:{number}: not a golden case ({exc})") from None
-        cases.append(case)
+            raise AssistantError(f"{path}:{number}: not {kind} ({exc})") from None
     return cases
+
+
+def _golden(raw: dict[str, Any]) -> GoldenCase:
+    turns = raw["turns"] if "turns" in raw else [raw["question"]]
+    if not turns or not all(isinstance(t, str) for t in turns):
+        raise ValueError("turns must be a non-empty list of strings")
+    case = GoldenCase(str(raw["id"]), turns, list(raw.get("expect_any", [])), bool(raw.get("expect_abstain")))
+    if not case.expect_any and not case.expect_abstain:
+        raise ValueError("a case needs expect_any or expect_abstain")
+    return case
+
+
+def load_cases(path: Path) -> list[GoldenCase]:
+    """The golden cases of a JSONL file; raises `AssistantError` naming the line when one is malformed."""
+    return read_cases(path, "a golden case", _golden)
 
 
 def judge(case: GoldenCase, assistant: Assistant) -> dict[str, Any]:
