@@ -147,32 +147,35 @@ def rerank(hits: list[Hit], scored: list[ScoredSentence], k: int) -> tuple[list[
     return [by_id[id_] for id_ in order], [s for s in scored if s.chunk.id in kept]
 
 
-def _context(s: ScoredSentence, found: tuple[Chunk, str, int] | None) -> list[ScoredSentence]:
-    if found is None:
-        return []
+def _like(s: ScoredSentence, found: tuple[Chunk, str, int]) -> ScoredSentence:
+    """Another sentence quoted for `s`'s sake, scored as `s`."""
     chunk, text, j = found
-    return [ScoredSentence(chunk, j, text, s.rank, s.score, s.dense, s.coverage)]
+    return ScoredSentence(chunk, j, text, s.rank, s.score, s.dense, s.coverage)
 
 
-def _chain(s: ScoredSentence, index: AnswerIndex, room: int = LEAD_CHARS) -> list[ScoredSentence] | None:
+def _length(group: list[ScoredSentence]) -> int:
+    return sum(len(s.text) + 1 for s in group) - 1
+
+
+def _context(s: ScoredSentence, found: tuple[Chunk, str, int] | None) -> list[ScoredSentence]:
+    return [] if found is None else [_like(s, found)]
+
+
+def _chain(s: ScoredSentence, index: AnswerIndex, room: int) -> list[ScoredSentence] | None:
     """The sentences a sentence is quoted with, back to the one that names what it refers to ([] for none needed;
     None when that is out of reach). When the whole chain does not fit in `room`, the naming sentence alone is
     quoted before it (sentences kept verbatim and in order, the ones between left out)."""
     found = index.antecedents(s.chunk, s.index)
     if found is None:
         return None
-    chain = [ScoredSentence(c, j, text, s.rank, s.score, s.dense, s.coverage) for c, text, j in found]
-    if len(chain) > 1 and sum(len(c.text) + 1 for c in [*chain, s]) - 1 > room:
-        return chain[:1]
-    return chain
+    chain = [_like(s, antecedent) for antecedent in found]
+    return chain[:1] if len(chain) > 1 and _length([*chain, s]) > room else chain
 
 
 def _quotable(s: ScoredSentence, index: AnswerIndex, lead_chars: int) -> bool:
     """Whether a sentence can lead the answer: it stands alone, or its chain back to what it refers to fits."""
-    chain = _chain(s, index)
-    if chain is None:
-        return False
-    return not chain or sum(len(c.text) + 1 for c in [*chain, s]) - 1 <= lead_chars  # alone, it leads at any length
+    chain = _chain(s, index, lead_chars)
+    return chain is not None and (not chain or _length([*chain, s]) <= lead_chars)  # alone, any length leads
 
 
 def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = LEAD_CHARS) -> list[ScoredSentence]:
@@ -202,7 +205,7 @@ def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = L
     chosen.append(best)
     used += len(best.text) + 1
     if is_continuation(best.text):
-        add([*(_chain(best, index) or []), best])
+        add([*(_chain(best, index, lead_chars) or []), best])
     following = _context(best, index.next_sentence(best.chunk, best.index))
     if following and is_continuation(following[0].text):
         add(following)
@@ -211,7 +214,7 @@ def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = L
             continue
         if len(chosen) >= MAX_SENTENCES or candidate.score < RUNNER_UP_RATIO * best.score:
             break
-        chain = _chain(candidate, index)
+        chain = _chain(candidate, index, lead_chars)
         if chain is None:
             continue  # a referring sentence whose antecedent is out of reach is not quoted at all
         group = [*chain, candidate]

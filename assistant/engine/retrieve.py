@@ -31,13 +31,7 @@ NEAR_DUPLICATE_COSINE = 0.97
 
 
 MAX_CHAIN = 3  # referring sentences followed back at most this far for quoting (entity terms go further)
-_OPENING_NAME = re.compile(r"^(?:The |This )?[A-Z][\w&’'-]*")
-
-
-def _opens_with_name(sentence: str) -> bool:
-    """Whether a sentence starts with its subject's name ("PIONEER holds…", "The Hub can…")."""
-    match = _OPENING_NAME.match(sentence)
-    return match is not None and bool(names(match.group(0) + " x", frozenset(terms(match.group(0)))))
+_ARTICLE = re.compile(r"^(?:The|This) ")
 
 
 def entity_chains(chunks: list[Chunk]) -> dict[str, list[frozenset[str]]]:
@@ -51,17 +45,20 @@ def entity_chains(chunks: list[Chunk]) -> dict[str, list[frozenset[str]]]:
     section: tuple[str, str] | None = None
     current: frozenset[str] = frozenset()
     known: list[frozenset[str]] = []  # the names of the section so far, as term sets
+    words: set[str] = set()  # and their words
     for chunk in chunks:  # in source and position order
         if (chunk.source, chunk.section) != section:
-            section, current, known = (chunk.source, chunk.section), frozenset(), []
+            section, current, known, words = (chunk.source, chunk.section), frozenset(), [], set()
         found[chunk.id] = []
         for sentence in chunk.sentences:
-            words = frozenset().union(*known)
-            named = [frozenset(terms(n)) for n in names(sentence, words)]
-            opening = named[0] if named and _opens_with_name(sentence) else frozenset()
-            # The name a sentence opens with may be a short form of one met before ("PIONEER", "The Hub").
-            expanded = frozenset().union(*named, *(k for k in known if opening and opening < k))
-            known.extend(n for n in named if n)
+            found_names = names(sentence, words)
+            named = [frozenset(terms(n)) for n in found_names]
+            # The name a sentence opens with ("PIONEER holds…", "The Hub can…") may be a short form of one met
+            # before ("PIONEER Health Data Research Hub"): the sentence is about that one.
+            opens = bool(found_names) and _ARTICLE.sub("", sentence).startswith(found_names[0])
+            expanded = frozenset().union(*named, *(k for k in known if opens and named[0] < k))
+            known.extend(named)
+            words.update(*named)
             if is_continuation(sentence):
                 found[chunk.id].append(current | expanded)
             else:

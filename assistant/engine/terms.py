@@ -1,6 +1,7 @@
 """Text analysis shared by ingest and answering: sentence splitting, and content-word stems for BM25 and scoring."""
 
 import re
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
@@ -121,7 +122,7 @@ def is_continuation(sentence: str) -> bool:
     return bool(_ANAPHOR.match(sentence))
 
 
-def names(sentence: str, known: frozenset[str] = frozenset()) -> list[str]:
+def names(sentence: str, known: AbstractSet[str] = frozenset()) -> list[str]:
     """The capitalised names in a sentence. A single capitalised word that opens the sentence is a name only when
     it is written in capitals ("PIONEER") or is one of the `known` names' words; otherwise it is just capitalised."""
     found = []
