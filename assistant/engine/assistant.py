@@ -16,7 +16,16 @@ from dataclasses import dataclass, replace
 from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, Settings
 from assistant.engine.calibration import Calibration
 from assistant.engine.cite import cite_groups
-from assistant.engine.compose import ScoredSentence, confidence, rerank, score_sentences, select, signals
+from assistant.engine.compose import (
+    ScoredSentence,
+    Topic,
+    confidence,
+    rerank,
+    score_sentences,
+    select,
+    signals,
+    topic_question,
+)
 from assistant.engine.embedder import Embedder, load_embedder
 from assistant.engine.followup import resolve
 from assistant.engine.generate import SYSTEM_PROMPT, LLMUnavailable, Writer
@@ -237,11 +246,14 @@ class Assistant:
         `ask` decides from this; calibration fits on it, so both always see the same evidence.
         """
         started = time.perf_counter()
-        vector = self.embedder.encode([question])[0]
+        about = topic_question(question)
+        vectors = self.embedder.encode([question] if about is None else [question, about[1]])
+        vector = vectors[0]
+        topic = None if about is None else Topic(about[0], vectors[1])
         candidates = retrieve(self.index, question, vector, self.settings.passages * CANDIDATE_FACTOR, visible)
         retrieved = time.perf_counter()
         question_terms = set(terms(question))
-        scored = score_sentences(question, question_terms, vector, candidates, self.index)
+        scored = score_sentences(question, question_terms, vector, candidates, self.index, topic)
         hits, scored = rerank(candidates, scored, self.settings.passages)
         values = signals(question_terms, hits, scored, self.index)
         conf = confidence(values, self.calibration.weights, self.calibration.bias)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.engine.retrieve import AnswerIndex
-from assistant.engine.terms import is_continuation, terms
+from assistant.engine.terms import DESCRIPTORS, is_continuation, names, terms
 from assistant.models import Chunk, Hit
 
 LEAD_CHARS = 300
@@ -102,20 +102,59 @@ def coverage(question_terms: set[str], sentence_terms: frozenset[str], index: An
     return sum(index.term_weight(t) for t in question_terms & sentence_terms) / total
 
 
-def score_sentences(
-    question: str, question_terms: set[str], question_vector: np.ndarray, hits: list[Hit], index: AnswerIndex
-) -> list[ScoredSentence]:
-    """Every sentence of the retrieved passages, best first."""
-    scored: list[ScoredSentence] = []
-    kind = expected_answer(question)
-    subject = definition_subject(question)
+@dataclass(frozen=True)
+class Topic:
+    """The named entity a question asks something about, and the question's vector without its name.
+
+    A sentence about the entity (naming it, or referring to it: "The Hub can provide data access…") is judged by
+    how well it says the rest: the name in the question would otherwise favour the sentence that repeats the name
+    over the one that answers ("PIONEER holds all data…" over "The Hub can provide data access…" for "Who can get
+    access to PIONEER data?"). The entity itself is still counted, through term coverage.
+    """
+
+    terms: frozenset[str]
+    rest_vector: np.ndarray
+
+
+def topic_question(question: str) -> tuple[frozenset[str], str] | None:
+    """The terms of the names a question asks about and the question without them (and a kind-of-thing noun after
+    them: "the PIONEER hub"), when enough is left to judge by: "Who can get access to PIONEER data?" → ({pioneer},
+    "Who can get access to data?"). None for "What is X?", which asks about the name itself."""
+    found = names(question)
+    if not found or definition_subject(question):
+        return None
+    rest = question
+    for name in found:
+        rest = re.sub(rf"{re.escape(name)}(?:['’]s)?(?:\s+(?:{DESCRIPTORS})\b(?:['’]s)?)?", " ", rest)
+    rest = re.sub(r"\s+", " ", rest).strip()
+    if len(set(terms(rest))) < 2:
+        return None
+    return frozenset().union(*(terms(n) for n in found)), rest
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    rank: int
+    chunk: Chunk
+    index: int
+    text: str
+    dense: float  # cosine to the question
+    rest: float  # cosine to the question without its topic's name
+    own: frozenset[str]  # the sentence's terms
+    context: frozenset[str]  # and those of what it is about
+
+
+def _candidates(
+    hits: list[Hit], question_vector: np.ndarray, topic: Topic | None, subject: frozenset[str], index: AnswerIndex
+) -> list[_Candidate]:
+    found = []
     for rank, hit in enumerate(hits):
         vectors = index.sentence_vectors[hit.chunk.id]
         similarities = vectors @ question_vector
-        sentence_terms = index.sentence_terms[hit.chunk.id]
+        rest = vectors @ topic.rest_vector if topic is not None else similarities
         for j, text in enumerate(hit.chunk.sentences):
             dense = float(similarities[j])
-            own = sentence_terms[j]
+            own = index.sentence_terms[hit.chunk.id][j]
             context = own | index.entity_terms[hit.chunk.id][j]
             if is_continuation(text):
                 context |= index.previous_terms(hit.chunk, j)
@@ -124,13 +163,36 @@ def score_sentences(
                 chain = (index.antecedents(hit.chunk, j) or []) if subject and subject <= context else []
                 if chain:
                     dense = max(dense, *(float(index.sentence_vectors[c.id][i] @ question_vector) for c, _, i in chain))
-            cover = coverage(question_terms, context, index)
-            informative = min(len(own - question_terms), INFORMATIVE_TERMS) / INFORMATIVE_TERMS
-            score = (DENSE_WEIGHT * dense + COVERAGE_WEIGHT * cover) * (0.7 + 0.3 * informative)
-            score += RANK_WEIGHT / (1 + rank) + ANSWER_TYPE_WEIGHT * has_answer_type(kind, text, question)
-            if subject and subject <= context and _SAYS_WHAT.match(text):
-                score += DEFINITION_WEIGHT
-            scored.append(ScoredSentence(hit.chunk, j, text, rank, score, dense, cover))
+            found.append(_Candidate(rank, hit.chunk, j, text, dense, float(rest[j]), own, context))
+    return found
+
+
+def score_sentences(
+    question: str,
+    question_terms: set[str],
+    question_vector: np.ndarray,
+    hits: list[Hit],
+    index: AnswerIndex,
+    topic: Topic | None = None,
+) -> list[ScoredSentence]:
+    """Every sentence of the retrieved passages, best first."""
+    kind = expected_answer(question)
+    subject = definition_subject(question)
+    found = _candidates(hits, question_vector, topic, subject, index)
+    # Sentences about the topic are ranked among themselves by the rest of the question, on the scale of the
+    # plain similarity: the best of them by the rest gets the best plain similarity of any of them.
+    about = [c for c in found if topic is not None and topic.terms <= c.context]
+    shift = max(c.dense for c in about) - max(c.rest for c in about) if about else 0.0
+    scored: list[ScoredSentence] = []
+    for c in found:
+        match = c.rest + shift if topic is not None and topic.terms <= c.context else c.dense
+        cover = coverage(question_terms, c.context, index)
+        informative = min(len(c.own - question_terms), INFORMATIVE_TERMS) / INFORMATIVE_TERMS
+        score = (DENSE_WEIGHT * match + COVERAGE_WEIGHT * cover) * (0.7 + 0.3 * informative)
+        score += RANK_WEIGHT / (1 + c.rank) + ANSWER_TYPE_WEIGHT * has_answer_type(kind, c.text, question)
+        if subject and subject <= c.context and _SAYS_WHAT.match(c.text):
+            score += DEFINITION_WEIGHT
+        scored.append(ScoredSentence(c.chunk, c.index, c.text, c.rank, score, c.dense, cover))
     scored.sort(key=lambda s: -s.score)
     return scored
 
@@ -202,10 +264,10 @@ def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = L
         used += size
         return True
 
-    chosen.append(best)
-    used += len(best.text) + 1
-    if is_continuation(best.text):
-        add([*(_chain(best, index, lead_chars) or []), best])
+    # The lead comes after what it refers to, when that fits; alone otherwise (and then a stand-alone sentence).
+    if not add([*((_chain(best, index, lead_chars) or []) if is_continuation(best.text) else []), best]):
+        chosen.append(best)
+        used += len(best.text) + 1
     following = _context(best, index.next_sentence(best.chunk, best.index))
     if following and is_continuation(following[0].text):
         add(following)

@@ -103,14 +103,14 @@ def split_sentences(text: str) -> list[str]:
 
 # A sentence opening like this continues what came before it ("…is PIONEER. This is a major research database…",
 # "The company's ambition…", "They launched…"): a pronoun, or "the"/"this" and a noun naming a kind of entity.
-_DESCRIPTORS = (
+DESCRIPTORS = (
     r"company|companies|firm|business|partnership|hub|database|project|programme|program|organisation|"
     r"organization|group|service|model|scheme|initiative|centre|center|network|platform|team|trust|university|"
     r"institute|charity|consortium|venture|product|device|app|system|tool|study|trial|fund"
 )
 _ANAPHOR = re.compile(
     rf"^(?:this|these|that|those|it|its|they|their|he|she|his|her|such|"
-    rf"(?:the|this|that|these|those) (?:new |same |[a-z]+-based )?(?:{_DESCRIPTORS}))(?:'s|’s)?\b",
+    rf"(?:the|this|that|these|those) (?:new |same |[a-z]+-based )?(?:{DESCRIPTORS}))(?:'s|’s)?\b",
     re.I,
 )
 # A name: a run of capitalised words (with "of", "for", "and" inside), e.g. "PIONEER Health Data Research Hub".

@@ -70,6 +70,25 @@ def test_follow_up_uses_the_conversation(assistant: Assistant) -> None:
     answer = assistant.ask("Who can use its data?", ["What is PIONEER?"])
     assert answer.resolved_question == "Who can use PIONEER's data?"
     assert not answer.abstained and "PIONEER" in " ".join(c.snippet for c in answer.citations)
+    # About the new question: who may have the data (the Hub's licence), not the sentence that repeats the name.
+    assert "data access under license" in answer.text
+    assert "central repository" not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "not_expected"),
+    [
+        ("Who can get access to PIONEER data?", "data access under license", "central repository"),
+        ("Who holds the PIONEER hub's data?", "central repository", "under license"),
+    ],
+)
+def test_a_question_about_a_named_entity_gets_the_sentence_that_answers_it(
+    assistant: Assistant, question: str, expected: str, not_expected: str
+) -> None:
+    """The sentence answering may only refer to the entity ("The Hub can provide…"); the one repeating the name
+    must not win for that alone."""
+    answer = assistant.ask(question)
+    assert expected in answer.text and not_expected not in answer.text
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t ", "x" * 2001])
