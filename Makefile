@@ -71,7 +71,8 @@ audit: $(STAMP) ## pip-audit the locked dependencies against PyPI's vulnerabilit
 	$(BIN)/pip-audit -r .cache/requirements-audit.txt --no-deps --disable-pip --progress-spinner off
 
 calibrate: $(STAMP) ## refit abstention on ../shared/eval SQuAD data: writes assistant/calibration.json
-	$(BIN)/cluster-assistant calibrate ../shared/eval/squad2-dev-corpus.json --unseen ../shared/eval/squad2-dev-unseen.json
+	$(BIN)/cluster-assistant calibrate ../shared/eval/squad2-dev-corpus.json --unseen ../shared/eval/squad2-dev-unseen.json \
+		--distractors ../shared/eval/squad2-distractors.json
 
 clean: ## remove the venv and the index
 	rm -rf $(VENV) data

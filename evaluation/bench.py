@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
-from assistant.engine import Assistant, OnnxEmbedder, Store, TorchEmbedder
+from assistant.engine import Assistant, Calibration, OnnxEmbedder, Store, TorchEmbedder
 from evaluation.enquiries import evaluate_enquiries, load_enquiry_cases
 from evaluation.golden import evaluate_golden, load_cases
 from evaluation.load import load, rss_mb, server
@@ -48,6 +48,8 @@ def markdown(result: dict) -> str:  # type: ignore[type-arg]
             "",
             squad_table(result["squad_with_distractors"]),
             "",
+            _held_out_line(result["abstention_held_out"]),
+            "",
             f"Golden cases (`seed-dev.jsonl`): {golden['passed']}/{golden['total']} passed (failed: {failed}).",
             f"Enquiry drafts (`enquiries-dev.jsonl`): parts answered {enquiries['parts_answered']}/"
             f"{enquiries['parts_total']}, nothing to say {enquiries['none_ok']}, "
@@ -73,6 +75,16 @@ def markdown(result: dict) -> str:  # type: ignore[type-arg]
             f"top-2 {result['triage_classification']['top2']} (targets 0.85 / 0.95).",
         ]
     )
+
+
+def _held_out_line(held: dict) -> str:  # type: ignore[type-arg]
+    """The honest abstention figures: `make calibrate`'s article-grouped, nested cross-validation."""
+    sizes = "; ".join(
+        f"{name} index: false abstention {f['false_abstain']}, unseen abstained {f['abstain_unseen']} "
+        f"({f['answerable']} + {f['unseen']} questions)"
+        for name, f in held.items()
+    )
+    return f"Abstention on held-out articles (`make calibrate`, cross-validated by article): {sizes}."
 
 
 def update_readme(table: str) -> None:
@@ -183,6 +195,7 @@ def main() -> None:
         "seed": args.seed,
         "squad_questions": args.questions,
         **quality,
+        "abstention_held_out": Calibration.load().details["held_out"],
         "ask_ms": {
             "n": len(latencies),
             "p50": round(statistics.median(latencies), 2),

@@ -105,7 +105,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from evaluation.calibrate import calibrate
 
-    result = calibrate(Path(args.corpus), Path(args.unseen), settings, seed=args.seed)
+    distractors = Path(args.distractors) if args.distractors else None
+    result = calibrate(Path(args.corpus), Path(args.unseen), settings, seed=args.seed, distractors=distractors)
     print(json.dumps(result["details"], indent=2))
     return 0
 
@@ -256,6 +257,9 @@ def parser() -> argparse.ArgumentParser:
     cal = sub.add_parser("calibrate", help="fit abstention on SQuAD-format data; writes assistant/calibration.json")
     cal.add_argument("corpus", help="SQuAD v2.0 file whose paragraphs are indexed")
     cal.add_argument("--unseen", required=True, help="SQuAD v2.0 file whose questions should be abstained on")
+    cal.add_argument(
+        "--distractors", help="SQuAD v2.0 file whose paragraphs are indexed beside the corpus for a second fit"
+    )
     cal.add_argument("--seed", type=int, default=13)
     _eval_parser(sub)
     staff = sub.add_parser("staff", help="staff accounts for the console at /staff")

@@ -5,8 +5,7 @@ evaluation use it through the names exported here.
 """
 
 from assistant.engine.assistant import NOT_FOUND, OFFER_PERSON, Assistant, bounded_history, validate_question
-from assistant.engine.calibration import CALIBRATION_FILE, Calibration
-from assistant.engine.compose import SIGNALS
+from assistant.engine.calibration import CALIBRATION_FILE, SIGNALS, Calibration
 from assistant.engine.embedder import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder
 from assistant.engine.generate import Writer
 from assistant.engine.store import EmbeddedChunk, Store

@@ -14,16 +14,14 @@ import time
 from dataclasses import dataclass, replace
 
 from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, Settings
-from assistant.engine.calibration import Calibration
+from assistant.engine.calibration import Calibration, confidence, signals
 from assistant.engine.cite import cite_groups
 from assistant.engine.compose import (
     ScoredSentence,
     Topic,
-    confidence,
     rerank,
     score_sentences,
     select,
-    signals,
     topic_question,
 )
 from assistant.engine.embedder import Embedder, load_embedder
@@ -255,7 +253,7 @@ class Assistant:
         question_terms = set(terms(question))
         scored = score_sentences(question, question_terms, vector, candidates, self.index, topic)
         hits, scored = rerank(candidates, scored, self.settings.passages)
-        values = signals(question_terms, hits, scored, self.index)
+        values = signals(question, question_terms, hits, scored, self.index)
         conf = confidence(values, self.calibration.weights, self.calibration.bias)
         done = time.perf_counter()
         return Assessment(hits, scored, values, conf, (retrieved - started) * 1000, (done - retrieved) * 1000, done)

@@ -1,16 +1,26 @@
-"""The fitted abstention model: logistic weights over the composer's signals, and the threshold below which the
-engine abstains. Fitted by `make calibrate` (evaluation/calibrate.py) into calibration.json beside this file."""
+"""Abstention: the signals of how well the retrieved passages answer a question, and the fitted model over them.
+
+The logistic weights and the threshold below which the engine abstains are fitted by `make calibrate`
+(evaluation/calibrate.py, cross-validated by article) into calibration.json beside this file.
+"""
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.engine.compose import ScoredSentence, coverage
+from assistant.engine.retrieve import AnswerIndex
+from assistant.engine.terms import names, terms
+from assistant.models import Hit
+
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+SIGNALS = ("top_dense", "best_dense", "best_coverage", "passage_coverage", "best_score", "name_coverage")
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Logistic weights over the composer's signals and the confidence below which we abstain."""
+    """Logistic weights over the signals and the confidence below which we abstain."""
 
     weights: dict[str, float]
     bias: float
@@ -21,3 +31,49 @@ class Calibration:
     def load(cls, path: Path = CALIBRATION_FILE) -> "Calibration":
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(data["weights"], float(data["bias"]), float(data["threshold"]), data.get("details", {}))
+
+
+def asked_names(question: str) -> list[frozenset[str]]:
+    """What a question names, as term sets: its capitalised names and its numbers ("Super Bowl 50", "1966")."""
+    found = [frozenset(terms(n)) for n in names(question)]
+    return found + [frozenset([t]) for t in terms(question) if t.isdigit()]
+
+
+def name_coverage(question: str, passage: Hit, index: AnswerIndex) -> float:
+    """The share of what the question names that the passage speaks of (1.0 when it names nothing).
+
+    Unlike similarity and term coverage, this does not rise as the index grows: a question about "Mount Etna" is
+    not answered by a passage about volcanoes, however many such passages there are.
+    """
+    asked = asked_names(question)
+    if not asked:
+        return 1.0
+    chunk = passage.chunk
+    spoken = frozenset(terms(f"{chunk.title} {chunk.section}")).union(
+        *index.sentence_terms[chunk.id], *index.entity_terms[chunk.id]
+    )
+    return sum(name <= spoken for name in asked) / len(asked)
+
+
+def signals(
+    question: str, question_terms: set[str], hits: list[Hit], scored: list[ScoredSentence], index: AnswerIndex
+) -> dict[str, float]:
+    """The evidence abstention is calibrated on."""
+    if not hits or not scored:
+        return dict.fromkeys(SIGNALS, 0.0)
+    best = scored[0]
+    passage_terms = frozenset().union(*index.sentence_terms[hits[0].chunk.id])
+    return {
+        "top_dense": hits[0].dense_similarity,
+        "best_dense": max(s.dense for s in scored),
+        "best_coverage": best.coverage,
+        "passage_coverage": coverage(question_terms, passage_terms, index),
+        "best_score": best.score,
+        "name_coverage": name_coverage(question, hits[0], index),
+    }
+
+
+def confidence(values: dict[str, float], weights: dict[str, float], bias: float) -> float:
+    """Calibrated probability that the passages answer the question (logistic over the signals)."""
+    z = bias + sum(weights.get(name, 0.0) * values.get(name, 0.0) for name in SIGNALS)
+    return 1.0 / (1.0 + math.exp(-z))

@@ -5,7 +5,6 @@ the IDF-weighted share of the question's content words it contains, with a small
 The best sentence leads; close runners-up join it while the lead stays within about 300 characters.
 """
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -26,7 +25,6 @@ ANSWER_TYPE_WEIGHT = 0.08  # bonus when the sentence holds the kind of thing ask
 INFORMATIVE_TERMS = 4
 RUNNER_UP_RATIO = 0.7  # runners-up within 70% of the best fill the ~300-character lead
 MAX_SENTENCES = 3
-SIGNALS = ("top_dense", "best_dense", "best_coverage", "passage_coverage", "best_score")
 
 
 @dataclass(frozen=True)
@@ -284,26 +282,3 @@ def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = L
     # Readable order: passages in the order of their best sentence, sentences in document order within each.
     passage_order = {s.chunk.id: i for i, s in reversed(list(enumerate(chosen)))}
     return sorted(chosen, key=lambda s: (passage_order[s.chunk.id], index.position[s.chunk.id], s.index))
-
-
-def signals(
-    question_terms: set[str], hits: list[Hit], scored: list[ScoredSentence], index: AnswerIndex
-) -> dict[str, float]:
-    """The evidence abstention is calibrated on (weights in calibration.py, fitted by evaluation/calibrate.py)."""
-    if not hits or not scored:
-        return dict.fromkeys(SIGNALS, 0.0)
-    best = scored[0]
-    passage_terms = frozenset().union(*index.sentence_terms[hits[0].chunk.id])
-    return {
-        "top_dense": hits[0].dense_similarity,
-        "best_dense": max(s.dense for s in scored),
-        "best_coverage": best.coverage,
-        "passage_coverage": coverage(question_terms, passage_terms, index),
-        "best_score": best.score,
-    }
-
-
-def confidence(values: dict[str, float], weights: dict[str, float], bias: float) -> float:
-    """Calibrated probability that the passages answer the question (logistic over the signals)."""
-    z = bias + sum(weights.get(name, 0.0) * values.get(name, 0.0) for name in SIGNALS)
-    return 1.0 / (1.0 + math.exp(-z))

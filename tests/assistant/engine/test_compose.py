@@ -1,5 +1,5 @@
-"""Pure logic of composing: rerank, select, signals and confidence, on a small index built with a deterministic
-fake embedder (LangChain's `DeterministicFakeEmbedding`, wired as the real one is). Fast; the real model's
+"""Pure logic of composing (rerank, select) and of abstention (signals, confidence), on a small index built with a
+deterministic fake embedder (LangChain's `DeterministicFakeEmbedding`, wired as the real one is). Fast; the real model's
 end-to-end answers are in test_answering.py."""
 
 import math
@@ -8,16 +8,8 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from assistant.engine.compose import (
-    LEAD_CHARS,
-    SIGNALS,
-    ScoredSentence,
-    confidence,
-    rerank,
-    score_sentences,
-    select,
-    signals,
-)
+from assistant.engine.calibration import SIGNALS, confidence, name_coverage, signals
+from assistant.engine.compose import LEAD_CHARS, ScoredSentence, rerank, score_sentences, select
 from assistant.engine.retrieve import AnswerIndex
 from assistant.engine.terms import terms
 from assistant.models import Chunk, Hit
@@ -91,12 +83,20 @@ def test_signals_and_confidence(index: AnswerIndex) -> None:
     hits = [_hit(index, "pioneer", dense=0.6)]
     vector = _vectors([question])[0]
     scored = score_sentences(question, set(terms(question)), vector, hits, index)
-    values = signals(set(terms(question)), hits, scored, index)
+    values = signals(question, set(terms(question)), hits, scored, index)
     assert set(values) == set(SIGNALS) and values["top_dense"] == pytest.approx(0.6)
     assert values["best_coverage"] > 0  # "data", "access", "hub" are in the passage
-    assert signals(set(), [], [], index) == dict.fromkeys(SIGNALS, 0.0)
+    assert values["name_coverage"] == 1.0  # it names nothing, so misses nothing
+    assert signals("", set(), [], [], index) == dict.fromkeys(SIGNALS, 0.0)
     weights = {name: 1.0 for name in SIGNALS}
     assert confidence(dict.fromkeys(SIGNALS, 0.0), weights, 0.0) == pytest.approx(0.5)
     assert confidence(values, weights, -1.0) == pytest.approx(1 / (1 + math.exp(1 - sum(values.values()))))
     higher = {**values, "best_coverage": values["best_coverage"] + 0.5}
     assert confidence(higher, weights, -1.0) > confidence(values, weights, -1.0)  # more evidence, more confident
+
+
+def test_name_coverage_is_the_share_of_asked_names_the_passage_speaks_of(index: AnswerIndex) -> None:
+    passage = _hit(index, "pioneer", dense=0.6)
+    assert name_coverage("Who can use PIONEER data?", passage, index) == 1.0
+    assert name_coverage("Did PIONEER open on Mount Etna in 1850?", passage, index) == pytest.approx(1 / 3)
+    assert name_coverage("How hot is lava?", passage, index) == 1.0
