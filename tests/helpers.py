@@ -183,13 +183,18 @@ Server = Callable[..., AbstractContextManager[str]]
 
 
 @contextmanager
-def fake_llm(reply: str, delay_s: float = 0.0, status: int = 200) -> Iterator[tuple[str, list[dict]]]:  # type: ignore[type-arg]
+def fake_llm(
+    reply: str, delay_s: float = 0.0, status: int = 200, word_delay_s: float = 0.0
+) -> Iterator[tuple[str, list[dict]]]:  # type: ignore[type-arg]
     received: list[dict] = []  # type: ignore[type-arg]
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             time.sleep(delay_s)
+            if received[-1].get("stream"):
+                self._stream()
+                return
             body = json.dumps({
                 "id": "fake", "object": "chat.completion", "created": 0, "model": "fake",
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
@@ -201,6 +206,25 @@ def fake_llm(reply: str, delay_s: float = 0.0, status: int = 200) -> Iterator[tu
                 self.wfile.write(body)
             except BrokenPipeError:
                 pass  # the client timed out first, as the timeout test intends
+
+        def _stream(self) -> None:
+            """Server-sent events, one word a chunk, as OpenAI-compatible servers stream."""
+            self.send_response(status)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for word in reply.split(" "):
+                delta = {
+                    "id": "fake",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": "fake",
+                    "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}],
+                }
+                self.wfile.write(f"data: {json.dumps(delta)}\n\n".encode())
+                self.wfile.flush()
+                time.sleep(word_delay_s)
+            self.wfile.write(b"data: [DONE]\n\n")
+            received.append({"finished_streaming": True})
 
         def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
             pass

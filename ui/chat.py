@@ -46,10 +46,19 @@ def new_state() -> dict[str, Any]:
 
 
 def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict[str, Any]):  # type: ignore[no-untyped-def]
-    """Answer in the chat: the message, then the answer in a few pieces, its source cards, rating and offer."""
+    """Answer in the chat: the message, then the answer as it comes (each sentence of a written answer as soon as
+    it is checked against the documents; an extractive one in a few pieces), its source cards, rating and offer."""
     history = [*history, {"role": "user", "content": escape_markdown(message)}]
+    shown: list[str] = []
     try:
-        answer, log_id = desk.ask(message, state["questions"], channel="chat")
+        for item in desk.ask_stream(message, state["questions"], channel="chat"):
+            if not isinstance(item, str):
+                answer, log_id = item
+                break
+            shown.append(item)
+            written = {"role": "assistant", "content": escape_markdown(" ".join(shown))}
+            # The box is cleared with the first sentence: later ones must not wipe what the visitor types.
+            yield [*history, written], "" if len(shown) == 1 else gr.skip(), gr.skip(), state, gr.skip(), gr.skip(), ""
     except AssistantError as exc:
         history.append({"role": "assistant", "content": error_markdown(exc)})
         yield history, message, gr.skip(), state, gr.skip(), gr.skip(), ""
@@ -66,12 +75,12 @@ def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict
     }
     history.append({"role": "assistant", "content": ""})
     cards = source_cards(answer.citations)
-    pieces = list(_stream(chat_markdown(answer)))
+    # What was streamed is already on screen: the final answer (with its source links) replaces it at once.
+    pieces = [chat_markdown(answer)] if shown else list(_stream(chat_markdown(answer)))
     for i, piece in enumerate(pieces):
         history[-1] = {"role": "assistant", "content": piece}
-        # The box is cleared once: later pieces must not wipe what the visitor types meanwhile. Rating and
-        # hand-off appear with the last piece: acting on them earlier would be overwritten by the stream.
-        box = "" if i == 0 else gr.skip()
+        # Rating and hand-off appear with the last piece: acting on them earlier would be overwritten by the stream.
+        box = "" if i == 0 and not shown else gr.skip()
         last = i == len(pieces) - 1
         rating = gr.update(visible=True) if last else gr.skip()
         offer = gr.update(visible=answer.abstained) if last else gr.skip()

@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import text
@@ -82,10 +83,31 @@ class Desk:
         not resend them). Public channels answer from public documents; a partner's widget from what its
         configuration allows (`visible`).
         """
+        *_, last = self.ask_stream(question, history, channel, partner_id, session_id, visible)
+        assert not isinstance(last, str)  # the stream always ends with (answer, log id)
+        return last
+
+    def ask_stream(
+        self,
+        question: str,
+        history: list[str],
+        channel: str,
+        partner_id: str | None = None,
+        session_id: str | None = None,
+        visible: Visible = PUBLIC_ONLY,
+    ) -> Iterator[str | tuple[Answer, int]]:
+        """`ask` for a screen that shows the answer as it is written: each accepted sentence of a written answer as
+        it comes (`Assistant.ask_stream`), then (answer, log id), logged as `ask` logs it."""
         started = time.perf_counter()
         if session_id and not history:
             history = conversations.remembered(self.sessions, session_id)
-        answer = self.assistant.ask(question, history, visible)
+        answer = None
+        for item in self.assistant.ask_stream(question, history, visible):
+            if isinstance(item, str):
+                yield item
+            else:
+                answer = item
+        assert answer is not None  # the engine always ends with the Answer
         if session_id:
             conversations.remember(self.sessions, session_id, question)
         latency = (time.perf_counter() - started) * 1000
@@ -93,7 +115,7 @@ class Desk:
         if time.time() - self._purged_at > self.settings.housekeeping_minutes * 60:  # never in the request
             self._purged_at = time.time()
             threading.Thread(target=self.housekeep, name="housekeeping", daemon=True).start()
-        return answer, log_id
+        yield answer, log_id
 
     def feedback(self, new: NewFeedback) -> int:
         """Store a rating (redacted); raises `InvalidRequest` for an unknown question id."""
@@ -113,7 +135,8 @@ class Desk:
             if (
                 len(name) > 3
                 and name.lower() not in _COMMON
-                and not self.assistant.ask(question, None, PUBLIC_ONLY).abstained
+                # Assessed, not asked: deciding is enough, and asking would call the LLM writer for each one.
+                and self.assistant.assess(question, PUBLIC_ONLY).confidence >= self.assistant.threshold
             ):
                 starters.append(question)
             if len(starters) == MAX_STARTERS:

@@ -4,12 +4,13 @@ It imports only `assistant.config`, `assistant.errors` and `assistant.models`. T
 evaluation use it through the names exported here.
 """
 
-from assistant.engine.assistant import NOT_FOUND, OFFER_PERSON, Assistant, bounded_history, validate_question
+from assistant.engine.assistant import NOT_FOUND, OFFER_PERSON, Assistant
 from assistant.engine.calibration import CALIBRATION_FILE, SIGNALS, Calibration
 from assistant.engine.embedder import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder
 from assistant.engine.generate import Writer
 from assistant.engine.store import EmbeddedChunk, Store
 from assistant.engine.terms import split_sentences, terms
+from assistant.engine.validate import bounded_history, validate_question
 from assistant.engine.visibility import PUBLIC_ONLY, STAFF_VIEW, Visible, visibility_filter
 
 __all__ = [

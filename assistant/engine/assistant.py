@@ -11,9 +11,10 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import replace
 
-from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, Settings
+from assistant.config import MAX_HISTORY_ITEMS, Settings
 from assistant.engine.calibration import Calibration, confidence, signals
 from assistant.engine.cite import cite_groups
 from assistant.engine.compose import (
@@ -28,47 +29,18 @@ from assistant.engine.embedder import Embedder, load_embedder
 from assistant.engine.followup import resolve
 from assistant.engine.generate import SYSTEM_PROMPT, LLMUnavailable, Writer
 from assistant.engine.guard import CLINICAL_FLAG, SIGNPOST, is_clinical_advice_request
+from assistant.engine.outcome import ABSTAINED, ANSWERED, SIGNPOSTED, Assessment, Outcome
 from assistant.engine.parts import NOT_FOUND, OFFER_PERSON, compose_parts, split_message
 from assistant.engine.retrieve import AnswerIndex, Visible, retrieve
 from assistant.engine.store import Store
 from assistant.engine.terms import terms
-from assistant.errors import InvalidQuestion, StoreUnavailable
+from assistant.engine.validate import bounded_history, validate_question
+from assistant.errors import StoreUnavailable
 from assistant.models import Answer, Hit, Part
 
 log = logging.getLogger("cluster_assistant.decisions")
 FRESH_S = 2.0  # how often `ask` checks the store for changes and reachability
 CANDIDATE_FACTOR = 2  # passages retrieved per passage kept: their best sentences decide which are kept
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """What the index says about one stand-alone question: passages, scored sentences, signals, confidence."""
-
-    hits: list[Hit]
-    scored: list[ScoredSentence]
-    signals: dict[str, float]
-    confidence: float
-    retrieve_ms: float
-    score_ms: float
-    done_at: float  # perf_counter when assessed: the rest of the work counts as composing
-
-
-def validate_question(question: str) -> str:
-    """The question, stripped; raises `InvalidQuestion` when empty or over the length limit."""
-    cleaned = question.replace("\x00", "").strip()
-    if not cleaned:
-        raise InvalidQuestion("The question is empty: type a question about the cluster, its members or partners.")
-    if len(cleaned) > MAX_QUESTION_CHARS:
-        raise InvalidQuestion(
-            f"The question is {len(cleaned)} characters long; the limit is {MAX_QUESTION_CHARS}. Please shorten it."
-        )
-    return cleaned
-
-
-def bounded_history(history: list[str] | None) -> list[str]:
-    """The last `MAX_HISTORY_ITEMS` earlier questions, each cut to `MAX_QUESTION_CHARS`: whatever a channel lets
-    through, the engine never works on more."""
-    return [item[:MAX_QUESTION_CHARS] for item in (history or [])[-MAX_HISTORY_ITEMS:]]
 
 
 class Assistant:
@@ -182,7 +154,18 @@ class Assistant:
         # 7. Cite: number the sources in the order the answer uses them, across the parts.
         return self._compose(outcomes, started, visible)
 
-    def _answer(self, asked: str, resolved: str, visible: Visible | None, guarded: bool) -> "Outcome":
+    def _answer(self, asked: str, resolved: str, visible: Visible | None, guarded: bool) -> Outcome:
+        decided = self._decide(asked, resolved, visible, guarded)
+        if isinstance(decided, Outcome):
+            return decided
+        found, notes = decided
+        chosen = self._write(resolved, found.hits, notes) or select(found.scored, self.index)
+        return Outcome(asked, resolved, ANSWERED, chosen, found, notes)
+
+    def _decide(
+        self, asked: str, resolved: str, visible: Visible | None, guarded: bool
+    ) -> Outcome | tuple[Assessment, list[str]]:
+        """Steps 4-6 up to composing: the outcome when the question is not answered, else what answers it."""
         # 4. Guard: a request for personal medical advice is signposted, never answered from documents.
         if guarded or is_clinical_advice_request(resolved):
             log.info("decision", extra={"abstained": True, "reason": CLINICAL_FLAG})
@@ -198,11 +181,42 @@ class Assistant:
         if found.confidence < self.threshold:
             log.info("decision", extra={"abstained": True, "reason": "low_confidence", "confidence": found.confidence})
             return Outcome(asked, resolved, ABSTAINED, [], found, notes)
-        chosen = self._write(resolved, found.hits, notes) or select(found.scored, self.index)
         log.info("decision", extra={"abstained": False, "confidence": found.confidence})
-        return Outcome(asked, resolved, ANSWERED, chosen, found, notes)
+        return found, notes
 
-    def _compose(self, outcomes: list["Outcome"], started: float, visible: Visible | None) -> Answer:
+    def ask_stream(
+        self, question: str, history: list[str] | None = None, visible: Visible | None = None
+    ) -> Iterator[str | Answer]:
+        """`ask`, for a screen that shows the answer as it is written: with a writer, each sentence it writes is
+        yielded (with its `[n]`) as soon as the grounding check accepts it; a dropped one never appears. The last
+        item is always the `Answer`. Without a writer, or for a message of several questions, only the Answer."""
+        started = time.perf_counter()
+        question = validate_question(question)
+        if self.writer is None or len(split_message(question)) > 1:
+            yield self.ask(question, history, visible)
+            return
+        self.ensure_fresh()
+        resolved = resolve(question, bounded_history(history))
+        decided = self._decide(question, resolved, visible, guarded=False)
+        if isinstance(decided, Outcome):
+            yield self._compose([decided], started, visible)
+            return
+        found, notes = decided
+        accepted: list[ScoredSentence] = []
+        numbers: dict[str, int] = {}  # cite_groups numbers passages by first use, in this same order
+        try:
+            for sentence, supported in self.writer.stream(resolved, found.hits, self.index, self.embedder):
+                if supported is None:
+                    notes.append(f"llm sentence dropped as unsupported: {sentence}")
+                    continue
+                accepted.append(supported)
+                yield f"{supported.text} [{numbers.setdefault(supported.chunk.id, len(numbers) + 1)}]"
+        except LLMUnavailable as exc:
+            notes.append(f"llm: unavailable ({exc}); {'written' if accepted else 'extractive'} answer used")
+        chosen = accepted or select(found.scored, self.index)
+        yield self._compose([Outcome(question, resolved, ANSWERED, chosen, found, notes)], started, visible)
+
+    def _compose(self, outcomes: list[Outcome], started: float, visible: Visible | None) -> Answer:
         answered = [o for o in outcomes if o.status == ANSWERED]
         texts, citations, per_part = cite_groups([o.chosen for o in answered])
         found = [o.found for o in outcomes if o.found is not None]
@@ -285,18 +299,3 @@ def _timings(started: float, found: list[Assessment]) -> dict[str, float]:
 
 def _first_person(text: str) -> bool:
     return bool(re.search(r"\b(i|i'm|i've|my|me|we|our|he|she|his|her)\b", text, re.I))
-
-
-ANSWERED, ABSTAINED, SIGNPOSTED = "answered", "abstained", "signposted"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the engine made of one question of a message, before citing."""
-
-    asked: str
-    resolved: str
-    status: str  # answered | abstained | signposted
-    chosen: list[ScoredSentence]
-    found: Assessment | None
-    notes: list[str]

@@ -7,6 +7,7 @@ timeout or empty result means the caller keeps the extractive answer. Only the c
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -37,6 +38,7 @@ SYSTEM_PROMPT = (
 # 0.37). The term share catches what cosine alone lets through ("sells", "anyone" are in no passage).
 SUPPORT_COSINE = 0.5
 SUPPORT_TERM_SHARE = 0.75
+MAX_ANSWER_CHARS = 2000  # the prompt asks for three short sentences; a model that runs on is cut off here
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 
 
@@ -96,36 +98,77 @@ def complete(model: BaseChatModel, prompt: str) -> str:
     return reply.content if isinstance(reply.content, str) else str(reply.content)
 
 
+class Grounding:
+    """The check a written sentence must pass, against one question's passages: close in meaning to one passage
+    sentence, nearly all its content words and every number in the passages. Built once per answer."""
+
+    def __init__(self, hits: list[Hit], index: AnswerIndex) -> None:
+        self.hits = hits
+        self.terms = frozenset().union(*(t for hit in hits for t in index.sentence_terms[hit.chunk.id]))
+        self.text = " ".join(hit.chunk.text for hit in hits)
+        self.candidates = [(rank, j) for rank, hit in enumerate(hits) for j in range(len(hit.chunk.sentences))]
+        self.matrix = np.concatenate([index.sentence_vectors[hit.chunk.id] for hit in hits]) if hits else None
+
+    def check(self, sentence: str, vector: np.ndarray) -> ScoredSentence | None:
+        """The sentence cited to the passage sentence that supports it, or None when none does."""
+        if self.matrix is None:
+            return None
+        similarities = self.matrix @ vector
+        best = int(np.argmax(similarities))
+        words = set(terms(sentence))
+        share = len(words & self.terms) / len(words) if words else 0.0
+        numbers_ok = all(n in self.text for n in re.findall(r"\d[\d,.]*\d|\d", sentence))
+        if similarities[best] < SUPPORT_COSINE or share < SUPPORT_TERM_SHARE or not numbers_ok:
+            return None
+        rank, j = self.candidates[best]
+        score = float(similarities[best])
+        return ScoredSentence(self.hits[rank].chunk, j, sentence, rank, score, score, share)
+
+
+def _written_sentences(text: str) -> list[str]:
+    return [s for s in split_sentences(_MARKER.sub(" ", text).replace(" .", ".")) if s.strip()]
+
+
 def ground(
     text: str, hits: list[Hit], index: AnswerIndex, embedder: Embedder
 ) -> tuple[list[ScoredSentence], list[str]]:
     """Split the model's text into sentences; keep those the passages support, cited to the passage that does."""
-    written = [s for s in split_sentences(_MARKER.sub(" ", text).replace(" .", ".")) if s.strip()]
+    written = _written_sentences(text)
     if not written or not hits:
         return [], written
-    passage_terms = frozenset().union(*(t for hit in hits for t in index.sentence_terms[hit.chunk.id]))
-    passage_text = " ".join(hit.chunk.text for hit in hits)
-    candidates = [(rank, j) for rank, hit in enumerate(hits) for j in range(len(hit.chunk.sentences))]
-    matrix = np.concatenate([index.sentence_vectors[hit.chunk.id] for hit in hits])
-    vectors = embedder.encode(written)
+    grounding = Grounding(hits, index)
     kept: list[ScoredSentence] = []
     dropped: list[str] = []
-    for sentence, vector in zip(written, vectors, strict=True):
-        similarities = matrix @ vector
-        best = int(np.argmax(similarities))
-        words = set(terms(sentence))
-        share = len(words & passage_terms) / len(words) if words else 0.0
-        numbers_ok = all(n in passage_text for n in re.findall(r"\d[\d,.]*\d|\d", sentence))
-        if similarities[best] >= SUPPORT_COSINE and share >= SUPPORT_TERM_SHARE and numbers_ok:
-            rank, j = candidates[best]
-            kept.append(
-                ScoredSentence(
-                    hits[rank].chunk, j, sentence, rank, float(similarities[best]), float(similarities[best]), share
-                )
-            )
-        else:
+    for sentence, vector in zip(written, embedder.encode(written), strict=True):
+        supported = grounding.check(sentence, vector)
+        if supported is None:
             dropped.append(sentence)
+        else:
+            kept.append(supported)
     return kept, dropped
+
+
+def streamed_sentences(model: BaseChatModel, prompt: str) -> Iterator[str]:
+    """The model's answer, one complete sentence at a time as its tokens arrive (at most `MAX_ANSWER_CHARS`).
+
+    A sentence is complete once the next one has begun: the sentence splitter only cuts before a capital that has
+    arrived, and it joins a short piece to the sentence before it, so every sentence but the last is final.
+    """
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    text, given = "", 0
+    try:
+        for chunk in model.stream([SystemMessage(SYSTEM_PROMPT), HumanMessage(prompt)]):
+            text += chunk.content if isinstance(chunk.content, str) else str(chunk.content)
+            if NOT_FOUND in text.upper() or len(text) > MAX_ANSWER_CHARS:
+                break
+            sentences = _written_sentences(text)
+            yield from sentences[given:-1]
+            given = max(given, len(sentences) - 1)
+    except Exception as exc:  # each client raises its own transport and API errors; all mean "not this time"
+        raise LLMUnavailable(f"{exc.__class__.__name__}: {exc}") from None
+    if NOT_FOUND not in text.upper():
+        yield from _written_sentences(text[:MAX_ANSWER_CHARS])[given:]
 
 
 def generate(model: BaseChatModel, question: str, hits: list[Hit], index: AnswerIndex, embedder: Embedder) -> Generated:
@@ -155,3 +198,12 @@ class Writer:
 
     def write(self, question: str, hits: list[Hit], index: AnswerIndex, embedder: Embedder) -> Generated:
         return generate(self.model, question, hits, index, embedder)
+
+    def stream(
+        self, question: str, hits: list[Hit], index: AnswerIndex, embedder: Embedder
+    ) -> Iterator[tuple[str, ScoredSentence | None]]:
+        """Each sentence the model writes as soon as it is complete, with its supporting passage sentence (None:
+        unsupported, to be dropped). Raises `LLMUnavailable` (possibly after some sentences)."""
+        grounding = Grounding(hits, index)
+        for sentence in streamed_sentences(self.model, build_prompt(question, hits)):
+            yield sentence, grounding.check(sentence, embedder.encode([sentence])[0])

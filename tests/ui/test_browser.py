@@ -11,7 +11,7 @@ from assistant.desk.tables import Enquiry, Feedback
 from assistant.engine.assistant import Assistant
 from assistant.engine.store import Store
 from ingest.pipeline import ingest
-from tests.helpers import REPO, serve_app, settings_for
+from tests.helpers import REPO, fake_llm, serve_app, settings_for, with_llm
 from ui.app import create_app
 from ui.chat import DECLINED
 
@@ -84,6 +84,31 @@ def test_visitor_asks_rates_and_hands_off(page: Page, assistant: Assistant, tmp_
         "What's the capital of Australia?",
         "What is PIONEER?",
     ]
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_a_written_answer_appears_sentence_by_sentence(page: Page, assistant: Assistant, tmp_path: Path) -> None:
+    """With an LLM writer, each sentence shows once the grounding check accepts it, before the model has finished;
+    a sentence the documents do not support never shows, not even for a moment."""
+    first = "PIONEER links patient data at an individual level across community and hospital providers [1]."
+    unsupported = "PIONEER was founded on the Moon in 1850 by astronauts [1]."
+    last = "The Hub can provide data access under license to NHS and academic organisations [1]."
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
+    with fake_llm(f"{first} {unsupported} {last}", word_delay_s=0.12) as (llm_url, received):
+        writer = with_llm(assistant, llm_url)
+        with serve_app(create_app(settings, Desk.open(settings, writer, open_database(settings)))) as url:
+            page.goto(url + "/")
+            page.evaluate("""() => { window.seen = [];
+                new MutationObserver(() => window.seen.push(document.querySelector('.message-wrap')?.innerText || ''))
+                  .observe(document.body, {subtree: true, childList: true, characterData: true}); }""")
+            ask(page, "What is PIONEER?")
+            messages = page.locator(".message-wrap")
+            expect(messages).to_contain_text("across community and hospital providers", timeout=30_000)
+            assert {"finished_streaming": True} not in received  # shown while the model is still writing
+            expect(messages).to_contain_text("data access under license", timeout=30_000)
+            expect(page.locator(".source-card").first).to_contain_text("Health Tech in the West Midlands")
+            assert not any("Moon" in text for text in page.evaluate("window.seen"))
+    assert [r["stream"] for r in received if "stream" in r] == [True]  # one call: the starters are not written
     assert page.dialogs == []  # type: ignore[attr-defined]
 
 

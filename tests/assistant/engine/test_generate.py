@@ -1,8 +1,12 @@
 """LLM mode against a small OpenAI-compatible server on loopback: grounding check and fallbacks."""
 
 import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import ChatGenerationChunk
 
 from assistant.engine.assistant import Assistant
+from assistant.models import Answer
 from tests.helpers import fake_llm, with_llm
 
 
@@ -70,3 +74,61 @@ def test_an_api_key_never_crosses_the_network_over_plain_http(assistant: Assista
     chat_model(remote.model_copy(update={"llm_allow_http_key": True}))  # the operator says the network is private
     chat_model(remote.model_copy(update={"llm_url": "https://llm.example/v1"}))
     chat_model(remote.model_copy(update={"llm_url": "http://127.0.0.1:11434/v1"}))  # never leaves this machine
+
+
+class _FailingAfter(BaseChatModel):
+    """A chat model that streams `reply` word by word, then breaks: what reached the screen must be what the
+    grounding check accepted before the break."""
+
+    reply: str
+
+    @property
+    def _llm_type(self) -> str:
+        return "failing-after"
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
+        for word in self.reply.split(" "):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=word + " "))
+        raise ConnectionError("the server went away")
+
+
+def _writer_assistant(assistant: Assistant, model: BaseChatModel) -> Assistant:
+    from assistant.engine import Writer
+
+    return Assistant(assistant.settings, assistant.embedder, assistant.store, assistant.calibration, Writer(model))
+
+
+def test_the_answer_streams_sentence_by_sentence_and_a_dropped_one_never_appears(assistant: Assistant) -> None:
+    reply = (
+        "A Norwegian business, Dignio set up a Birmingham base [1]. Dignio was founded on Mars in 1850 [1]. "
+        "The company's ambition is to enable individuals with longterm conditions to self-manage their health [1]. "
+        "It is growing and "
+    )
+    items = list(_writer_assistant(assistant, _FailingAfter(reply=reply)).ask_stream("Where does Dignio come from?"))
+    *sentences, answer = items
+    assert sentences == [
+        "A Norwegian business, Dignio set up a Birmingham base. [1]",
+        "The company's ambition is to enable individuals with longterm conditions to self-manage their health. [1]",
+    ]  # "Mars" was dropped by the check; the unfinished sentence never completed before the break
+    assert isinstance(answer, Answer) and answer.text == " ".join(sentences)
+    assert any("dropped as unsupported" in n for n in answer.notes) and any(
+        "ConnectionError" in n for n in answer.notes
+    )
+
+
+def test_streaming_over_http_from_an_openai_compatible_server(assistant: Assistant) -> None:
+    reply = "PIONEER links patient data at an individual level across community and hospital providers [1]."
+    with fake_llm(reply) as (url, received):
+        *sentences, answer = list(with_llm(assistant, url).ask_stream("What is PIONEER?"))
+    assert received[0]["stream"] is True
+    assert sentences == [
+        "PIONEER links patient data at an individual level across community and hospital providers. [1]"
+    ]
+    assert isinstance(answer, Answer) and answer.text == sentences[0] and answer.citations
+
+
+def test_without_a_writer_the_stream_is_the_answer(assistant: Assistant) -> None:
+    assert [type(item) for item in assistant.ask_stream("What is PIONEER?")] == [Answer]
