@@ -20,6 +20,7 @@ from assistant.engine.cite import cite_groups
 from assistant.engine.compose import (
     ScoredSentence,
     Topic,
+    referred_to,
     rerank,
     score_sentences,
     select,
@@ -258,11 +259,12 @@ class Assistant:
         `ask` decides from this; calibration fits on it, so both always see the same evidence.
         """
         started = time.perf_counter()
-        about = topic_question(question)
-        vectors = self.embedder.encode([question] if about is None else [question, about[1]])
-        vector = vectors[0]
-        topic = None if about is None else Topic(about[0], vectors[1])
+        vector = self.embedder.encode([question])[0]
         candidates = retrieve(self.index, question, vector, self.settings.passages * CANDIDATE_FACTOR, visible)
+        about = topic_question(question)
+        topic = None
+        if about is not None and referred_to(about[0], candidates, self.index):
+            topic = Topic(about[0], self.embedder.encode([about[1]])[0])  # encoded only when it can matter
         retrieved = time.perf_counter()
         question_terms = set(terms(question))
         scored = score_sentences(question, question_terms, vector, candidates, self.index, topic)

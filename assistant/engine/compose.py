@@ -130,6 +130,16 @@ def topic_question(question: str) -> tuple[frozenset[str], str] | None:
     return frozenset().union(*(terms(n) for n in found)), rest
 
 
+def referred_to(topic: frozenset[str], hits: list[Hit], index: AnswerIndex) -> bool:
+    """Whether a sentence of these passages is about the topic without naming it ("The Hub can…"): only then can
+    the name in the question favour the wrong sentence, so only then is the rest of the question needed."""
+    return any(
+        topic <= entity and not topic <= own
+        for hit in hits
+        for own, entity in zip(index.sentence_terms[hit.chunk.id], index.entity_terms[hit.chunk.id], strict=True)
+    )
+
+
 @dataclass(frozen=True)
 class _Candidate:
     rank: int
