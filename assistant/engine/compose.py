@@ -2,7 +2,9 @@
 
 Each candidate sentence (from the retrieved passages) is scored by its embedding similarity to the question plus
 the IDF-weighted share of the question's content words it contains, with a small prior for the passage's rank.
-The best sentence leads; close runners-up join it while the lead stays within about 300 characters.
+A question about a named entity ranks the sentences about it (naming it or referring to it) by the rest of the
+question (`Topic`). The best sentence leads; close runners-up join it while the lead stays within about 300
+characters.
 """
 
 import re
