@@ -59,7 +59,10 @@ class Settings(BaseSettings):
         "(the key would cross the network readable).",
     )
     llm_timeout_s: float = Field(
-        20.0, gt=0, description="Seconds before the LLM is abandoned for the extractive answer."
+        20.0,
+        gt=0,
+        description="Seconds the LLM may take to write an answer, and to send each next word. Past that, the "
+        "sentences already checked stand, or the extractive answer.",
     )
     database_url: str | None = Field(
         None,

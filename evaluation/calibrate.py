@@ -84,9 +84,9 @@ def article_folds(articles: list[str], k: int, rng: random.Random) -> dict[str, 
     return {article: i % k for i, article in enumerate(order)}
 
 
-def threshold_at(x_answerable: np.ndarray, weights: np.ndarray, bias: float, level: float) -> float:
-    """The confidence below which at most `level` of these answerable questions fall."""
-    ranked = np.sort(confidences(x_answerable, weights, bias))
+def threshold_at(ranked: np.ndarray, level: float) -> float:
+    """The confidence below which at most `level` of the answerable questions fall (`ranked`: their confidences,
+    sorted)."""
     return float(ranked[min(int(np.floor(level * len(ranked))), len(ranked) - 1)])
 
 
@@ -97,9 +97,9 @@ def false_abstain_by_level(rows: Rows) -> np.ndarray:
         fit, held = rows.fold != fold, (rows.fold == fold) & rows.answerable
         weights, bias = fit_logistic(rows.x[fit], rows.answerable[fit].astype(float))
         held_conf = confidences(rows.x[held], weights, bias)
+        ranked = np.sort(confidences(rows.x[fit & rows.answerable], weights, bias))
         for i, level in enumerate(LEVELS):
-            threshold = threshold_at(rows.x[fit & rows.answerable], weights, bias, level)
-            missed[i] += np.sum(held_conf < threshold)
+            missed[i] += np.sum(held_conf < threshold_at(ranked, level))
     return missed / max(int(rows.answerable.sum()), 1)
 
 
@@ -110,7 +110,8 @@ def fit_model(rows: Rows) -> tuple[Model, float]:
         allowed = LEVELS[false_abstain_by_level(rows) <= MAX_FALSE_ABSTAIN]
         level = float(allowed.max()) if len(allowed) else 0.0
     weights, bias = fit_logistic(rows.x, rows.answerable.astype(float))
-    return Model(weights, bias, threshold_at(rows.x[rows.answerable], weights, bias, level)), level
+    ranked = np.sort(confidences(rows.x[rows.answerable], weights, bias))
+    return Model(weights, bias, threshold_at(ranked, level)), level
 
 
 def _subset(rows: Rows, mask: np.ndarray) -> Rows:

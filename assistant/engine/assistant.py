@@ -28,7 +28,7 @@ from assistant.engine.compose import (
 )
 from assistant.engine.embedder import Embedder, load_embedder
 from assistant.engine.followup import resolve
-from assistant.engine.generate import SYSTEM_PROMPT, LLMUnavailable, Writer
+from assistant.engine.generate import SYSTEM_PROMPT, LLMUnavailable, Writer, build_prompt
 from assistant.engine.guard import CLINICAL_FLAG, SIGNPOST, is_clinical_advice_request
 from assistant.engine.outcome import ABSTAINED, ANSWERED, SIGNPOSTED, Assessment, Outcome
 from assistant.engine.parts import NOT_FOUND, OFFER_PERSON, compose_parts, split_message
@@ -160,7 +160,7 @@ class Assistant:
         if isinstance(decided, Outcome):
             return decided
         found, notes = decided
-        chosen = self._write(resolved, found.hits, notes) or select(found.scored, self.index)
+        chosen = list(self._written(resolved, found.hits, notes)) or select(found.scored, self.index)
         return Outcome(asked, resolved, ANSWERED, chosen, found, notes)
 
     def _decide(
@@ -205,15 +205,9 @@ class Assistant:
         found, notes = decided
         accepted: list[ScoredSentence] = []
         numbers: dict[str, int] = {}  # cite_groups numbers passages by first use, in this same order
-        try:
-            for sentence, supported in self.writer.stream(resolved, found.hits, self.index, self.embedder):
-                if supported is None:
-                    notes.append(f"llm sentence dropped as unsupported: {sentence}")
-                    continue
-                accepted.append(supported)
-                yield f"{supported.text} [{numbers.setdefault(supported.chunk.id, len(numbers) + 1)}]"
-        except LLMUnavailable as exc:
-            notes.append(f"llm: unavailable ({exc}); {'written' if accepted else 'extractive'} answer used")
+        for supported in self._written(resolved, found.hits, notes):
+            accepted.append(supported)
+            yield f"{supported.text} [{numbers.setdefault(supported.chunk.id, len(numbers) + 1)}]"
         chosen = accepted or select(found.scored, self.index)
         yield self._compose([Outcome(question, resolved, ANSWERED, chosen, found, notes)], started, visible)
 
@@ -274,22 +268,30 @@ class Assistant:
         done = time.perf_counter()
         return Assessment(hits, scored, values, conf, (retrieved - started) * 1000, (done - retrieved) * 1000, done)
 
-    def _write(self, question: str, hits: list[Hit], notes: list[str]) -> list[ScoredSentence]:
-        """The writer's supported sentences, or [] to keep the extractive answer (no writer, or it failed)."""
+    def _written(self, question: str, hits: list[Hit], notes: list[str]) -> Iterator[ScoredSentence]:
+        """The writer's sentences that the passages support, each as soon as it is checked (none without a
+        writer). `notes` records the prompt, what was written, what was dropped, and any failure."""
         if self.writer is None:
-            return []
+            return
+        notes.append(f"llm prompt:\n{SYSTEM_PROMPT}\n\n{build_prompt(question, hits)}")
+        written: list[str] = []
+        accepted = 0
         try:
-            generated = self.writer.write(question, hits, self.index, self.embedder)
+            for sentence, supported in self.writer.stream(question, hits, self.index, self.embedder):
+                written.append(sentence)
+                if supported is None:
+                    notes.append(f"llm sentence dropped as unsupported: {sentence}")
+                    continue
+                accepted += 1
+                yield supported
         except LLMUnavailable as exc:
-            notes.append(f"llm: unavailable ({exc}); extractive answer used")
-            return []
-        notes.append(f"llm prompt:\n{SYSTEM_PROMPT}\n\n{generated.prompt}")
-        notes.append(f"llm wrote: {generated.raw}")
-        if generated.dropped:
-            notes.append(f"llm sentences dropped as unsupported: {generated.dropped}")
-        if not generated.supported:
-            notes.append("llm: nothing supported by the passages; extractive answer used")
-        return generated.supported
+            kept = "the sentences checked before it" if accepted else "the extractive answer"
+            notes.append(f"llm: unavailable ({exc}); {kept} used")
+        else:
+            if not accepted:
+                notes.append("llm: nothing supported by the passages; extractive answer used")
+        finally:
+            notes.append(f"llm wrote: {' '.join(written)}")
 
 
 def _timings(started: float, found: list[Assessment]) -> dict[str, float]:

@@ -7,6 +7,7 @@ timeout or empty result means the caller keeps the extractive answer. Only the c
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -46,16 +47,6 @@ class LLMUnavailable(Exception):
     """The model could not be used this time; the extractive answer stands."""
 
 
-@dataclass(frozen=True)
-class Generated:
-    """What the model wrote, the prompt it was given, and the sentences that survived the grounding check."""
-
-    prompt: str
-    raw: str
-    supported: list[ScoredSentence]
-    dropped: list[str]
-
-
 def build_prompt(question: str, hits: list[Hit]) -> str:
     passages = "\n\n".join(
         f"[{i}] {hit.chunk.title} — {hit.chunk.section}\n{hit.chunk.text}" for i, hit in enumerate(hits, 1)
@@ -85,17 +76,6 @@ def chat_model(settings: Settings) -> BaseChatModel:
         timeout=settings.llm_timeout_s,
         max_retries=0,
     )
-
-
-def complete(model: BaseChatModel, prompt: str) -> str:
-    """One answer from the chat model for the prompt, under the system prompt."""
-    from langchain_core.messages import HumanMessage, SystemMessage
-
-    try:
-        reply = model.invoke([SystemMessage(SYSTEM_PROMPT), HumanMessage(prompt)])
-    except Exception as exc:  # each client raises its own transport and API errors; all mean "not this time"
-        raise LLMUnavailable(f"{exc.__class__.__name__}: {exc}") from None
-    return reply.content if isinstance(reply.content, str) else str(reply.content)
 
 
 class Grounding:
@@ -129,36 +109,21 @@ def _written_sentences(text: str) -> list[str]:
     return [s for s in split_sentences(_MARKER.sub(" ", text).replace(" .", ".")) if s.strip()]
 
 
-def ground(
-    text: str, hits: list[Hit], index: AnswerIndex, embedder: Embedder
-) -> tuple[list[ScoredSentence], list[str]]:
-    """Split the model's text into sentences; keep those the passages support, cited to the passage that does."""
-    written = _written_sentences(text)
-    if not written or not hits:
-        return [], written
-    grounding = Grounding(hits, index)
-    kept: list[ScoredSentence] = []
-    dropped: list[str] = []
-    for sentence, vector in zip(written, embedder.encode(written), strict=True):
-        supported = grounding.check(sentence, vector)
-        if supported is None:
-            dropped.append(sentence)
-        else:
-            kept.append(supported)
-    return kept, dropped
-
-
-def streamed_sentences(model: BaseChatModel, prompt: str) -> Iterator[str]:
+def streamed_sentences(model: BaseChatModel, prompt: str, timeout_s: float) -> Iterator[str]:
     """The model's answer, one complete sentence at a time as its tokens arrive (at most `MAX_ANSWER_CHARS`).
 
     A sentence is complete once the next one has begun: the sentence splitter only cuts before a capital that has
     arrived, and it joins a short piece to the sentence before it, so every sentence but the last is final.
+    The client's own timeout bounds each wait for a token; `timeout_s` bounds the whole answer (`LLMUnavailable`).
     """
     from langchain_core.messages import HumanMessage, SystemMessage
 
     text, given = "", 0
+    deadline = time.monotonic() + timeout_s
     try:
         for chunk in model.stream([SystemMessage(SYSTEM_PROMPT), HumanMessage(prompt)]):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the answer took longer than {timeout_s:g} s")
             text += chunk.content if isinstance(chunk.content, str) else str(chunk.content)
             if NOT_FOUND in text.upper() or len(text) > MAX_ANSWER_CHARS:
                 break
@@ -171,33 +136,21 @@ def streamed_sentences(model: BaseChatModel, prompt: str) -> Iterator[str]:
         yield from _written_sentences(text[:MAX_ANSWER_CHARS])[given:]
 
 
-def generate(model: BaseChatModel, question: str, hits: list[Hit], index: AnswerIndex, embedder: Embedder) -> Generated:
-    """Ask the model, then keep only what the passages support. Raises `LLMUnavailable` to fall back."""
-    prompt = build_prompt(question, hits)
-    raw = complete(model, prompt).strip()
-    if not raw or NOT_FOUND in raw.upper():
-        return Generated(prompt, raw, [], [])
-    supported, dropped = ground(raw, hits, index, embedder)
-    return Generated(prompt, raw, supported, dropped)
-
-
 @dataclass(frozen=True)
 class Writer:
     """The optional generative writer, handed to the engine like the embedder (`Assistant.load(..., writer=)`).
 
-    `write` is `generate` bound to a LangChain chat model; the engine never looks at the LLM settings itself.
-    Tests hand it LangChain's `GenericFakeChatModel`.
+    `stream` writes with a LangChain chat model and checks each sentence as it comes; the engine never looks at
+    the LLM settings itself. Tests hand it LangChain's `GenericFakeChatModel` or their own chat model.
     """
 
     model: BaseChatModel
+    timeout_s: float = 20.0  # the whole answer's; `llm_timeout_s`
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Writer | None:
         """A writer when `llm_url` is set, else None (extractive answers only)."""
-        return cls(chat_model(settings)) if settings.llm_url else None
-
-    def write(self, question: str, hits: list[Hit], index: AnswerIndex, embedder: Embedder) -> Generated:
-        return generate(self.model, question, hits, index, embedder)
+        return cls(chat_model(settings), settings.llm_timeout_s) if settings.llm_url else None
 
     def stream(
         self, question: str, hits: list[Hit], index: AnswerIndex, embedder: Embedder
@@ -205,5 +158,5 @@ class Writer:
         """Each sentence the model writes as soon as it is complete, with its supporting passage sentence (None:
         unsupported, to be dropped). Raises `LLMUnavailable` (possibly after some sentences)."""
         grounding = Grounding(hits, index)
-        for sentence in streamed_sentences(self.model, build_prompt(question, hits)):
+        for sentence in streamed_sentences(self.model, build_prompt(question, hits), self.timeout_s):
             yield sentence, grounding.check(sentence, embedder.encode([sentence])[0])

@@ -41,6 +41,15 @@ def test_timeout_and_errors_fall_back_to_the_extractive_answer(assistant: Assist
         assert with_llm(assistant, url).ask("What is PIONEER?").text == extractive
 
 
+def test_a_model_that_trickles_is_cut_off_at_the_whole_answers_timeout(assistant: Assistant) -> None:
+    """Each word comes within the client's read timeout, but the answer as a whole may not take longer."""
+    extractive = assistant.ask("What is PIONEER?").text
+    reply = "PIONEER links patient data at an individual level across community and hospital providers [1]."
+    with fake_llm(reply, word_delay_s=0.2) as (url, _):
+        answer = with_llm(assistant, url, timeout=0.5).ask("What is PIONEER?")
+    assert answer.text == extractive and any("longer than 0.5 s" in n for n in answer.notes)
+
+
 def test_not_in_documents_keeps_the_extractive_answer(assistant: Assistant) -> None:
     with fake_llm("NOT IN DOCUMENTS") as (url, _):
         answer = with_llm(assistant, url).ask("What is PIONEER?")
