@@ -69,10 +69,11 @@ class Citation:
     source: str
     url: str | None
     snippet: str
+    date: str | None = None  # ISO date of the document (front matter `date:`, or when a web page was fetched)
 
     def to_json(self) -> dict[str, object]:
         return {"n": self.n, "title": self.title, "section": self.section, "source": self.source, "url": self.url,
-                "snippet": self.snippet}  # fmt: skip
+                "snippet": self.snippet, "date": self.date}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,19 @@ class Part:
     text: str
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
+
+
+# What kind of reply an Answer is: from the documents (or an honest abstention), small talk ("hi", "who are you?"),
+# or the hand-off to a person that a contact request ("can I speak to someone?") opens.
+DOCUMENTS, SMALL_TALK, CONTACT = "answer", "smalltalk", "contact"
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A mistyped name and the name it was read as ("pioner" → "PIONEER")."""
+
+    typed: str
+    read: str
 
 
 @dataclass(frozen=True)
@@ -99,12 +113,22 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     parts: list[Part] = field(default_factory=list)
+    kind: str = DOCUMENTS
+    corrections: list[Correction] = field(default_factory=list)
+
+    @property
+    def handoff(self) -> bool:
+        """Whether the screen should open the consented hand-off to a person now."""
+        return self.kind == CONTACT
 
     def to_json(self) -> dict[str, object]:
         """The public `ask --json` shape shared by the CLI, the chat, the widget and the HTTP API."""
         return {
             "answer": self.text,
+            "kind": self.kind,
             "abstained": self.abstained,
+            "handoff": self.handoff,
+            "corrections": [{"typed": c.typed, "read": c.read} for c in self.corrections],
             "confidence": round(self.confidence, 4),
             "citations": [c.to_json() for c in self.citations],
             "parts": [

@@ -1,6 +1,9 @@
-"""Golden cases in JSONL: `expect_any` strings in the first 300 characters, `expect_abstain`, multi-turn `turns`."""
+"""Golden cases in JSONL: `expect_any` strings in the first 300 characters, `expect_abstain`, multi-turn `turns`,
+`expect_smalltalk` (a friendly reply: not the not-found text, no citations) and `expect_dated` (with `expect_any`:
+the answer also states a date)."""
 
 import json
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -8,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from assistant.config import Settings
-from assistant.engine import Assistant, Embedder, Store
+from assistant.engine import NOT_FOUND, Assistant, Embedder, Store
 from assistant.errors import AssistantError
 from evaluation.metrics import contains_answer
 from ingest.pipeline import ingest
@@ -22,6 +25,13 @@ class GoldenCase:
     turns: list[str]
     expect_any: list[str] = field(default_factory=list)
     expect_abstain: bool = False
+    expect_smalltalk: bool = False
+    expect_dated: bool = False
+
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+# A date as answers state one: "25 November 2026", "November 2026", or ISO "2026-11-25".
+DATE = re.compile(rf"\b(?:\d{{1,2}} )?(?:{_MONTHS}) \d{{4}}\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b")
 
 
 def read_cases(path: Path, kind: str, parse: Callable[[dict[str, Any]], Case]) -> list[Case]:
@@ -42,9 +52,18 @@ def _golden(raw: dict[str, Any]) -> GoldenCase:
     turns = raw["turns"] if "turns" in raw else [raw["question"]]
     if not turns or not all(isinstance(t, str) for t in turns):
         raise ValueError("turns must be a non-empty list of strings")
-    case = GoldenCase(str(raw["id"]), turns, list(raw.get("expect_any", [])), bool(raw.get("expect_abstain")))
-    if not case.expect_any and not case.expect_abstain:
-        raise ValueError("a case needs expect_any or expect_abstain")
+    case = GoldenCase(
+        str(raw["id"]),
+        turns,
+        list(raw.get("expect_any", [])),
+        bool(raw.get("expect_abstain")),
+        bool(raw.get("expect_smalltalk")),
+        bool(raw.get("expect_dated")),
+    )
+    if not case.expect_any and not case.expect_abstain and not case.expect_smalltalk:
+        raise ValueError("a case needs expect_any, expect_abstain or expect_smalltalk")
+    if case.expect_dated and not case.expect_any:
+        raise ValueError("expect_dated goes with expect_any")
     return case
 
 
@@ -61,8 +80,11 @@ def judge(case: GoldenCase, assistant: Assistant) -> dict[str, Any]:
     assert answer is not None
     if case.expect_abstain:
         passed = answer.abstained
+    elif case.expect_smalltalk:
+        passed = not answer.citations and NOT_FOUND not in answer.text
     else:
         passed = not answer.abstained and contains_answer(answer.text, case.expect_any)
+        passed = passed and (not case.expect_dated or bool(DATE.search(answer.text)))
     return {"id": case.id, "passed": passed, "answer": answer.text}
 
 

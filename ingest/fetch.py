@@ -13,7 +13,8 @@ import ssl
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from urllib.parse import urljoin, urlsplit
 
 import certifi
@@ -239,4 +240,6 @@ def fetch_page(client: httpx.Client, page: Page, visibility: str = PUBLIC) -> Lo
     if suffix is None:
         path = urlsplit(page.url).path.lower()
         suffix = next((s for s in (".pdf", ".docx", ".txt", ".md") if path.endswith(s)), ".html")
-    return load_bytes(body, page.url, suffix, url=page.url, visibility=visibility)
+    document = load_bytes(body, page.url, suffix, url=page.url, visibility=visibility)
+    # A page's own date is rarely reliable; the day it was read is what the answer can honestly date it by.
+    return replace(document, metadata={**document.metadata, "fetched": date.today().isoformat()})

@@ -48,3 +48,15 @@ def test_the_readmes_ask_examples_are_what_ask_answers(assistant: Assistant) -> 
         assert answer.abstained == abstains, question
         for line in shown:
             assert line in answer.text, (question, line, answer.text)
+
+
+def test_the_readmes_conversation_table_is_what_the_assistant_does(assistant: Assistant) -> None:
+    table = README.split("**A conversation, not a search box.**", 1)[1].split("\n\n", 2)[1]
+    rows = dict(re.findall(r"^\| `([^`]+)`[^|]* \| (.+) \|$", table, re.M))
+    assert assistant.ask("hi").kind == "smalltalk" and "kind: smalltalk" in rows["hi"]
+    assert assistant.ask("how do I contact you").handoff and "handoff: true" in rows["how do I contact you"]
+    shown = re.match(r'"([^"]+)"', rows["wat is pioner"])
+    assert shown and assistant.ask("wat is pioner").text.startswith(shown.group(1))
+    assert assistant.ask("What is the PIONEER Data Council?").abstained
+    quoted = rows["Is Babylon still operating?"].strip('"')
+    assert assistant.ask("Is Babylon still operating?").text == quoted

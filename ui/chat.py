@@ -83,7 +83,8 @@ def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict
         box = "" if i == 0 and not shown else gr.skip()
         last = i == len(pieces) - 1
         rating = gr.update(visible=True) if last else gr.skip()
-        offer = gr.update(visible=answer.abstained) if last else gr.skip()
+        # The hand-off is offered after an abstention, and opened at once when the visitor asked for a person.
+        offer = gr.update(visible=answer.abstained or answer.handoff) if last else gr.skip()
         yield history, box, cards, state, rating, offer, ""
         if not last:
             time.sleep(0.02)

@@ -38,12 +38,13 @@ def _print_answer(answer, explain: bool) -> None:  # type: ignore[no-untyped-def
     print(answer.text)
     for c in answer.citations:
         where = c.url or c.source
-        print(f"  [{c.n}] {c.title} — {c.section or '(no section)'} — {where}")
+        dated = f" — dated {c.date}" if c.date else ""
+        print(f"  [{c.n}] {c.title} — {c.section or '(no section)'} — {where}{dated}")
     if explain:
         print("\n--- explain ---")
         if answer.resolved_question:
             print(f"resolved question: {answer.resolved_question}")
-        print(f"confidence: {answer.confidence:.3f}  abstained: {answer.abstained}  flagged: {answer.flagged}")
+        print(f"{answer.kind}: confidence {answer.confidence:.3f} abstained {answer.abstained} flag {answer.flagged}")
         for rank, hit in enumerate(answer.hits, 1):
             print(
                 f"  #{rank} fused={hit.score:.4f} cosine={hit.dense_similarity:.3f} dense_rank={hit.dense_rank} "

@@ -5,7 +5,9 @@ The chat renders Markdown, so both HTML and Markdown syntax in a document or a m
 
 import html
 import re
+from datetime import date
 
+from assistant.engine import spoken_date as spoken
 from assistant.errors import AssistantError
 from assistant.models import Answer, Citation
 
@@ -32,6 +34,14 @@ def safe_link(url: str | None) -> str | None:
     return url if url and url.startswith(("http://", "https://")) else None
 
 
+def dated(iso: str | None) -> str:
+    """ " · dated 25 November 2026" for a citation whose document has a date; nothing otherwise."""
+    try:
+        return f" · dated {spoken(date.fromisoformat(iso))}" if iso else ""
+    except ValueError:
+        return ""
+
+
 def source_cards(citations: list[Citation]) -> str:
     """Numbered source cards as HTML; every string escaped, links only http(s)."""
     if not citations:
@@ -47,7 +57,7 @@ def source_cards(citations: list[Citation]) -> str:
         cards.append(
             f'<article class="source-card" id="source-{c.n}" aria-label="Source {c.n}">'
             f'<h3><span class="source-n">[{c.n}]</span> {html.escape(c.title)}</h3>'
-            f'<p class="source-section">{html.escape(c.section or "")}</p>'
+            f'<p class="source-section">{html.escape(c.section or "")}{dated(c.date)}</p>'
             f"<blockquote>{html.escape(c.snippet)}</blockquote>{where}</article>"
         )
     return '<div class="source-cards">' + "".join(cards) + "</div>"

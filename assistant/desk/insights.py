@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.desk.records import partner_figures
 from assistant.desk.tables import Enquiry, Feedback, QuestionLog, aware, utcnow
 from assistant.engine import Embedder, terms
+from assistant.models import DOCUMENTS
 
 SAME_TOPIC = 0.55  # cosine between questions on one topic (MiniLM)
 PUBLIC_CHANNELS = ("chat", "widget")
@@ -30,6 +31,7 @@ def knowledge_gaps(
         abstained = session.scalars(
             select(QuestionLog.question).where(
                 QuestionLog.abstained.is_(True),
+                QuestionLog.kind == DOCUMENTS,  # small talk and contact requests are not gaps
                 QuestionLog.channel.in_(PUBLIC_CHANNELS),
                 QuestionLog.created_at >= since,
             )
@@ -85,6 +87,11 @@ def figures(sessions: sessionmaker[Session], days: int = 30) -> dict[str, Any]:
                 select(Enquiry.category, func.count()).where(Enquiry.created_at >= since).group_by(Enquiry.category)
             ).all()
         )
+        kinds = dict(
+            session.execute(
+                select(QuestionLog.kind, func.count()).where(QuestionLog.created_at >= since).group_by(QuestionLog.kind)
+            ).all()
+        )
         rows = session.execute(
             select(Enquiry.created_at, Enquiry.first_response_at, Enquiry.due_at, Enquiry.status).where(
                 Enquiry.created_at >= since
@@ -99,5 +106,6 @@ def figures(sessions: sessionmaker[Session], days: int = 30) -> dict[str, Any]:
         "volume_by_category": {str(k or "untriaged"): int(v) for k, v in volume.items()},
         "first_response_hours_median": round(float(np.median(hours)), 1) if hours else None,
         "sla_breaches": breached,
+        "messages_by_kind": {str(k): int(v) for k, v in kinds.items()},
         "partners": partner_figures(sessions, days),
     }

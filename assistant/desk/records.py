@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk.tables import AuditEvent, Enquiry, Feedback, QuestionLog, utcnow
 from assistant.errors import InvalidRequest
-from assistant.models import Answer
+from assistant.models import DOCUMENTS, Answer
 
 # Bump the version whenever the text changes: each enquiry records the version its sender agreed to.
 CONSENT_VERSION = "2026-11-25"
@@ -150,6 +150,7 @@ def log_question(
         channel=channel,
         partner_id=partner_id,
         question=redact(question),
+        kind=answer.kind,
         abstained=answer.abstained,
         confidence=answer.confidence,
         sources=sorted({c.source for c in answer.citations}),
@@ -206,13 +207,13 @@ def purge_questions(sessions: sessionmaker[Session], days: int) -> int:
 
 
 def partner_figures(sessions: sessionmaker[Session], days: int = 30) -> list[dict[str, Any]]:
-    """Per partner and day, over the last `days`: widget questions, abstention rate, hand-offs."""
+    """Per partner and day, over the last `days`: widget questions (not small talk), abstention rate, hand-offs."""
     since = utcnow() - timedelta(days=days)
     day = func.date(QuestionLog.created_at)
     with sessions() as session:
         asked = session.execute(
             select(QuestionLog.partner_id, day, func.count(), func.sum(case((QuestionLog.abstained, 1), else_=0)))
-            .where(QuestionLog.channel == "widget", QuestionLog.created_at >= since)
+            .where(QuestionLog.channel == "widget", QuestionLog.kind == DOCUMENTS, QuestionLog.created_at >= since)
             .group_by(QuestionLog.partner_id, day)
         ).all()
         enquiry_day = func.date(Enquiry.created_at)

@@ -76,6 +76,8 @@ class QuestionLog(Base):
     channel: Mapped[str] = mapped_column(String(20), index=True)
     partner_id: Mapped[str | None] = mapped_column(String(100), index=True)
     question: Mapped[str] = mapped_column(Text)
+    # answer (from the documents, or abstained on) | smalltalk | contact: only answers can be knowledge gaps
+    kind: Mapped[str] = mapped_column(String(12), default="answer", server_default="answer", index=True)
     abstained: Mapped[bool] = mapped_column(Boolean)
     confidence: Mapped[float] = mapped_column(Float)
     sources: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -6,6 +6,7 @@ evaluation use it through the names exported here.
 
 from assistant.engine.assistant import NOT_FOUND, OFFER_PERSON, Assistant
 from assistant.engine.calibration import CALIBRATION_FILE, SIGNALS, Calibration
+from assistant.engine.dated import spoken as spoken_date
 from assistant.engine.embedder import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder
 from assistant.engine.generate import Writer
 from assistant.engine.store import EmbeddedChunk, Store
@@ -32,6 +33,7 @@ __all__ = [
     "bounded_history",
     "load_embedder",
     "split_sentences",
+    "spoken_date",
     "terms",
     "validate_question",
     "visibility_filter",

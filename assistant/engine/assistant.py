@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from assistant.config import MAX_HISTORY_ITEMS, Settings
-from assistant.engine.calibration import Calibration, confidence, signals
+from assistant.engine.calibration import Calibration, confidence, signals, trusted_at_most
 from assistant.engine.cite import cite_groups
 from assistant.engine.compose import (
     ScoredSentence,
@@ -26,18 +26,24 @@ from assistant.engine.compose import (
     select,
     topic_question,
 )
+from assistant.engine.dated import as_of, asks_about_present, without_present
 from assistant.engine.embedder import Embedder, load_embedder
 from assistant.engine.followup import resolve
-from assistant.engine.generate import SYSTEM_PROMPT, LLMUnavailable, Writer, build_prompt
+from assistant.engine.generate import Writer, supported_sentences
 from assistant.engine.guard import CLINICAL_FLAG, SIGNPOST, is_clinical_advice_request
-from assistant.engine.outcome import ABSTAINED, ANSWERED, SIGNPOSTED, Assessment, Outcome
-from assistant.engine.parts import NOT_FOUND, OFFER_PERSON, compose_parts, split_message
+from assistant.engine.intent import CONTACT as CONTACT_INTENT
+from assistant.engine.intent import IntentClassifier, reply
+from assistant.engine.outcome import ABSTAINED, ANSWERED, SIGNPOSTED, Assessment, Outcome, timings
+from assistant.engine.overview import Overview
+from assistant.engine.parts import NOT_FOUND, OFFER_PERSON, asking, compose_parts, split_message
 from assistant.engine.retrieve import AnswerIndex, Visible, retrieve
+from assistant.engine.sections import named_section
+from assistant.engine.spelling import showing
 from assistant.engine.store import Store
 from assistant.engine.terms import terms
 from assistant.engine.validate import bounded_history, validate_question
 from assistant.errors import StoreUnavailable
-from assistant.models import Answer, Hit, Part
+from assistant.models import CONTACT, SMALL_TALK, Answer, Correction, Hit, Part
 
 log = logging.getLogger("cluster_assistant.decisions")
 FRESH_S = 2.0  # how often `ask` checks the store for changes and reachability
@@ -66,10 +72,11 @@ class Assistant:
         self.writer = writer
         self.threshold = settings.min_confidence if settings.min_confidence is not None else calibration.threshold
         self.index = AnswerIndex.build(store)
+        self.overview = Overview(self.index)
+        self.intents = IntentClassifier(embedder)
         self.index_version = store.version()
         self._checked = time.monotonic()
         self._checking = threading.Lock()
-        self._help: dict[Visible | None, str] = {}
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None, writer: Writer | None = None) -> "Assistant":
@@ -82,8 +89,8 @@ class Assistant:
         """Re-read the index after an ingest."""
         version = self.store.version()
         self.index = AnswerIndex.build(self.store)
+        self.overview = Overview(self.index)
         self.index_version = version
-        self._help = {}
 
     def ensure_fresh(self) -> None:
         """At most every `FRESH_S`: check the store is reachable and reload if another process changed the index.
@@ -107,27 +114,7 @@ class Assistant:
 
     def help_text(self, visible: Visible | None = None) -> str:
         """What the assistant can help with, from the titles and sections the channel may see."""
-        text = self._help.get(visible)
-        if text is None:
-            text = self._help[visible] = self._topics(visible)
-        return text
-
-    def _topics(self, visible: Visible | None) -> str:
-        topics: dict[str, list[str]] = {}
-        for chunk in self.index.chunks:
-            if visible is not None and not visible(chunk):
-                continue
-            sections = topics.setdefault(chunk.title, [])
-            top = chunk.section.split(" > ")[0]
-            if top and top not in sections:
-                sections.append(top)
-        if not topics:
-            return "The index is empty: nothing has been ingested yet."
-        listed = [
-            f"{title} ({'; '.join(sections[:5])})" if sections else title
-            for title, sections in list(topics.items())[:6]
-        ]
-        return "I can help with questions about: " + "; ".join(listed) + "."
+        return self.overview.topics(visible)
 
     def ask(self, question: str, history: list[str] | None = None, visible: Visible | None = None) -> Answer:
         """Answer a message: one question, or several (each answered on its own, cited with one numbering).
@@ -139,7 +126,13 @@ class Assistant:
         # 1. Validate: refuse empty or oversized input; make sure the index is reachable and current.
         question = validate_question(question)
         self.ensure_fresh()
-        # 2. Split: the questions and requests the message asks (usually one: the message itself).
+        # 2. Read: small talk and requests for a person are replied to, never searched for; mistyped names are
+        # read as the names they are closest to.
+        read = self._read(question, visible, started)
+        if isinstance(read, Answer):
+            return read
+        question, corrections = read
+        # 3. Split: the questions and requests the message asks (usually one: the message itself).
         asked = split_message(question)
         # A request for personal medical advice anywhere is signposted first, and nothing personal in the
         # message is answered from the documents; its other questions still are.
@@ -147,41 +140,73 @@ class Assistant:
         outcomes: list[Outcome] = []
         earlier = bounded_history(history)
         for part in asked:
-            # 3. Resolve: a follow-up ("Who can use its data?") becomes a question that stands alone.
+            # 4. Resolve: a follow-up ("Who can use its data?") becomes a question that stands alone.
             resolved = resolve(part, earlier)
             earlier = [*earlier, resolved][-MAX_HISTORY_ITEMS:]
-            # 4-6. Guard, assess, decide and compose this part.
+            # 5-7. Guard, assess, decide and compose this part.
             outcomes.append(self._answer(part, resolved, visible, guarded=personal and _first_person(part)))
-        # 7. Cite: number the sources in the order the answer uses them, across the parts.
-        return self._compose(outcomes, started, visible)
+        # 8. Cite: number the sources in the order the answer uses them, across the parts.
+        return self._compose(outcomes, started, visible, corrections)
+
+    def _read(self, question: str, visible: Visible | None, started: float) -> Answer | tuple[str, list[Correction]]:
+        """The reply to small talk or a contact request; otherwise the question with its typos corrected."""
+        vocabulary = self.overview.vocabulary(visible)
+        intent = self.intents.classify(question, vocabulary.names_something)
+        if intent is None:
+            return vocabulary.correct(question)
+        log.info("decision", extra={"abstained": False, "reason": f"intent:{intent.name}"})
+        kind = CONTACT if intent.name == CONTACT_INTENT else SMALL_TALK
+        text = reply(intent.name, self.help_text(visible))
+        notes = [f"intent: {intent.name} (similarity {intent.similarity:.3f})"]
+        spent = timings(started, [])
+        return Answer(text, [], False, 0.0, spent, None, question, [], notes, [Part(question, text, False)], kind)
 
     def _answer(self, asked: str, resolved: str, visible: Visible | None, guarded: bool) -> Outcome:
         decided = self._decide(asked, resolved, visible, guarded)
         if isinstance(decided, Outcome):
             return decided
         found, notes = decided
-        chosen = list(self._written(resolved, found.hits, notes)) or select(found.scored, self.index)
-        return Outcome(asked, resolved, ANSWERED, chosen, found, notes)
+        query = without_present(resolved)
+        chosen = list(self._write(query, found.hits, notes)) or select(found.scored, self.index)
+        return Outcome(asked, resolved, ANSWERED, chosen, found, notes, asks_about_present(resolved))
 
     def _decide(
         self, asked: str, resolved: str, visible: Visible | None, guarded: bool
     ) -> Outcome | tuple[Assessment, list[str]]:
         """Steps 4-6 up to composing: the outcome when the question is not answered, else what answers it."""
-        # 4. Guard: a request for personal medical advice is signposted, never answered from documents.
+        # 5. Guard: a request for personal medical advice is signposted, never answered from documents.
         if guarded or is_clinical_advice_request(resolved):
             log.info("decision", extra={"abstained": True, "reason": CLINICAL_FLAG})
             return Outcome(asked, resolved, SIGNPOSTED, [], None, [])
-        # 5. Assess: retrieve passages, score their sentences, estimate how well they answer.
-        found = self.assess(resolved, visible)
+        present = asks_about_present(resolved)
+        query = without_present(resolved)  # "still", "currently": about when, not what
+        # A question naming a section ("what's the four Ds") is answered from its opening.
+        opening = named_section(query, self.index, visible)
+        if opening:
+            log.info("decision", extra={"abstained": False, "reason": "section"})
+            section = Assessment([Hit(opening[0].chunk, 1.0, 1.0, None, None)], opening, {}, 1.0, 0.0, 0.0, 0.0)
+            notes = [f"section named: {opening[0].chunk.section}"]
+            return Outcome(asked, resolved, ANSWERED, opening, section, notes, present)
+        # 6. Assess: retrieve passages, score their sentences, estimate how well they answer.
+        found = self.assess(query, visible)
         notes = [
             f"signals: {json.dumps({k: round(v, 3) for k, v in found.signals.items()})}",
             f"threshold: {self.threshold:.3f}",
         ]
-        # 6. Decide, then compose: below the calibrated confidence say so; else the best sentences of the
-        # passages, or what the writer wrote that the passages support.
+        # 7. Decide, then compose: below the calibrated confidence say so, and when the best sentence does not
+        # speak of what the question names; else the best sentences of the passages, or what the writer wrote
+        # that the passages support.
         if found.confidence < self.threshold:
             log.info("decision", extra={"abstained": True, "reason": "low_confidence", "confidence": found.confidence})
             return Outcome(asked, resolved, ABSTAINED, [], found, notes)
+        most = trusted_at_most(query, asking(query), found.scored, self.index)
+        if most is None:
+            log.info("decision", extra={"abstained": True, "reason": "names_missing"})
+            notes.append("abstained: the best sentence does not speak of what the question asks about")
+            return Outcome(asked, resolved, ABSTAINED, [], found, notes)
+        if found.confidence > most:
+            found = replace(found, confidence=most)
+            notes.append(f"confidence capped at {most}: the best sentence misses a name of the question")
         log.info("decision", extra={"abstained": False, "confidence": found.confidence})
         return found, notes
 
@@ -197,23 +222,41 @@ class Assistant:
             yield self.ask(question, history, visible)
             return
         self.ensure_fresh()
+        read = self._read(question, visible, started)
+        if isinstance(read, Answer):
+            yield read
+            return
+        question, corrections = read
         resolved = resolve(question, bounded_history(history))
         decided = self._decide(question, resolved, visible, guarded=False)
         if isinstance(decided, Outcome):
-            yield self._compose([decided], started, visible)
+            yield self._compose([decided], started, visible, corrections)
             return
         found, notes = decided
         accepted: list[ScoredSentence] = []
         numbers: dict[str, int] = {}  # cite_groups numbers passages by first use, in this same order
-        for supported in self._written(resolved, found.hits, notes):
+        for supported in self._write(without_present(resolved), found.hits, notes):
             accepted.append(supported)
             yield f"{supported.text} [{numbers.setdefault(supported.chunk.id, len(numbers) + 1)}]"
         chosen = accepted or select(found.scored, self.index)
-        yield self._compose([Outcome(question, resolved, ANSWERED, chosen, found, notes)], started, visible)
+        outcome = Outcome(question, resolved, ANSWERED, chosen, found, notes, asks_about_present(resolved))
+        yield self._compose([outcome], started, visible, corrections)
 
-    def _compose(self, outcomes: list[Outcome], started: float, visible: Visible | None) -> Answer:
+    def _write(self, question: str, hits: list[Hit], notes: list[str]) -> Iterator[ScoredSentence]:
+        """The writer's supported sentences as they are checked (none without a writer); see `supported_sentences`."""
+        if self.writer is None:
+            return iter(())
+        return supported_sentences(self.writer, question, hits, self.index, self.embedder, notes)
+
+    def _compose(
+        self, outcomes: list[Outcome], started: float, visible: Visible | None, corrections: list[Correction]
+    ) -> Answer:
         answered = [o for o in outcomes if o.status == ANSWERED]
         texts, citations, per_part = cite_groups([o.chosen for o in answered])
+        # A question about now is answered with the date of what is quoted, and says the documents stop there.
+        texts = [
+            as_of(t, [s.chunk for s in o.chosen]) if o.present else t for t, o in zip(texts, answered, strict=True)
+        ]
         found = [o.found for o in outcomes if o.found is not None]
         signposted = any(o.status == SIGNPOSTED for o in outcomes)
         confidence = max((f.confidence for f in found), default=0.0)
@@ -229,17 +272,20 @@ class Assistant:
             open_questions = [o.asked for o in outcomes if o.status == ABSTAINED]
             answered_parts = [p for p in parts if not p.abstained]
             text = compose_parts(answered_parts, open_questions, signposted, self.help_text(visible))
+        if corrections:
+            text = f"{showing(corrections)}\n\n{text}"
         return Answer(
             text,
             citations,
             not answered,
             confidence,
-            _timings(started, found),
+            timings(started, found),
             CLINICAL_FLAG if signposted else None,
             " | ".join(o.resolved for o in outcomes),
             [h for f in found for h in f.hits],
             [n for o in outcomes for n in o.notes],
             parts,
+            corrections=corrections,
         )
 
     def _not_answered(self, signposted: bool, visible: Visible | None) -> str:
@@ -267,38 +313,6 @@ class Assistant:
         conf = confidence(values, self.calibration.weights, self.calibration.bias)
         done = time.perf_counter()
         return Assessment(hits, scored, values, conf, (retrieved - started) * 1000, (done - retrieved) * 1000, done)
-
-    def _written(self, question: str, hits: list[Hit], notes: list[str]) -> Iterator[ScoredSentence]:
-        """The writer's sentences that the passages support, each as soon as it is checked (none without a
-        writer). `notes` records the prompt, what was written, what was dropped, and any failure."""
-        if self.writer is None:
-            return
-        notes.append(f"llm prompt:\n{SYSTEM_PROMPT}\n\n{build_prompt(question, hits)}")
-        written: list[str] = []
-        accepted = 0
-        try:
-            for sentence, supported in self.writer.stream(question, hits, self.index, self.embedder):
-                written.append(sentence)
-                if supported is None:
-                    notes.append(f"llm sentence dropped as unsupported: {sentence}")
-                    continue
-                accepted += 1
-                yield supported
-        except LLMUnavailable as exc:
-            kept = "the sentences checked before it" if accepted else "the extractive answer"
-            notes.append(f"llm: unavailable ({exc}); {kept} used")
-        else:
-            if not accepted:
-                notes.append("llm: nothing supported by the passages; extractive answer used")
-        finally:
-            notes.append(f"llm wrote: {' '.join(written)}")
-
-
-def _timings(started: float, found: list[Assessment]) -> dict[str, float]:
-    """Where the time of one `ask` went: retrieval, composing (scoring, selection, writing, citing), in total."""
-    now = time.perf_counter()
-    compose = sum(f.score_ms for f in found) + ((now - found[-1].done_at) * 1000 if found else 0.0)
-    return {"retrieve": sum(f.retrieve_ms for f in found), "compose": compose, "total": (now - started) * 1000}
 
 
 def _first_person(text: str) -> bool:

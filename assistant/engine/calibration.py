@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.engine.compose import ScoredSentence, coverage
+from assistant.engine.compose import ScoredSentence, coverage, definition_subject
 from assistant.engine.retrieve import AnswerIndex
 from assistant.engine.terms import names, terms
 from assistant.models import Hit
@@ -37,6 +37,33 @@ def asked_names(question: str) -> list[frozenset[str]]:
     """What a question names, as term sets: its capitalised names and its numbers ("Super Bowl 50", "1966")."""
     found = [frozenset(terms(n)) for n in names(question)]
     return found + [frozenset([t]) for t in terms(question) if t.isdigit()]
+
+
+def names_answered(question: str, best: ScoredSentence, index: AnswerIndex) -> bool:
+    """Whether the sentence an answer rests on speaks of everything the question names: in its own words, through
+    the entity it refers back to ("This is a major research database" is about PIONEER), or through its document's
+    title and section (a list of universities under "Health Tech in the West Midlands" is the West Midlands').
+    Without this, a sentence near the name ("The value of fast and accurate diagnoses…", two sentences from "West
+    Midlands Combined Authority") can score high on similarity and be given, confidently wrong."""
+    chunk = best.chunk
+    said = index.sentence_terms[chunk.id][best.index] | index.entity_terms[chunk.id][best.index]
+    context = frozenset(terms(f"{chunk.title} {chunk.section}"))  # what the whole document or section is about
+    # Each name whole in one place: "West Midlands Health Authority" is not "Health Tech in the West Midlands"
+    # plus "… the West Midlands Combined Authority".
+    return all(name <= said or name <= context for name in asked_names(question))
+
+
+UNSURE = 0.5  # the most an answer whose sentence misses a name of the question may be trusted
+
+
+def trusted_at_most(question: str, asking: str, scored: list[ScoredSentence], index: AnswerIndex) -> float | None:
+    """The highest confidence an answer may have, given whether its best sentence speaks of what the question
+    (`asking`: its asking sentences) names: 1.0 when it does. When it does not, None for "What is <a name>?" (a
+    sentence not about the name is wrong however similar it is: abstain), and `UNSURE` for any other question (the
+    sentence may still answer, as "In 1596…" does "When did Warsaw become the capital?")."""
+    if not scored or names_answered(asking, scored[0], index):
+        return 1.0
+    return None if definition_subject(question) in asked_names(question) else UNSURE
 
 
 def name_coverage(question: str, passage: Hit, index: AnswerIndex) -> float:

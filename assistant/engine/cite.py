@@ -3,6 +3,7 @@
 import re
 
 from assistant.engine.compose import ScoredSentence
+from assistant.engine.dated import document_date
 from assistant.models import Chunk, Citation
 
 SNIPPET_CHARS = 400
@@ -28,7 +29,8 @@ def citation(n: int, chunk: Chunk, snippet: str) -> Citation:
     url = chunk.url
     if url and chunk.page is not None:
         url = f"{url}#page={chunk.page}"
-    return Citation(n=n, title=chunk.title, section=chunk.section, source=anchor(chunk), url=url, snippet=snippet)
+    day = document_date(chunk)
+    return Citation(n, chunk.title, chunk.section, anchor(chunk), url, snippet, day.isoformat() if day else None)
 
 
 def cite(sentences: list[ScoredSentence]) -> tuple[str, list[Citation]]:

@@ -160,3 +160,29 @@ class Writer:
         grounding = Grounding(hits, index)
         for sentence in streamed_sentences(self.model, build_prompt(question, hits), self.timeout_s):
             yield sentence, grounding.check(sentence, embedder.encode([sentence])[0])
+
+
+def supported_sentences(
+    writer: Writer, question: str, hits: list[Hit], index: AnswerIndex, embedder: Embedder, notes: list[str]
+) -> Iterator[ScoredSentence]:
+    """The writer's sentences that the passages support, each as soon as it is checked. `notes` records the
+    prompt, what was written, what was dropped, and any failure."""
+    notes.append(f"llm prompt:\n{SYSTEM_PROMPT}\n\n{build_prompt(question, hits)}")
+    written: list[str] = []
+    accepted = 0
+    try:
+        for sentence, supported in writer.stream(question, hits, index, embedder):
+            written.append(sentence)
+            if supported is None:
+                notes.append(f"llm sentence dropped as unsupported: {sentence}")
+                continue
+            accepted += 1
+            yield supported
+    except LLMUnavailable as exc:
+        kept = "the sentences checked before it" if accepted else "the extractive answer"
+        notes.append(f"llm: unavailable ({exc}); {kept} used")
+    else:
+        if not accepted:
+            notes.append("llm: nothing supported by the passages; extractive answer used")
+    finally:
+        notes.append(f"llm wrote: {' '.join(written)}")

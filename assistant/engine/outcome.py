@@ -1,5 +1,6 @@
 """What the engine makes of one question before it is cited: the assessment of the index, and the outcome."""
 
+import time
 from dataclasses import dataclass
 
 from assistant.engine.compose import ScoredSentence
@@ -32,3 +33,11 @@ class Outcome:
     chosen: list[ScoredSentence]
     found: Assessment | None
     notes: list[str]
+    present: bool = False  # the question asks about now ("still", "currently"): the answer is dated
+
+
+def timings(started: float, found: list[Assessment]) -> dict[str, float]:
+    """Where the time of one `ask` went: retrieval, composing (scoring, selection, writing, citing), in total."""
+    now = time.perf_counter()
+    compose = sum(f.score_ms for f in found) + ((now - found[-1].done_at) * 1000 if found else 0.0)
+    return {"retrieve": sum(f.retrieve_ms for f in found), "compose": compose, "total": (now - started) * 1000}

@@ -63,6 +63,14 @@ def split_message(message: str) -> list[str]:
     return parts[:MAX_PARTS] if len(parts) > 1 else [message]
 
 
+def asking(message: str) -> str:
+    """The sentences of a message that ask, without the context around them ("I'm writing a report on … in
+    England."); the message itself when none does."""
+    # Cut at every sentence end: `split_sentences` keeps short ones ("Urgent please.") with the one before.
+    asked = [s for s in re.split(r"(?<=[.!?])\s+", message.strip()) if _is_question(_clean(s))]
+    return " ".join(asked) or message
+
+
 def compose_parts(answered: list[Part], open_questions: list[str], signposted: bool, help_text: str) -> str:
     """The answer to a message of several questions: the signpost first when one asks for medical advice, then
     each answered question with its cited answer, then plainly which questions need a person."""

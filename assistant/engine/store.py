@@ -62,6 +62,10 @@ def _client(settings: Settings):  # type: ignore[no-untyped-def]
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
 
+# The document metadata every chunk carries: who may see it, its date (front matter, or when fetched) and tags.
+KEPT_METADATA = ("visibility", "date", "fetched", "tags", "origin")
+
+
 def _chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
     meta: dict[str, str | int] = {
         "title": chunk.title,
@@ -72,7 +76,7 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
         "doc_hash": chunk.doc_hash,
         "position": chunk.position,
     }
-    for key in ("visibility", "date", "tags", "origin"):
+    for key in KEPT_METADATA:
         if key in chunk.metadata:
             meta[key] = chunk.metadata[key]
     return meta
@@ -80,7 +84,7 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
 
 def _chunk_from(id_: str, text: str, meta: dict, sentences: tuple[str, ...]) -> Chunk:  # type: ignore[type-arg]
     page = int(meta.get("page", -1))
-    extra = {k: str(meta[k]) for k in ("visibility", "date", "tags", "origin") if k in meta}
+    extra = {k: str(meta[k]) for k in KEPT_METADATA if k in meta}
     return Chunk(
         id=id_,
         text=text,

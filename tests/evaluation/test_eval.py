@@ -97,6 +97,9 @@ def test_squad_eval_on_tiny_files_finds_every_gold_paragraph(tmp_path: Path, mod
     assert not (tmp_path / "data" / "chroma").exists()  # a fresh temporary index, not the configured one
 
 
+NORWEGIAN = ["Norwegian"]
+
+
 def test_golden_cases_judge_the_last_turn_and_abstentions(tmp_path: Path, embedder, corpus_settings: Settings) -> None:  # type: ignore[no-untyped-def]
     cases_file = tmp_path / "cases.jsonl"
     cases_file.write_text(
@@ -112,6 +115,20 @@ def test_golden_cases_judge_the_last_turn_and_abstentions(tmp_path: Path, embedd
                 },
                 {"id": "abstain", "question": "Who is the prime minister of Norway?", "expect_abstain": True},
                 {"id": "not-abstain", "question": "What is PIONEER?", "expect_abstain": True},
+                {"id": "hello", "question": "hello", "expect_smalltalk": True},
+                {"id": "searched", "question": "What is PIONEER?", "expect_smalltalk": True},  # cited: not small talk
+                {
+                    "id": "dated",
+                    "question": "Is Dignio still Norwegian?",
+                    "expect_any": ["Norwegian"],
+                    "expect_dated": True,
+                },
+                {
+                    "id": "undated",
+                    "question": "Is Dignio Norwegian?",
+                    "expect_any": ["Norwegian"],
+                    "expect_dated": True,
+                },
             ]
         )
         + "\n\n"
@@ -123,12 +140,20 @@ def test_golden_cases_judge_the_last_turn_and_abstentions(tmp_path: Path, embedd
         "turns": True,
         "abstain": True,
         "not-abstain": False,
+        "hello": True,
+        "searched": False,
+        "dated": True,
+        "undated": False,
     }
-    assert report["passed"] == 3 and report["total"] == 5
+    assert report["passed"] == 5 and report["total"] == 9
     assert "Norwegian" in report["cases"][1]["answer"]  # the failure shows the answer given
 
 
-@pytest.mark.parametrize("line", ["not json", '{"id": "x"}', '{"id": "x", "turns": [], "expect_any": ["a"]}'])
+@pytest.mark.parametrize(
+    "line",
+    ["not json", '{"id": "x"}', '{"id": "x", "turns": [], "expect_any": ["a"]}', '{"id": "x", "question": "q", '
+     '"expect_dated": true, "expect_abstain": true}'],
+)  # fmt: skip
 def test_malformed_golden_line_names_the_line(tmp_path: Path, line: str) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "ok", "question": "q", "expect_abstain": true}\n' + line + "\n")
@@ -141,6 +166,9 @@ def test_eval_commands_print_the_documented_json(tmp_path: Path, corpus_settings
     payload = json.loads(golden.stdout)
     cases = sum(1 for line in (SHARED_EVAL / "seed-dev.jsonl").read_text().splitlines() if line.strip())
     assert set(payload) == {"passed", "total", "cases"} and payload["total"] == cases
+    conversation = run(corpus_settings, "eval", "golden", str(SHARED_EVAL / "conversation-dev.jsonl"), "--json")
+    count = sum(1 for line in (SHARED_EVAL / "conversation-dev.jsonl").read_text().splitlines() if line.strip())
+    assert json.loads(conversation.stdout)["total"] == count  # its new case kinds are understood
     assert set(payload["cases"][0]) == {"id", "passed", "answer"}
     assert golden.returncode == (0 if payload["passed"] == cases else 1)
     corpus = make_squad(tmp_path / "corpus.json", ARTICLES)

@@ -1,6 +1,7 @@
 """Ingest end to end with the real model and a real Chroma store: incremental, failure-tolerant, web."""
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,7 @@ def test_ingest_a_sitemap_over_http(tmp_path: Path, model_cache: Path, embedder)
         chunks = store.load_all()[0]
         page = next(c for c in chunks if c.source.endswith("pioneer.html"))
         assert page.url == f"{base}/pioneer.html" and "Cookie" not in page.text
+        assert page.metadata["fetched"] == date.today().isoformat()  # answers date a page by when it was read
         assert next(c for c in chunks if c.source.endswith(".pdf")).page == 1
 
         (site / "sitemap.xml").write_text(

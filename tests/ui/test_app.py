@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.desk import Desk
+from assistant.desk import Desk, insights
 from assistant.desk.db import open_database
 from assistant.desk.records import CONSENT_VERSION
 from assistant.desk.tables import Enquiry, Feedback, QuestionLog
@@ -153,3 +153,20 @@ def test_session_id_carries_follow_ups(base_url: str) -> None:
     assert "longterm conditions" in text or "healthcare professionals" in text
     other = httpx.post(f"{base_url}/api/ask", json={"question": "Who is it for?", "session_id": "s-2"}, timeout=30)
     assert other.json()["answer"] != follow.json()["answer"]  # another conversation has no "it" to resolve
+
+
+def test_small_talk_and_contact_requests_are_logged_as_their_own_kind(
+    base_url: str, sessions: sessionmaker[Session], embedder
+) -> None:  # type: ignore[no-untyped-def]
+    hello = httpx.post(f"{base_url}/api/ask", json={"question": "hi"}, timeout=30).json()
+    assert hello["kind"] == "smalltalk" and hello["handoff"] is False and hello["citations"] == []
+    contact = httpx.post(f"{base_url}/api/ask", json={"question": "how do I contact you"}, timeout=30).json()
+    assert contact["kind"] == "contact" and contact["handoff"] is True
+    typo = httpx.post(f"{base_url}/api/ask", json={"question": "wat is pioner"}, timeout=30).json()
+    assert typo["corrections"] == [{"typed": "pioner", "read": "PIONEER"}]
+    with sessions() as session:
+        kinds = {session.get_one(QuestionLog, body["question_id"]).kind for body in (hello, contact)}
+    assert kinds == {"smalltalk", "contact"}
+    gaps = insights.knowledge_gaps(sessions, embedder)
+    assert not any(e in ("hi", "how do I contact you") for g in gaps for e in g["examples"])
+    assert insights.figures(sessions)["messages_by_kind"]["smalltalk"] >= 1

@@ -87,6 +87,26 @@ def test_visitor_asks_rates_and_hands_off(page: Page, assistant: Assistant, tmp_
     assert page.dialogs == []  # type: ignore[attr-defined]
 
 
+def test_chat_greets_corrects_names_and_opens_the_hand_off(page: Page, assistant: Assistant, tmp_path: Path) -> None:
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
+    with serve_app(create_app(settings, Desk.open(settings, assistant, open_database(settings)))) as url:
+        page.goto(url + "/")
+        ask(page, "hi")
+        # The whole reply, so the next question is not sent while this one is still being shown.
+        expect(page.locator(".message-wrap")).to_contain_text("or choose “Ask a person”.", timeout=30_000)
+        expect(page.locator(".message-wrap")).to_contain_text("I'm the Cluster Assistant")
+        expect(page.locator(".message-wrap")).not_to_contain_text("couldn't find")
+        expect(page.get_by_text("Pass your question to a person?")).to_be_hidden()
+        ask(page, "wat is pioner")
+        expect(page.locator(".message-wrap")).to_contain_text("health care providers.", timeout=30_000)
+        expect(page.locator(".message-wrap")).to_contain_text("Showing results for PIONEER.")
+        expect(page.locator(".source-card").first).to_contain_text("dated 25 November 2026")
+        ask(page, "how do I contact you")
+        expect(page.get_by_text("Pass your question to a person?")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Consent version")).to_be_visible()
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
 def test_a_written_answer_appears_sentence_by_sentence(page: Page, assistant: Assistant, tmp_path: Path) -> None:
     """With an LLM writer, each sentence shows once the grounding check accepts it, before the model has finished;
     a sentence the documents do not support never shows, not even for a moment."""

@@ -15,14 +15,16 @@ def test_ask_json_has_exactly_the_public_shape(corpus_settings: Settings) -> Non
     result = run(corpus_settings, "ask", "Who can get access to PIONEER data?", "--json")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert set(payload) == {"answer", "abstained", "confidence", "citations", "parts", "timings_ms"}
+    shape = {"answer", "kind", "abstained", "handoff", "corrections", "confidence", "citations", "parts", "timings_ms"}
+    assert set(payload) == shape
+    assert payload["kind"] == "answer" and payload["handoff"] is False and payload["corrections"] == []
     [part] = payload["parts"]  # one question, one part: the whole answer
     assert part["question"] == "Who can get access to PIONEER data?" and part["answer"] == payload["answer"]
     assert part["citations"] == payload["citations"] and part["abstained"] is False
     assert payload["abstained"] is False and isinstance(payload["confidence"], float)
     assert set(payload["timings_ms"]) == {"retrieve", "compose", "total"}
     citation = payload["citations"][0]
-    assert set(citation) == {"n", "title", "section", "source", "url", "snippet"}
+    assert set(citation) == {"n", "title", "section", "source", "url", "snippet", "date"}
     assert citation["n"] == 1 and "health-tech-west-midlands.md" in citation["source"] and citation["url"] is None
 
 

@@ -251,3 +251,17 @@ def test_widget_hand_off_is_triaged_drafted_and_approved_in_the_console(page: Pa
     assert stored.channel == "widget" and stored.partner_id == "test-partner" and stored.status == "in_progress"
     assert stored.draft == draft and "copied in our data lead" in (stored.reply or "")
     assert stored.approved_by == "kim@cluster.example"
+
+
+def test_widget_greets_and_opens_the_hand_off_when_asked_for_a_person(page: Page, site: dict) -> None:  # type: ignore[type-arg]
+    page.goto(f"{site['page']}/test-partner.html")
+    open_and_ask(page, "hi")
+    expect(widget(page).locator(".bot").last).to_contain_text("I'm the Cluster Assistant", timeout=15_000)
+    expect(widget(page).locator(".bot").last).not_to_contain_text("couldn't find")
+    expect(widget(page).locator(".handoff")).to_be_hidden()  # a greeting offers nothing it did not ask for
+    box = widget(page).get_by_role("textbox", name="Your question")
+    box.fill("how do I contact you")
+    box.press("Enter")
+    expect(widget(page).get_by_text("Pass your question to a person?")).to_be_visible(timeout=15_000)
+    expect(widget(page).get_by_role("button", name="I agree")).to_be_visible()
+    assert page.dialogs == []  # type: ignore[attr-defined]

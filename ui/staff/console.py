@@ -61,6 +61,9 @@ def enquiry_markdown(d: dict[str, Any]) -> str:
     return "\n\n".join(line for line in lines if line)
 
 
+KIND_LABELS = {"answer": "questions for the documents", "smalltalk": "small talk", "contact": "asked for a person"}
+
+
 def figures_markdown(f: dict[str, Any]) -> str:
     """The figures as tables a person reads: volume by category, response and SLA, partners' widget use."""
     median = f["first_response_hours_median"]
@@ -72,6 +75,10 @@ def figures_markdown(f: dict[str, Any]) -> str:
         "| category | enquiries |",
         "|---|---|",
         *(f"| {escape_markdown(k)} | {v} |" for k, v in sorted(f["volume_by_category"].items())),
+        "",
+        "| messages to the assistant | count |",
+        "|---|---|",
+        *(f"| {KIND_LABELS.get(k, k)} | {v} |" for k, v in sorted(f.get("messages_by_kind", {}).items())),
         "",
         "| partner | day | widget questions | abstention rate | hand-offs |",
         "|---|---|---|---|---|",

@@ -121,6 +121,14 @@
     return message;
   }
 
+  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December"];
+
+  function spokenDate(iso) {
+    var parts = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
+    return parts ? Number(parts[3]) + " " + MONTHS[Number(parts[2]) - 1] + " " + parts[1] : iso;
+  }
+
   function isHttp(url) {
     try {
       var parsed = new URL(url);
@@ -138,6 +146,7 @@
         var card = el("li", { class: "card" });
         card.appendChild(el("strong", {}, "[" + c.n + "] " + c.title));
         if (c.section) card.appendChild(el("span", { class: "section" }, c.section));
+        if (c.date) card.appendChild(el("span", { class: "section" }, "Dated " + spokenDate(c.date)));
         card.appendChild(el("blockquote", {}, c.snippet));
         if (c.url && isHttp(c.url)) {
           var link = el("a", { href: c.url, target: "_blank", rel: "noopener noreferrer" }, "Open the source");
@@ -148,7 +157,8 @@
       message.appendChild(list);
     }
     state.transcript.push({ role: "assistant", content: body.answer });
-    if (body.abstained) offerPerson();
+    // After an abstention, or at once when the visitor asked for a person ("how do I contact you").
+    if (body.abstained || body.handoff) offerPerson();
   }
 
   function post(path, payload) {

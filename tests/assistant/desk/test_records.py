@@ -20,7 +20,7 @@ def test_sqlite_runs_in_wal_with_full_sync(tmp_path: Path) -> None:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
         assert session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
-        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
 
 
 @pytest.mark.parametrize(
