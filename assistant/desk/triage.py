@@ -15,7 +15,7 @@ from assistant.desk.tables import AuditEvent, Enquiry, Note, PartnerConsent, Tri
 from assistant.desk.taxonomy import Classifier, TaxonomyFile, due_at, priority_for
 from assistant.engine import STAFF_VIEW, Assistant
 from assistant.errors import Conflict, InvalidRequest, NotFound
-from assistant.models import PUBLIC
+from assistant.models import DOCUMENTS, PUBLIC
 
 DOCUMENTS_HEADING = "From the cluster's documents:"
 STATUSES = ("new", "triaged", "in_progress", "waiting", "resolved")
@@ -82,8 +82,10 @@ class Triage:
         citations: list[dict[str, Any]] = []
         if category != "clinical-advice":
             answer = self.assistant.ask(message[:2000], None, STAFF_VIEW)
-            if not answer.abstained:
-                lines += ["", DOCUMENTS_HEADING, answer.text]
+            # Small talk ("Thanks!") is no document answer; the "Showing results for" line is for the chat only.
+            if not answer.abstained and answer.kind == DOCUMENTS:
+                text = answer.text.split("\n\n", 1)[-1] if answer.corrections else answer.text
+                lines += ["", DOCUMENTS_HEADING, text]
                 citations = answer.to_json()["citations"]  # type: ignore[assignment]
                 # Drafts may draw on staff-only documents: say so beside each, for staff to check before sending.
                 private = {h.chunk.source for h in answer.hits if h.chunk.metadata.get("visibility", PUBLIC) != PUBLIC}

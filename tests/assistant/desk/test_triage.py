@@ -15,6 +15,7 @@ from assistant.desk.db import open_database
 from assistant.desk.records import CONSENT_VERSION, NewEnquiry, create_enquiry
 from assistant.desk.tables import Enquiry
 from assistant.desk.taxonomy import Classifier, load_taxonomy, priority_for
+from assistant.desk.triage import DOCUMENTS_HEADING
 from assistant.engine.assistant import Assistant
 from assistant.errors import Conflict, InvalidRequest
 from tests.helpers import REPO
@@ -176,3 +177,12 @@ def test_due_times_are_in_the_future(staff_triage: triage.Triage, sessions: sess
     done = staff_triage.triage(sessions, enquiry(sessions, "I'm a journalist; can I interview your director?"))
     due = done.due_at if done.due_at.tzinfo else done.due_at.replace(tzinfo=UTC)
     assert done.category == "press" and timedelta(0) < due - datetime.now(UTC) <= timedelta(hours=24)
+
+
+def test_small_talk_and_typos_never_reach_a_draft_as_document_text(
+    staff_triage: triage.Triage, sessions: sessionmaker[Session]
+) -> None:
+    thanks = staff_triage.triage(sessions, enquiry(sessions, "Thanks!"))
+    assert thanks.draft is not None and DOCUMENTS_HEADING not in thanks.draft and not thanks.draft_citations
+    typo = staff_triage.triage(sessions, enquiry(sessions, "Can our firm get access to pioner data?"))
+    assert typo.draft is not None and DOCUMENTS_HEADING in typo.draft and "Showing results" not in typo.draft
