@@ -14,7 +14,7 @@ SIGNPOST = (
 )
 
 _MEDICAL = (
-    r"symptoms?|pain|ache|aches|rash|lump|fever|cough|dizz\w*|bleed\w*|diagnos\w*|medication|medicines?|"
+    r"symptoms?|pain|ache|aches|rash|lump|fever|cough|dizz\w*|bleed\w*|diagnos(?!tic)\w*|medication|medicines?|"
     r"drugs?|pills?|tablets?|dose|dosage|prescri\w*|treatments?|treat|therapy|cure|side[- ]effects?|"
     r"pregnan\w*|blood pressure|diabet\w*|cancer|tumou?r|infection|asthma|depress\w*|anxiety|injur\w*|"
     r"illness|disease|allerg\w*|vaccin\w*|antibiotics?|insulin|paracetamol|ibuprofen|surgery|operation"

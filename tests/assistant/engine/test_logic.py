@@ -65,6 +65,7 @@ def test_follow_ups_are_resolved_against_earlier_turns(history: list[str], quest
         "My son has a rash and a fever",
         "How do I treat high blood pressure?",
         "What dose of insulin should I take?",
+        "I was diagnosed with diabetes last week, what now?",
     ],
 )
 def test_medical_advice_is_caught(question: str) -> None:
@@ -79,6 +80,8 @@ def test_medical_advice_is_caught(question: str) -> None:
         "Who can access patient data for research?",
         "What did the NHS Trust agree with Babylon?",
         "Which universities train health professionals?",
+        "Can you put me in touch with a diagnostics company?",  # the sector, not a diagnosis
+        "I run a diagnostics start-up in Coventry: can my company get support?",
     ],
 )
 def test_sector_questions_are_not_caught(question: str) -> None:
