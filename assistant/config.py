@@ -4,7 +4,9 @@ Build it once in `main()` (or an app factory) and pass it down; nothing here run
 Every field is documented in the README's configuration table; a test keeps the two in step.
 """
 
+import contextlib
 import ipaddress
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -155,6 +157,17 @@ class Settings(BaseSettings):
         60, ge=1, description="How often retention runs (question log, conversations, resolved enquiries)."
     )
     staff_session_hours: int = Field(8, ge=1, description="Hours a staff sign-in lasts before signing in again.")
+    cookie_secure: bool = Field(
+        False,
+        description="Mark the staff session cookie Secure (named __Host-ca_staff) even when requests arrive over "
+        "plain http, as they do behind a TLS-terminating proxy. Over https it is always Secure.",
+    )
+    max_request_kb: int = Field(
+        256, ge=16, description="Largest request body accepted outside the staff pages, in KiB (413 past it)."
+    )
+    max_conversations: int = Field(
+        100_000, ge=100, description="Most API and widget conversations kept; the longest idle go first."
+    )
     staff_password_min_chars: int = Field(12, ge=8, description="Shortest password `staff add` accepts.")
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `serve` listens on.")
@@ -197,3 +210,23 @@ class Settings(BaseSettings):
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'cluster.db').resolve()}"
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a directory only its owner can enter (0700), created if need be: the index, the database, the
+    widget key and exports of personal data live under the data directory."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)  # mkdir's mode does not change a directory that already existed
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """`path` as a file only its owner can read and write (0600), created empty if need be.
+
+    An existing file is never opened, only chmod-ed by name: closing any descriptor of an SQLite database drops
+    every POSIX lock this process holds on it, under connections that may be open (SQLite's own warning).
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    path.chmod(0o600)
+    return path

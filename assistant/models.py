@@ -72,8 +72,14 @@ class Citation:
     date: str | None = None  # ISO date of the document (front matter `date:`, or when a web page was fetched)
 
     def to_json(self) -> dict[str, object]:
-        return {"n": self.n, "title": self.title, "section": self.section, "source": self.source, "url": self.url,
+        """The public shape. `source` here is the public address or null, never `self.source`: that is where the
+        file sits on the server (`/srv/…/corpus/….md#…`), which is no business of a visitor's."""
+        return {"n": self.n, "title": self.title, "section": self.section, "source": self.url, "url": self.url,
                 "snippet": self.snippet, "date": self.date}  # fmt: skip
+
+    def to_record(self) -> dict[str, object]:
+        """The shape staff records keep (reply drafts): the public one, with where the file is on the server."""
+        return {**self.to_json(), "source": self.source}
 
 
 @dataclass(frozen=True)

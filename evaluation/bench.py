@@ -128,7 +128,7 @@ def http_figures(questions: list[str]) -> dict:  # type: ignore[type-arg]
             "runs": runs,
             "rss_mb_after_warm_up": warm_rss,
             "rss_mb_after_load": rss_mb(process.pid),
-            "targets": {"answers_per_s_at_16": 50, "p95_ms_at_16": 300, "rss_mb": 800},
+            "targets": {"answers_per_s_at_16": 250, "p95_ms_at_16": 100, "rss_mb": 800},
         }
 
 

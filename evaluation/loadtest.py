@@ -56,7 +56,7 @@ def run(smoke: bool, data_dir: str | None = None) -> dict[str, Any]:
         "server_alive_after": alive,
         "rss_mb": {"before_burst": start_rss, "after_burst": end_rss, "max": max(samples, default=end_rss)},
         "rss_growth_percent": round(growth, 1),
-        "targets": {"answers_per_s_at_16": 50, "p95_ms_at_16": 300, "errors_at_16": 0, "rss_growth_percent": 10},
+        "targets": {"answers_per_s_at_16": 250, "p95_ms_at_16": 100, "errors_at_16": 0, "rss_growth_percent": 10},
     }
 
 

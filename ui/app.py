@@ -6,6 +6,8 @@
 import json
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import gradio as gr
@@ -22,6 +24,7 @@ from ui.chat import CSS, build_chat
 from ui.docs import router as docs_router
 from ui.edge import (
     assistant_error,
+    cap_body,
     cors_for,
     one_layer,
     rate_limit,
@@ -64,7 +67,14 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
     """The whole app: the desk (engine, database, triage) loaded once and shared by every route and screen."""
     desk = desk or Desk.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        desk.close()  # the question log is written in batches: write the last one before the process ends
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Cluster Assistant",
         version="0.1.0",
         description="Answers about the West Midlands health tech network from its own documents, cited.",
@@ -72,6 +82,7 @@ def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.desk = desk
+    app.state.settings = settings
     app.state.limits = RateLimits(settings)
     app.state.partners = PartnerDirectory(settings.partners_file)
     app.state.signer = TokenSigner(load_secret(settings.widget_secret, settings.data_dir))
@@ -88,6 +99,7 @@ def _install_edge(app: FastAPI, settings: Settings, desk: Desk) -> None:
     app.middleware("http")(
         one_layer(
             security_headers(settings),
+            cap_body(settings.max_request_kb * 1024),
             refuse_gradio_fetches(),
             staff_host_only(settings.staff_host),
             rate_limit(app.state.limits),
@@ -103,7 +115,7 @@ def _mount_screens(app: FastAPI, settings: Settings, desk: Desk) -> FastAPI:
     """The Gradio screens: the staff console at /staff (behind sign-in) and the public chat at /."""
 
     def staff_email(request: Request) -> str | None:
-        member = desk.member(request.cookies.get(staff.COOKIE))
+        member = desk.member(staff.session_token(request, settings))
         return member.email if member else None
 
     console = build_console(desk)

@@ -86,6 +86,26 @@ def security_headers(settings: Settings) -> Middleware:
     return middleware
 
 
+AUTHENTICATED = ("/staff", "/api/staff")  # signed-in staff only (checked before any body is read)
+
+
+def cap_body(max_bytes: int) -> Middleware:
+    """413 for a body over `max_bytes`, 411 for one of unknown length (chunked), outside the staff pages: what an
+    anonymous caller can make the server read is bounded. Checked on the headers, before any byte is read."""
+
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.method in ("POST", "PUT", "PATCH") and not request.url.path.startswith(AUTHENTICATED):
+            length = request.headers.get("content-length")
+            if length is None and "chunked" in request.headers.get("transfer-encoding", "").lower():
+                return JSONResponse({"detail": "Send the request with a Content-Length."}, 411, cors_for(request))
+            if length is not None and (not length.isdigit() or int(length) > max_bytes):
+                detail = f"The request is larger than {max_bytes // 1024} KiB."
+                return JSONResponse({"detail": detail}, 413, cors_for(request))
+        return await call_next(request)
+
+    return middleware
+
+
 def refuse_gradio_fetches() -> Middleware:
     """403 for Gradio's `file=<url>`, `file/<url>` and `proxy=` on every mount, before Gradio sees them."""
 

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk.tables import StaffSession, StaffUser, aware, utcnow
-from assistant.errors import AssistantError, InvalidRequest
+from assistant.errors import AssistantError, InvalidRequest, NotFound
 
 ROLES = ("admin", "staff")
 _hasher = PasswordHasher()
@@ -42,7 +42,8 @@ class StaffMember:
 def add_staff(
     sessions: sessionmaker[Session], email: str, password: str, role: str, min_chars: int = 12
 ) -> StaffMember:
-    """Create an account, or reset the password and role of an existing one."""
+    """Create an account, or reset the password and role of an existing one (which ends its sessions: whoever
+    knew the old password may be signed in with it)."""
     if role not in ROLES:
         raise InvalidRequest(f"Role must be one of {', '.join(ROLES)}.")
     if len(password) < min_chars:
@@ -58,6 +59,7 @@ def add_staff(
             session.add(user)
         else:
             user.role, user.password_hash = role, _hasher.hash(password)
+            session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
         session.flush()
         return StaffMember(user.id, user.email, user.role)
 
@@ -83,7 +85,7 @@ def sign_in(
             ok = _hasher.verify(user.password_hash if user else _dummy_hash(), password) and user is not None
         except (VerifyMismatchError, InvalidHashError):
             ok = False
-        if not ok or locked or user is None:
+        if not ok or locked or user is None or user.disabled:
             raise refused
         token = secrets.token_urlsafe(32)
         session.add(
@@ -106,7 +108,7 @@ def member_for(sessions: sessionmaker[Session], token: str | None) -> StaffMembe
         row = session.execute(
             select(StaffUser, StaffSession.expires_at)
             .join(StaffSession, StaffSession.user_id == StaffUser.id)
-            .where(StaffSession.token_hash == _digest(token))
+            .where(StaffSession.token_hash == _digest(token), StaffUser.disabled.is_(False))
         ).first()
     if row is None or aware(row[1]) <= utcnow():
         return None
@@ -117,3 +119,27 @@ def sign_out(sessions: sessionmaker[Session], token: str | None) -> None:
     if token:
         with sessions.begin() as session:
             session.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))
+
+
+def sign_out_everywhere(sessions: sessionmaker[Session], email: str) -> int:
+    """End every session of an account; returns how many. Raises `NotFound` for an unknown account."""
+    with sessions.begin() as session:
+        user = _account(session, email)
+        result = session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_disabled(sessions: sessionmaker[Session], email: str, disabled: bool) -> None:
+    """Disable an account (its sessions end; sign-in is refused, as for a wrong password) or enable it again."""
+    with sessions.begin() as session:
+        user = _account(session, email)
+        user.disabled = disabled
+        if disabled:
+            session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+
+
+def _account(session: Session, email: str) -> StaffUser:
+    user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"No staff account {email.strip().lower()}.")
+    return user

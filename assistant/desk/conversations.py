@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,7 +35,10 @@ def remember(sessions: sessionmaker[Session], session_id: str, question: str) ->
             continue
 
 
-def forget_idle(sessions: sessionmaker[Session], days: int) -> None:
-    """Delete conversations idle for `days`."""
+def forget_idle(sessions: sessionmaker[Session], days: int, keep: int) -> None:
+    """Delete conversations idle for `days`, and past the `keep` most recent: a client inventing a session id per
+    request must not grow the table without bound."""
     with sessions.begin() as session:
         session.execute(delete(Conversation).where(Conversation.updated_at < utcnow() - timedelta(days=days)))
+        newest = select(Conversation.session_id).order_by(Conversation.updated_at.desc()).limit(keep)
+        session.execute(delete(Conversation).where(Conversation.session_id.not_in(newest.scalar_subquery())))

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.config import Settings
+from assistant.config import Settings, private_dir, private_file
 from assistant.errors import StoreUnavailable
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -30,7 +30,11 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # SQLite gives the -wal and -shm files the database file's mode: 0600 for all three.
+            private_file(private_dir(Path(path).parent) / Path(path).name)
+            for suffix in ("-wal", "-shm"):
+                if Path(path + suffix).exists():
+                    Path(path + suffix).chmod(0o600)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

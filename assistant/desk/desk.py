@@ -21,13 +21,14 @@ from assistant.config import Settings
 from assistant.desk import accounts, conversations, gdpr, insights, triage
 from assistant.desk.db import open_database
 from assistant.desk.inbox import EnquiryUpdate, Filters, apply, detail, list_enquiries
+from assistant.desk.logbook import Logbook
 from assistant.desk.records import (
     NewEnquiry,
     NewFeedback,
     Receipt,
     create_enquiry,
-    log_question,
     purge_questions,
+    question_row,
     record_feedback,
 )
 from assistant.desk.taxonomy import load_taxonomy
@@ -53,6 +54,7 @@ class Desk:
         self.assistant = assistant
         self.sessions = sessions
         self.triage = triage
+        self.logbook = Logbook(sessions)
         self._purged_at = 0.0
 
     @classmethod
@@ -111,7 +113,7 @@ class Desk:
         if session_id:
             conversations.remember(self.sessions, session_id, question)
         latency = (time.perf_counter() - started) * 1000
-        log_id = log_question(self.sessions, channel, question, answer, latency, partner_id)
+        log_id = self.logbook.log(question_row(channel, question, answer, latency, partner_id))
         if time.time() - self._purged_at > self.settings.housekeeping_minutes * 60:  # never in the request
             self._purged_at = time.time()
             threading.Thread(target=self.housekeep, name="housekeeping", daemon=True).start()
@@ -119,7 +121,11 @@ class Desk:
 
     def feedback(self, new: NewFeedback) -> int:
         """Store a rating (redacted); raises `InvalidRequest` for an unknown question id."""
-        return record_feedback(self.sessions, new)
+        return record_feedback(self.sessions, new, self.logbook)
+
+    def close(self) -> None:
+        """Write what is still queued (the question log): on shutdown, so nothing logged is lost."""
+        self.logbook.close()
 
     def starter_questions(self, configured: list[str] | None) -> list[str]:
         """The configured starters, or "Tell me about X" for the names the corpus mentions most, kept if answered."""
@@ -147,7 +153,7 @@ class Desk:
         """Apply retention: logged questions, idle conversations, personal data of old resolved enquiries."""
         try:
             purge_questions(self.sessions, self.settings.question_log_days)
-            conversations.forget_idle(self.sessions, self.settings.conversation_days)
+            conversations.forget_idle(self.sessions, self.settings.conversation_days, self.settings.max_conversations)
             if self.triage is not None:
                 self.triage.purge(self.sessions)
         except Exception:  # a failed purge is retried next time; it must not take a worker down
@@ -217,17 +223,27 @@ class Desk:
 
     # Personal data -------------------------------------------------------------------------------------------
 
-    def export_csv(self) -> str:
-        return gdpr.enquiries_csv(self.sessions)
+    def export_csv(self, member: accounts.StaffMember | None) -> str:
+        """Every enquiry as CSV (admins only; `None` is the operator at the shell); audited."""
+        return gdpr.enquiries_csv(self.sessions, _admin(member, "export every enquiry"))
 
-    def export_subject(self, email: str) -> dict[str, Any]:
-        return gdpr.export_subject(self.sessions, email)
+    def export_subject(self, email: str, member: accounts.StaffMember | None) -> dict[str, Any]:
+        """Everything held about an address (admins only); audited."""
+        return gdpr.export_subject(self.sessions, email, _admin(member, "export personal data"))
+
+    def sign_out_everywhere(self, member: accounts.StaffMember) -> int:
+        return accounts.sign_out_everywhere(self.sessions, member.email)
 
     def erase_subject(self, email: str, member: accounts.StaffMember | None) -> int:
         """Erase everything about an address (admins only; `None` is the operator at the shell)."""
-        if member is not None and member.role != "admin":
-            raise NotAllowed("Only an admin can erase personal data.")
-        actor = member.email if member else "cli"
+        actor = _admin(member, "erase personal data")
         if self.triage is not None:
             return self.triage.erase_subject(self.sessions, email, actor)
         return gdpr.erase_subject(self.sessions, email, actor)
+
+
+def _admin(member: accounts.StaffMember | None, action: str) -> str:
+    """The actor for an admin-only action; raises `NotAllowed` for staff who are not admins."""
+    if member is not None and member.role != "admin":
+        raise NotAllowed(f"Only an admin can {action}.")
+    return member.email if member else "cli"

@@ -6,6 +6,7 @@ the record is durable (SQLite runs with synchronous=FULL).
 
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -13,7 +14,8 @@ from typing import Any
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.desk.tables import AuditEvent, Enquiry, Feedback, QuestionLog, utcnow
+from assistant.desk.logbook import FLUSH_S, Logbook, reserve_ids
+from assistant.desk.tables import AuditEvent, Enquiry, Feedback, IdBlock, QuestionLog, utcnow
 from assistant.errors import InvalidRequest
 from assistant.models import DOCUMENTS, Answer
 
@@ -146,7 +148,19 @@ def log_question(
     latency_ms: float,
     partner_id: str | None = None,
 ) -> int:
-    row = QuestionLog(
+    """Log one question now, in its own transaction (the desk batches them instead: `Logbook`)."""
+    row = question_row(channel, question, answer, latency_ms, partner_id)
+    with sessions.begin() as session:
+        row.id = reserve_ids(session, "question_log", 1).start
+        session.add(row)
+    return row.id
+
+
+def question_row(
+    channel: str, question: str, answer: Answer, latency_ms: float, partner_id: str | None = None
+) -> QuestionLog:
+    """The log row of one answered (or abstained, or small-talk) question, its text redacted."""
+    return QuestionLog(
         channel=channel,
         partner_id=partner_id,
         question=redact(question),
@@ -156,7 +170,6 @@ def log_question(
         sources=sorted({c.source for c in answer.citations}),
         latency_ms=round(latency_ms, 2),
     )
-    return _insert(sessions, row)
 
 
 @dataclass(frozen=True)
@@ -173,10 +186,16 @@ class NewFeedback:
     partner_id: str | None = None
 
 
-def record_feedback(sessions: sessionmaker[Session], new: NewFeedback) -> int:
-    """Store a rating with every text redacted; raises `InvalidRequest` for a bad rating or unknown question id."""
+def record_feedback(sessions: sessionmaker[Session], new: NewFeedback, logbook: Logbook | None = None) -> int:
+    """Store a rating with every text redacted; raises `InvalidRequest` for a bad rating or unknown question id.
+
+    The question it rates may still be queued in a logbook (this process's, written on demand; or another
+    worker's, written within `FLUSH_S`): it is waited for, briefly, before the id is called unknown.
+    """
     if new.rating not in ("up", "down"):
         raise InvalidRequest("A rating is 'up' or 'down'.")
+    if new.question_id is not None and not _question_logged(sessions, new.question_id, logbook):
+        raise InvalidRequest(f"No logged question {new.question_id}: send the question_id that the answer came with.")
     comment = new.comment.strip() if new.comment else ""
     row = Feedback(
         channel=new.channel,
@@ -188,14 +207,24 @@ def record_feedback(sessions: sessionmaker[Session], new: NewFeedback) -> int:
         rating=new.rating,
         comment=redact(comment) if comment else None,
     )
-    with sessions.begin() as session:
-        if new.question_id is not None and session.get(QuestionLog, new.question_id) is None:
-            raise InvalidRequest(
-                f"No logged question {new.question_id}: send the question_id that the answer came with."
-            )
-        session.add(row)
-        session.flush()
-        return row.id
+    return _insert(sessions, row)
+
+
+def _question_logged(sessions: sessionmaker[Session], question_id: int, logbook: Logbook | None) -> bool:
+    if logbook is not None and logbook.pending(question_id):
+        logbook.flush()
+    with sessions() as session:
+        issued = session.scalar(select(IdBlock.next_id).where(IdBlock.name == "question_log")) or 0
+    if not 0 < question_id < issued:
+        return False  # never handed out: no need to wait for it
+    deadline = time.monotonic() + 3 * FLUSH_S
+    while True:
+        with sessions() as session:
+            if session.get(QuestionLog, question_id) is not None:
+                return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(FLUSH_S / 4)
 
 
 def purge_questions(sessions: sessionmaker[Session], days: int) -> int:

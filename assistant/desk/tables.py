@@ -7,7 +7,7 @@ before it is stored (`records.redact`). Enquiries hold personal data only with r
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -84,6 +84,15 @@ class QuestionLog(Base):
     latency_ms: Mapped[float] = mapped_column(Float)
 
 
+class IdBlock(Base):
+    """The next id not yet reserved for a table whose ids the application makes (see desk/logbook.py)."""
+
+    __tablename__ = "id_blocks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_id: Mapped[int] = mapped_column(BigInteger)
+
+
 class Feedback(Base):
     """A thumbs up or down on one answer, with an optional comment."""
 
@@ -109,6 +118,7 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(10))  # admin | staff
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class StaffSession(Base):

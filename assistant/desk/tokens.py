@@ -10,9 +10,13 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from assistant.config import private_dir
+from assistant.errors import UnsafeConfiguration
 
 TOKEN_SECONDS = 30 * 60
 
@@ -33,21 +37,42 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+MIN_SECRET_BYTES = 32  # HMAC-SHA256 keys shorter than its block of output are guessable sooner
+
+
 def load_secret(configured: str | None, data_dir: Path) -> bytes:
-    """The signing key: the configured one, else one generated once and kept in data_dir (mode 0600), so every
-    worker on this machine signs alike."""
+    """The signing key: the configured one (at least `MIN_SECRET_BYTES`), else one generated once and kept in
+    data_dir (mode 0600), so every worker on this machine signs alike.
+
+    The file is written whole to a temporary name and renamed into place (atomic on POSIX): a worker starting
+    while another writes it reads either no file or the whole key, never an empty one. The first rename wins;
+    every worker then reads that one.
+    """
     if configured:
+        if len(configured.encode()) < MIN_SECRET_BYTES:
+            raise UnsafeConfiguration(
+                f"CLUSTER_ASSISTANT_WIDGET_SECRET must be at least {MIN_SECRET_BYTES} bytes; generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+            )
         return configured.encode()
     path = data_dir / "widget-secret"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
+        fd, temporary = tempfile.mkstemp(dir=data_dir, prefix=".widget-secret.")  # created 0600
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+            handle.flush()
+            os.fsync(handle.fileno())
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
+            os.link(temporary, path)  # fails if another worker's key is already in place: keep theirs
         except FileExistsError:
-            pass  # another worker wrote it first
-    return path.read_text().strip().encode()
+            pass
+        finally:
+            os.unlink(temporary)
+    secret = path.read_text().strip().encode()
+    if len(secret) < MIN_SECRET_BYTES:
+        raise UnsafeConfiguration(f"{path} holds no usable key; delete it and restart to generate a new one.")
+    return secret
 
 
 class TokenSigner:

@@ -86,7 +86,7 @@ class Triage:
             if not answer.abstained and answer.kind == DOCUMENTS:
                 text = answer.text.split("\n\n", 1)[-1] if answer.corrections else answer.text
                 lines += ["", DOCUMENTS_HEADING, text]
-                citations = answer.to_json()["citations"]  # type: ignore[assignment]
+                citations = [c.to_record() for c in answer.citations]
                 # Drafts may draw on staff-only documents: say so beside each, for staff to check before sending.
                 private = {h.chunk.source for h in answer.hits if h.chunk.metadata.get("visibility", PUBLIC) != PUBLIC}
                 lines += [""] + [

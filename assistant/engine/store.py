@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from assistant.config import Settings
+from assistant.config import Settings, private_dir
 from assistant.engine.embedder import Embedder
 from assistant.errors import EmbeddingModelMismatch, IndexMissing, StoreUnavailable, UnsafeConfiguration
 from assistant.models import Chunk
@@ -58,6 +58,7 @@ def _client(settings: Settings):  # type: ignore[no-untyped-def]
             )
         except Exception as exc:  # chromadb raises bare exceptions for connection failures
             raise StoreUnavailable(f"Cannot reach the Chroma server at {settings.chroma_url}: {exc}") from None
+    private_dir(settings.data_dir)
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 

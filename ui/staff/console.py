@@ -12,7 +12,7 @@ import gradio as gr
 from assistant.desk import STATUSES, Desk, EnquiryUpdate, Filters
 from assistant.errors import AssistantError
 from ui.chat import DELETE_CACHE
-from ui.render import error_markdown, escape_markdown
+from ui.render import error_markdown, escape_markdown, plain_block, plain_markdown
 
 INBOX_COLUMNS = ["id", "received", "status", "category", "priority", "due_at", "sla_breached", "channel", "partner",
                  "name", "organisation", "preview"]  # fmt: skip
@@ -23,7 +23,9 @@ def _actor(request: gr.Request) -> str:
 
 
 def enquiry_markdown(d: dict[str, Any]) -> str:
-    e = escape_markdown
+    """The enquiry as Markdown; what the public wrote is plain text (a code block for the message), never links or
+    maths (the Markdown view also has KaTeX off)."""
+    e = plain_markdown
     lines = [
         f"## Enquiry {d['id']}: {e(d['subject'] or d['preview'])}",
         f"**From** {e(d['name'])} <{e(d['email'])}>" + (f", {e(d['organisation'])}" if d["organisation"] else ""),
@@ -35,7 +37,7 @@ def enquiry_markdown(d: dict[str, Any]) -> str:
         + (f" · merged duplicates: {d['duplicates']}" if d["duplicates"] else ""),
         "",
         "### Message",
-        e(d["message"]),
+        plain_block(d["message"]),
     ]
     reasons = d.get("reasons") or {}
     ranked = ", ".join(f"{name} {p:.0%}" for name, p in reasons.get("ranked", []))
@@ -159,7 +161,7 @@ def build_console(desk: Desk) -> gr.Blocks:
             table = gr.Dataframe(headers=INBOX_COLUMNS, label="Enquiries", interactive=False, wrap=True)
         with gr.Tab("Enquiry"):
             load = gr.Button("Open the enquiry")
-            view = gr.Markdown()
+            view = gr.Markdown(latex_delimiters=[])  # "$…$" in a message is text, not maths
             reply = gr.Textbox(label="Reply (draft from the documents; edit, then approve)", lines=14)
             approve = gr.Button("Approve reply", variant="primary")
             with gr.Row():

@@ -10,10 +10,14 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
+from assistant.config import Settings
 from assistant.desk import Desk, EnquiryUpdate, Filters, RateLimits, SignInRefused, StaffMember
 from ui.edge import client_address
 
 COOKIE = "ca_staff"
+# Over https (or with `cookie_secure`), the cookie is Secure and `__Host-`-prefixed: the browser then keeps it only
+# from a secure origin, for this host alone and path /, so no subdomain or plain-http page can set or shadow it.
+SECURE_COOKIE = "__Host-ca_staff"
 LOGIN_CSS = Path(__file__).parents[1] / "static" / "login.css"
 PROTECTED = ("/staff", "/api/staff")
 LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Staff sign-in</title>
@@ -25,6 +29,25 @@ type="password" autocomplete="current-password" required><button type="submit">S
 </body></html>"""
 
 
+def secure_cookie(request: Request, settings: Settings | None = None) -> bool:
+    """Whether the session cookie is Secure (and `__Host-`) for this request. `settings` defaults to the app's: pass
+    them from a mounted app (Gradio's), whose `request.app` is not ours."""
+    settings = settings or request.app.state.settings
+    return settings.cookie_secure or request.url.scheme == "https"
+
+
+def session_token(request: Request, settings: Settings | None = None) -> str | None:
+    """The staff session cookie's value, under the name this request's security calls for."""
+    return request.cookies.get(SECURE_COOKIE if secure_cookie(request, settings) else COOKIE)
+
+
+LOGOUT_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign out</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/login.css"></head><body><main><h1>Sign out of the staff console?</h1>
+<form method="post" action="/logout"><button type="submit">Sign out</button></form>
+<p><a href="/staff/">Back to the console</a></p></main></body></html>"""
+
+
 def staff_of(request: Request) -> StaffMember:
     member: StaffMember = request.state.staff
     return member
@@ -34,7 +57,7 @@ def require_staff(desk: Desk) -> Callable[[Request, Callable[[Request], Awaitabl
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
         if path.startswith(PROTECTED):
-            member = desk.member(request.cookies.get(COOKIE))
+            member = desk.member(session_token(request))
             if member is None:
                 if (
                     path.startswith("/staff")
@@ -79,19 +102,29 @@ def login(
             LOGIN_PAGE.format(message=f'<p class="error" role="alert">{html.escape(str(exc))}</p>'), 401
         )
     response = RedirectResponse("/staff/", status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/")
+    secure = secure_cookie(request)
+    name = SECURE_COOKIE if secure else COOKIE
+    response.set_cookie(name, token, httponly=True, samesite="strict", secure=secure, path="/")
     return response
+
+
+@router.get("/logout")
+def logout_page() -> HTMLResponse:
+    """A sign-out button: signing out changes state, so it is a POST (a link or a prefetch must not do it)."""
+    return HTMLResponse(LOGOUT_PAGE)
 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
-    _desk(request).sign_out(request.cookies.get(COOKIE))
+    _desk(request).sign_out(session_token(request))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(SECURE_COOKIE, path="/", secure=True)
     return response
 
 
-api = APIRouter(prefix="/api/staff", tags=["staff"])
+# Staff routes stay out of the public OpenAPI schema: anonymous callers need not learn the staff API's shape.
+api = APIRouter(prefix="/api/staff", tags=["staff"], include_in_schema=False)
 
 
 class Update(BaseModel):
@@ -120,7 +153,7 @@ def list_enquiries(request: Request, status: str = "", category: str = "", prior
 
 @api.get("/enquiries.csv")
 def enquiries_csv(request: Request) -> PlainTextResponse:
-    return PlainTextResponse(_desk(request).export_csv(), media_type="text/csv")
+    return PlainTextResponse(_desk(request).export_csv(staff_of(request)), media_type="text/csv")
 
 
 @api.get("/enquiries/{enquiry_id}")
@@ -148,12 +181,18 @@ def share(request: Request, enquiry_id: int, partner: str) -> dict[str, Any]:
 
 @api.get("/subjects/{email}")
 def subject_access(request: Request, email: str) -> dict[str, Any]:
-    return _desk(request).export_subject(email)
+    return _desk(request).export_subject(email, staff_of(request))
 
 
 @api.delete("/subjects/{email}")
 def erase(request: Request, email: str) -> dict[str, int]:
     return {"erased": _desk(request).erase_subject(email, staff_of(request))}
+
+
+@api.post("/sign-out-everywhere")
+def sign_out_everywhere(request: Request) -> dict[str, int]:
+    """End every session of the signed-in account, this one included."""
+    return {"ended": _desk(request).sign_out_everywhere(staff_of(request))}
 
 
 @api.get("/gaps")

@@ -42,11 +42,11 @@ def personal_enquiry(sessions: sessionmaker[Session]) -> int:
 
 def test_subject_access_export_has_everything(sessions: sessionmaker[Session]) -> None:
     personal_enquiry(sessions)
-    exported = gdpr.export_subject(sessions, "ADA@analytical.example ")
+    exported = gdpr.export_subject(sessions, "ADA@analytical.example ", "test")
     [enquiry] = exported["enquiries"]
     assert enquiry["name"] == "Ada Lovelace" and enquiry["transcript"] and enquiry["consent_version"] == CONSENT_VERSION
     assert enquiry["notes"][0]["text"].startswith("Called Ada") and enquiry["partner_consents"][0]["partner"]
-    assert gdpr.export_subject(sessions, "nobody@example.org")["enquiries"] == []
+    assert gdpr.export_subject(sessions, "nobody@example.org", "test")["enquiries"] == []
 
 
 def test_erasure_leaves_no_personal_data_anywhere(sessions: sessionmaker[Session]) -> None:
@@ -88,7 +88,7 @@ def test_retention_per_category(sessions: sessionmaker[Session]) -> None:
 
 def test_csv_export_lists_every_enquiry(sessions: sessionmaker[Session]) -> None:
     personal_enquiry(sessions)
-    lines = gdpr.enquiries_csv(sessions).splitlines()
+    lines = gdpr.enquiries_csv(sessions, "test").splitlines()
     assert lines[0].startswith("id,created_at,channel") and "Ada Lovelace" in lines[1] and len(lines) == 2
     with sessions() as session:
         assert session.scalars(select(Enquiry.channel)).all() == ["chat"]

@@ -240,7 +240,7 @@ def test_m10_csv_cells_cannot_run_as_formulas(tmp_path: Path) -> None:
     hostile = ['=HYPERLINK("http://x.example","click")', "+1+1", "-2+3", "@SUM(A1)", "Plain"]
     for i, name in enumerate(hostile):
         create_enquiry(sessions, NewEnquiry(name, f"p{i}@example.org", "=cmd|' /C calc'!A0", "api", CONSENT_VERSION))
-    rows = list(csv.DictReader(io.StringIO(gdpr.enquiries_csv(sessions))))
+    rows = list(csv.DictReader(io.StringIO(gdpr.enquiries_csv(sessions, "test"))))
     cells = [row["name"] for row in rows] + [row["message"] for row in rows]
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))], cells
     assert rows[0]["name"] == "'" + hostile[0] and rows[-1]["name"] == "Plain"

@@ -1,0 +1,114 @@
+"""The desk's commands: `staff` (accounts: add, disable, enable, sign-out) and `enquiries` (import, exports,
+erasure, purge). `ui/cli.py` registers them."""
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.errors import AssistantError, InvalidRequest
+
+
+def _staff(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from assistant.desk import accounts, open_database
+    from assistant.desk.accounts import add_staff
+
+    if args.staff_action in ("disable", "enable"):
+        accounts.set_disabled(open_database(settings), args.email, args.staff_action == "disable")
+        done = "disabled and signed out everywhere" if args.staff_action == "disable" else "enabled"
+        print(f"Staff account {args.email} is {done}.")
+        return 0
+    if args.staff_action == "sign-out":
+        ended = accounts.sign_out_everywhere(open_database(settings), args.email)
+        print(f"Signed {args.email} out everywhere ({ended} sessions ended).")
+        return 0
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.email}: ")
+        if getpass.getpass("Again: ") != password:
+            raise InvalidRequest("The two passwords differ; nothing was changed.")
+    else:
+        raise InvalidRequest("No terminal to ask for the password: pipe it in with --password-stdin.")
+    member = add_staff(open_database(settings), args.email, password, args.role, settings.staff_password_min_chars)
+    print(f"Staff account {member.email} ({member.role}) is ready; sign in at /login (any earlier sessions ended).")
+    return 0
+
+
+def _enquiries(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.desk import gdpr, intake, open_database
+
+    sessions = open_database(settings)
+    if args.action == "import":
+        from assistant.desk import Desk
+
+        desk = Desk.open(settings, sessions=sessions)
+        failed = 0
+        for name in args.files:
+            path = Path(name)
+            reader = intake.read_csv if path.suffix.lower() == ".csv" else intake.read_mail
+            try:
+                for where, item in reader(path):
+                    if isinstance(item, AssistantError):
+                        failed += 1
+                        print(f"skipped {where}: {item}", file=sys.stderr)
+                    else:
+                        receipt = desk.receive(item)
+                        merged = "" if receipt.created else ", merged into an open one"
+                        print(f"{where}: enquiry {receipt.id}{merged} (reference {receipt.reference})")
+            except (OSError, UnicodeDecodeError) as exc:
+                failed += 1
+                print(f"skipped {path}: cannot read it ({exc})", file=sys.stderr)
+        return 1 if failed else 0
+    if args.action == "export-csv":
+        gdpr.write_private(Path(args.target), gdpr.enquiries_csv(sessions, "cli"))
+        print(f"Wrote {args.target}")
+    elif args.action == "export-subject":
+        print(json.dumps(gdpr.export_subject(sessions, args.target, "cli"), indent=2, ensure_ascii=False))
+    elif args.action == "erase-subject":
+        print(f"Erased the personal data of {gdpr.erase_subject(sessions, args.target, 'cli')} enquiries.")
+    elif args.action == "purge":
+        from assistant.desk.taxonomy import load_taxonomy
+
+        taxonomy = load_taxonomy(settings.taxonomy_file)
+        erased = gdpr.purge_resolved(sessions, taxonomy.retention_days, taxonomy.retention_by_category(), "cli")
+        print(f"Erased the personal data of {erased} resolved enquiries past their retention.")
+    return 0
+
+
+def desk_parsers(sub: Any) -> None:
+    staff = sub.add_parser("staff", help="staff accounts for the console at /staff")
+    staff_actions = staff.add_subparsers(dest="staff_action", required=True)
+    add = staff_actions.add_parser("add", help="create an account (or reset its password and role)")
+    add.add_argument("email")
+    add.add_argument("--role", choices=["admin", "staff"], default="staff")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (default: ask at the terminal)",
+    )
+    for action, helptext in (
+        ("disable", "disable an account: its sessions end and sign-in is refused until `enable`"),
+        ("enable", "enable a disabled account"),
+        ("sign-out", "end every session of an account (sign it out everywhere)"),
+    ):
+        staff_actions.add_parser(action, help=helptext).add_argument("email")
+    enq = sub.add_parser("enquiries", help="import, export, erase or purge enquiries")
+    enq_actions = enq.add_subparsers(dest="action", required=True)
+    imp = enq_actions.add_parser("import", help="import e-mails (.eml, .mbox) or a CSV (name,email,message,...)")
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    for action, target, helptext in (
+        ("export-csv", "target", "write every enquiry to a CSV file"),
+        ("export-subject", "target", "print everything held about an e-mail address (subject access), as JSON"),
+        ("erase-subject", "target", "erase the personal data held about an e-mail address"),
+    ):
+        enq_actions.add_parser(action, help=helptext).add_argument(target)
+    enq_actions.add_parser("purge", help="erase personal fields of enquiries resolved longer ago than retention")
+
+
+DESK_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {"staff": _staff, "enquiries": _enquiries}
