@@ -162,6 +162,12 @@ class Settings(BaseSettings):
         description="Mark the staff session cookie Secure (named __Host-ca_staff) even when requests arrive over "
         "plain http, as they do behind a TLS-terminating proxy. Over https it is always Secure.",
     )
+    answer_threads: int = Field(
+        max(2, os.cpu_count() or 2),
+        ge=1,
+        description="Questions computed at once per process (API and widget); others in flight wait their turn. "
+        "Default: the number of cores.",
+    )
     max_request_kb: int = Field(
         256, ge=16, description="Largest request body accepted outside the staff pages, in KiB (413 past it)."
     )

@@ -73,6 +73,7 @@ async def _load(
     url: str, questions: list[str], clients: int, total: int, timeout: float, seconds: float | None
 ) -> dict[str, Any]:
     latencies: list[float] = []
+    by_status: dict[str, list[float]] = {}  # a refusal (503, 429) must be fast, not just counted
     statuses: dict[str, int] = {}
     deadline = time.perf_counter() + seconds if seconds else None
     # takewhile, not a filtering generator: past the deadline a filter would spin through the whole range.
@@ -88,6 +89,7 @@ async def _load(
             except httpx.HTTPError as exc:
                 key = type(exc).__name__
             latencies.append((time.perf_counter() - started) * 1000)
+            by_status.setdefault(key, []).append(latencies[-1])
             statuses[key] = statuses.get(key, 0) + 1
 
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
@@ -105,6 +107,7 @@ async def _load(
         "p95_ms": round(percentile(latencies, 0.95), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
         "statuses": statuses,
+        "p95_ms_by_status": {key: round(percentile(found, 0.95), 1) for key, found in by_status.items()},
         "errors": done - ok,
     }
 

@@ -57,8 +57,18 @@ def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict
                 break
             shown.append(item)
             written = {"role": "assistant", "content": escape_markdown(" ".join(shown))}
-            # The box is cleared with the first sentence: later ones must not wipe what the visitor types.
-            yield [*history, written], "" if len(shown) == 1 else gr.skip(), gr.skip(), state, gr.skip(), gr.skip(), ""
+            first = len(shown) == 1
+            # The box and the status line are cleared with the first sentence only: later ones must not wipe
+            # what the visitor types, or a rating's "thank you" given meanwhile.
+            yield (
+                [*history, written],
+                "" if first else gr.skip(),
+                gr.skip(),
+                state,
+                gr.skip(),
+                gr.skip(),
+                ("" if first else gr.skip()),
+            )
     except AssistantError as exc:
         history.append({"role": "assistant", "content": error_markdown(exc)})
         yield history, message, gr.skip(), state, gr.skip(), gr.skip(), ""
@@ -85,7 +95,7 @@ def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict
         rating = gr.update(visible=True) if last else gr.skip()
         # The hand-off is offered after an abstention, and opened at once when the visitor asked for a person.
         offer = gr.update(visible=answer.abstained or answer.handoff) if last else gr.skip()
-        yield history, box, cards, state, rating, offer, ""
+        yield history, box, cards, state, rating, offer, "" if i == 0 and not shown else gr.skip()
         if not last:
             time.sleep(0.02)
 

@@ -55,6 +55,9 @@ class Desk:
         self.sessions = sessions
         self.triage = triage
         self.logbook = Logbook(sessions)
+        # Answering is CPU work: past a few at once, more threads only contend for the GIL (and starve the event
+        # loop that must still turn excess requests away quickly). The rest wait here, costing nothing.
+        self._answering = threading.BoundedSemaphore(settings.answer_threads)
         self._purged_at = 0.0
 
     @classmethod
@@ -85,7 +88,8 @@ class Desk:
         not resend them). Public channels answer from public documents; a partner's widget from what its
         configuration allows (`visible`).
         """
-        *_, last = self.ask_stream(question, history, channel, partner_id, session_id, visible)
+        with self._answering:
+            *_, last = self.ask_stream(question, history, channel, partner_id, session_id, visible)
         assert not isinstance(last, str)  # the stream always ends with (answer, log id)
         return last
 

@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
+import numpy as np
+
 from assistant.config import MAX_HISTORY_ITEMS, Settings
 from assistant.engine.calibration import Calibration, confidence, signals, trusted_at_most
 from assistant.engine.cite import cite_groups
@@ -31,9 +33,8 @@ from assistant.engine.embedder import Embedder, load_embedder
 from assistant.engine.followup import resolve
 from assistant.engine.generate import Writer, supported_sentences
 from assistant.engine.guard import CLINICAL_FLAG, SIGNPOST, is_clinical_advice_request
-from assistant.engine.intent import CONTACT as CONTACT_INTENT
-from assistant.engine.intent import IntentClassifier, reply
-from assistant.engine.outcome import ABSTAINED, ANSWERED, SIGNPOSTED, Assessment, Outcome, timings
+from assistant.engine.intent import IntentClassifier, replied
+from assistant.engine.outcome import ABSTAINED, ANSWERED, SIGNPOSTED, Assessment, Encoded, Outcome, Read, timings
 from assistant.engine.overview import Overview
 from assistant.engine.parts import NOT_FOUND, OFFER_PERSON, asking, compose_parts, split_message
 from assistant.engine.retrieve import AnswerIndex, Visible, retrieve
@@ -43,7 +44,7 @@ from assistant.engine.store import Store
 from assistant.engine.terms import terms
 from assistant.engine.validate import bounded_history, validate_question
 from assistant.errors import StoreUnavailable
-from assistant.models import CONTACT, SMALL_TALK, Answer, Correction, Hit, Part
+from assistant.models import Answer, Correction, Hit, Part
 
 log = logging.getLogger("cluster_assistant.decisions")
 FRESH_S = 2.0  # how often `ask` checks the store for changes and reachability
@@ -94,10 +95,7 @@ class Assistant:
 
     def ensure_fresh(self) -> None:
         """At most every `FRESH_S`: check the store is reachable and reload if another process changed the index.
-
-        Raises `StoreUnavailable` when the store does not answer: answering from a snapshot that may be stale, with
-        no way to tell, would be worse than saying so.
-        """
+        Raises `StoreUnavailable` when the store does not answer: a snapshot that may be stale is worse."""
         if time.monotonic() - self._checked < FRESH_S:
             return
         with self._checking:  # one thread checks (and reloads); those queued behind it find the work done
@@ -131,7 +129,7 @@ class Assistant:
         read = self._read(question, visible, started)
         if isinstance(read, Answer):
             return read
-        question, corrections = read
+        question, corrections, encoded = read
         # 3. Split: the questions and requests the message asks (usually one: the message itself).
         asked = split_message(question)
         # A request for personal medical advice anywhere is signposted first, and nothing personal in the
@@ -144,25 +142,26 @@ class Assistant:
             resolved = resolve(part, earlier)
             earlier = [*earlier, resolved][-MAX_HISTORY_ITEMS:]
             # 5-7. Guard, assess, decide and compose this part.
-            outcomes.append(self._answer(part, resolved, visible, guarded=personal and _first_person(part)))
+            guarded = personal and _first_person(part)
+            outcomes.append(self._answer(part, resolved, visible, guarded, encoded))
         # 8. Cite: number the sources in the order the answer uses them, across the parts.
         return self._compose(outcomes, started, visible, corrections)
 
-    def _read(self, question: str, visible: Visible | None, started: float) -> Answer | tuple[str, list[Correction]]:
-        """The reply to small talk or a contact request; otherwise the question with its typos corrected."""
+    def _read(self, question: str, visible: Visible | None, started: float) -> Answer | Read:
+        """The reply to small talk or a contact request; otherwise the question with its typos corrected, and the
+        vectors already computed (the classifier's of the message: assessing the same text reuses it)."""
         vocabulary = self.overview.vocabulary(visible)
-        intent = self.intents.classify(question, vocabulary.names_something)
+        corrected, corrections = vocabulary.correct(question)
+        encoded: Encoded = {}
+        names = bool(corrections) or vocabulary.names_something(question)
+        intent = self.intents.classify(question, lambda _: names, encoded)
         if intent is None:
-            return vocabulary.correct(question)
+            return corrected, corrections, encoded
         log.info("decision", extra={"abstained": False, "reason": f"intent:{intent.name}"})
-        kind = CONTACT if intent.name == CONTACT_INTENT else SMALL_TALK
-        text = reply(intent.name, self.help_text(visible))
-        notes = [f"intent: {intent.name} (similarity {intent.similarity:.3f})"]
-        spent = timings(started, [])
-        return Answer(text, [], False, 0.0, spent, None, question, [], notes, [Part(question, text, False)], kind)
+        return replied(intent, question, self.help_text(visible), timings(started, []))
 
-    def _answer(self, asked: str, resolved: str, visible: Visible | None, guarded: bool) -> Outcome:
-        decided = self._decide(asked, resolved, visible, guarded)
+    def _answer(self, asked: str, resolved: str, visible: Visible | None, guarded: bool, encoded: Encoded) -> Outcome:
+        decided = self._decide(asked, resolved, visible, guarded, encoded)
         if isinstance(decided, Outcome):
             return decided
         found, notes = decided
@@ -171,7 +170,7 @@ class Assistant:
         return Outcome(asked, resolved, ANSWERED, chosen, found, notes, asks_about_present(resolved))
 
     def _decide(
-        self, asked: str, resolved: str, visible: Visible | None, guarded: bool
+        self, asked: str, resolved: str, visible: Visible | None, guarded: bool, encoded: Encoded
     ) -> Outcome | tuple[Assessment, list[str]]:
         """Steps 4-6 up to composing: the outcome when the question is not answered, else what answers it."""
         # 5. Guard: a request for personal medical advice is signposted, never answered from documents.
@@ -188,7 +187,7 @@ class Assistant:
             notes = [f"section named: {opening[0].chunk.section}"]
             return Outcome(asked, resolved, ANSWERED, opening, section, notes, present)
         # 6. Assess: retrieve passages, score their sentences, estimate how well they answer.
-        found = self.assess(query, visible)
+        found = self.assess(query, visible, encoded.get(query))
         notes = [
             f"signals: {json.dumps({k: round(v, 3) for k, v in found.signals.items()})}",
             f"threshold: {self.threshold:.3f}",
@@ -226,9 +225,9 @@ class Assistant:
         if isinstance(read, Answer):
             yield read
             return
-        question, corrections = read
+        question, corrections, encoded = read
         resolved = resolve(question, bounded_history(history))
-        decided = self._decide(question, resolved, visible, guarded=False)
+        decided = self._decide(question, resolved, visible, False, encoded)
         if isinstance(decided, Outcome):
             yield self._compose([decided], started, visible, corrections)
             return
@@ -293,13 +292,14 @@ class Assistant:
             return f"{SIGNPOST} {self.help_text(visible)}"
         return f"{NOT_FOUND} {self.help_text(visible)} {OFFER_PERSON}"
 
-    def assess(self, question: str, visible: Visible | None = None) -> Assessment:
+    def assess(self, question: str, visible: Visible | None = None, vector: np.ndarray | None = None) -> Assessment:
         """Retrieve passages for a stand-alone question and score how well their sentences answer it.
 
         `ask` decides from this; calibration fits on it, so both always see the same evidence.
         """
         started = time.perf_counter()
-        vector = self.embedder.encode([question])[0]
+        if vector is None:  # given when reading the message already encoded this very text
+            vector = self.embedder.encode([question])[0]
         candidates = retrieve(self.index, question, vector, self.settings.passages * CANDIDATE_FACTOR, visible)
         about = topic_question(question)
         topic = None

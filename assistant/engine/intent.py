@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.engine.embedder import Embedder
+from assistant.models import CONTACT as CONTACT_KIND
+from assistant.models import SMALL_TALK, Answer, Part
 
 GREETING, THANKS, GOODBYE, IDENTITY, CAPABILITIES, CONTACT = (
     "greeting",
@@ -106,9 +108,12 @@ class IntentClassifier:
         self._labels = [name for name, examples in EXAMPLES.items() for _ in examples] + ["question"] * len(QUESTIONS)
         self._vectors: np.ndarray | None = None
 
-    def classify(self, message: str, names_something: Callable[[str], bool]) -> Intent | None:
+    def classify(
+        self, message: str, names_something: Callable[[str], bool], encoded: dict[str, np.ndarray] | None = None
+    ) -> Intent | None:
         """The intent of a message, or None for a question. `names_something` says whether the message names a
-        thing the documents know (such a message is a question)."""
+        thing the documents know (such a message is a question). The message's vector, when computed, is left in
+        `encoded` for the caller to reuse."""
         plain = normalise(message)
         if plain in SHORT_FORMS:
             return Intent(SHORT_FORMS[plain], 1.0)
@@ -117,7 +122,10 @@ class IntentClassifier:
         if self._vectors is None:
             examples = [e for group in EXAMPLES.values() for e in group] + list(QUESTIONS)
             self._vectors = self.embedder.encode(examples)
-        similarities = self._vectors @ self.embedder.encode([message])[0]
+        vector = self.embedder.encode([message])[0]
+        if encoded is not None:
+            encoded[message] = vector
+        similarities = self._vectors @ vector
         question_best = max(
             float(s) for s, label in zip(similarities, self._labels, strict=True) if label == "question"
         )
@@ -134,6 +142,14 @@ HANDOFF = (
     "Of course: a person from the cluster team can help. If you agree to pass your question on, leave your name "
     "and e-mail address and the team will reply by e-mail."
 )
+
+
+def replied(intent: Intent, message: str, topics: str, spent: dict[str, float]) -> Answer:
+    """The Answer to a message that is not a question for the documents: no citations, its own kind."""
+    kind = CONTACT_KIND if intent.name == CONTACT else SMALL_TALK
+    text = reply(intent.name, topics)
+    notes = [f"intent: {intent.name} (similarity {intent.similarity:.3f})"]
+    return Answer(text, [], False, 0.0, spent, None, message, [], notes, [Part(message, text, False)], kind)
 
 
 def reply(intent: str, topics: str) -> str:

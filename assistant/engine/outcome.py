@@ -3,8 +3,10 @@
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from assistant.engine.compose import ScoredSentence
-from assistant.models import Hit
+from assistant.models import Correction, Hit
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,8 @@ class Assessment:
 
 
 ANSWERED, ABSTAINED, SIGNPOSTED = "answered", "abstained", "signposted"
+Encoded = dict[str, np.ndarray]  # the texts of one message already embedded, by text
+Read = tuple[str, list[Correction], Encoded]  # a message as read: the question, its corrections, what was embedded
 
 
 @dataclass(frozen=True)

@@ -71,9 +71,8 @@ class Vocabulary:
                 self.display.setdefault(form.lower(), form)
 
     def names_something(self, text: str) -> bool:
-        """Whether a text mentions a name or rare term of the documents (as typed or mistyped)."""
-        words = [w.lower() for w in _WORD.findall(text)]
-        return any(w in self.display or (w in self._target_set) for w in words) or bool(self.correct(text)[1])
+        """Whether a text mentions a name or rare term of the documents as written (`correct` finds mistyped ones)."""
+        return any(w.lower() in self._target_set for w in _WORD.findall(text))
 
     def correct(self, text: str) -> tuple[str, list[Correction]]:
         """The text with its mistyped names replaced, and what was replaced."""

@@ -1,15 +1,12 @@
 """Figures, SLA breaches and the knowledge-gap report, from records written for the test."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.config import Settings
 from assistant.desk import insights
-from assistant.desk.db import open_database
 from assistant.desk.records import (
     CONSENT_VERSION,
     NewEnquiry,
@@ -23,14 +20,9 @@ from assistant.models import Answer
 from ui.staff.console import figures_markdown
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> sessionmaker[Session]:
-    if request.param == "sqlite":
-        return open_database(Settings(data_dir=tmp_path))
-    made = open_database(Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url")))
-    with made.begin() as session:
-        session.execute(text("TRUNCATE enquiries, audit_events, question_log, feedback RESTART IDENTITY CASCADE"))
-    return made
+@pytest.fixture
+def sessions(both_databases: sessionmaker[Session]) -> sessionmaker[Session]:
+    return both_databases
 
 
 def enquiry(sessions: sessionmaker[Session], email: str, category: str, due_h: float, answered_h: float | None) -> int:

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.config import Settings
 from assistant.desk import Desk
 from assistant.desk.db import open_database
 from assistant.desk.logbook import Logbook
@@ -24,14 +23,9 @@ from ui.app import create_app
 ANSWER = Answer("An answer [1]", [], False, 0.9, {})
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> sessionmaker[Session]:
-    if request.param == "sqlite":
-        return open_database(Settings(data_dir=tmp_path))
-    made = open_database(Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url")))
-    with made.begin() as session:
-        session.execute(text("TRUNCATE question_log, feedback RESTART IDENTITY CASCADE"))
-    return made
+@pytest.fixture
+def sessions(both_databases: sessionmaker[Session]) -> sessionmaker[Session]:
+    return both_databases
 
 
 def logged(sessions: sessionmaker[Session]) -> int:

@@ -131,3 +131,23 @@ def test_undated_documents_say_so(assistant: Assistant) -> None:
     assert re.search(r"carry no date", as_of("X.", [undated]))
     fetched = type(chunk)(**{**chunk.__dict__, "metadata": {"fetched": "2026-01-02"}})
     assert as_of("X.", [fetched]).startswith("As of 2 January 2026,")
+
+
+def test_a_question_is_embedded_once_even_when_the_small_talk_check_needed_it(assistant: Assistant) -> None:
+    calls: list[list[str]] = []
+
+    class Counting:
+        model_id = assistant.embedder.model_id
+
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            calls.append(list(texts))
+            return assistant.embedder.encode(texts)
+
+        def count_tokens(self, text: str) -> int:
+            return assistant.embedder.count_tokens(text)
+
+    counted = Assistant(assistant.settings, Counting(), assistant.store, assistant.calibration)
+    counted.ask("what can you help me with")  # the intent examples are embedded once, on first use
+    calls.clear()
+    answer = counted.ask("Which companies are based in the region?")  # names nothing: the classifier embeds it
+    assert not answer.abstained and calls == [["Which companies are based in the region?"]]
