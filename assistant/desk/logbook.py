@@ -21,6 +21,7 @@ import threading
 import time
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk.tables import IdBlock, QuestionLog
@@ -52,7 +53,6 @@ class Logbook:
         self._queue: queue.Queue[QuestionLog] = queue.Queue()
         self._pending: set[int] = set()  # ids queued or being written, for feedback that refers to one
         self._thread: threading.Thread | None = None
-        self._closed = False
         self._start_lock = threading.Lock()
 
     def log(self, row: QuestionLog) -> int:
@@ -71,17 +71,20 @@ class Logbook:
     def pending(self, question_id: int) -> bool:
         return question_id in self._pending
 
-    def flush(self) -> None:
-        """Return once everything queued so far is written."""
-        if self._thread is not None:
-            self._queue.join()
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until everything queued so far is written; False if that took longer than `timeout_s` (the
+        database is away: the rows stay queued and are written when it is back)."""
+        deadline = time.monotonic() + timeout_s
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
 
     def close(self) -> None:
-        """Write what is left and stop the thread (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        self.flush()
+        """Write what is queued before the process ends (the app's shutdown; `atexit`). Safe to call again."""
+        if not self.flush():
+            log.error("%d logged questions could not be written before shutdown", self._queue.unfinished_tasks)
 
     def _ensure_started(self) -> None:
         if self._thread is None:
@@ -105,16 +108,30 @@ class Logbook:
                 self._queue.task_done()
 
     def _write(self, batch: list[QuestionLog]) -> None:
-        while True:
+        """Write the batch. If that fails, each row alone: a row the database refuses for what it holds (a
+        constraint) is logged and skipped, so it cannot hold up the rest; rows refused because the database is
+        away are kept and retried until it is back."""
+        ids = [row.id for row in batch]
+        while batch:
             try:
                 with self.sessions.begin() as session:
                     session.add_all(batch)
                 break
-            except Exception:  # the database is away: keep the rows and try again (they are never dropped)
-                log.exception("writing %d logged questions failed; retrying in %.0f s", len(batch), RETRY_S)
-                batch = [_copy(row) for row in batch]  # fresh objects: the failed session's are not reused
-                time.sleep(RETRY_S)
-        self._pending.difference_update(row.id for row in batch)
+            except Exception:
+                kept = []
+                for row in (_copy(r) for r in batch):  # fresh objects: the failed session's are not reused
+                    try:
+                        with self.sessions.begin() as session:
+                            session.add(row)
+                    except OperationalError:  # unreachable, locked, read-only: it may pass later
+                        kept.append(row)
+                    except Exception:  # the row itself is refused: it never will be written
+                        log.exception("logged question %s refused by the database; skipped", row.id)
+                if kept:
+                    log.error("writing %d logged questions failed; retrying in %.0f s", len(kept), RETRY_S)
+                    time.sleep(RETRY_S)
+                batch = kept
+        self._pending.difference_update(ids)
 
 
 def _copy(row: QuestionLog) -> QuestionLog:

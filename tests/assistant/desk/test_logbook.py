@@ -80,3 +80,16 @@ def test_a_clean_shutdown_writes_what_is_queued(assistant: Assistant, tmp_path: 
     # The server stopped at once after the last answer, well within one batch interval: all 20 are in.
     with sessions() as session:
         assert session.scalar(select(func.count()).where(QuestionLog.id.in_(ids))) == 20
+
+
+def test_a_row_the_database_refuses_does_not_hold_up_the_rest(sessions: sessionmaker[Session]) -> None:
+    book = Logbook(sessions)
+    first = book.log(question_row("api", "Q1?", ANSWER, 1.0))
+    poison = question_row("api", "Q2?", ANSWER, 1.0)
+    poison.confidence = None  # type: ignore[assignment]  # NOT NULL on both databases: refused for what it holds
+    book.log(poison)
+    last = book.log(question_row("api", "Q3?", ANSWER, 1.0))
+    assert book.flush(timeout_s=10)  # not stuck retrying the refused row
+    with sessions() as session:
+        written = set(session.scalars(select(QuestionLog.id)))
+    assert {first, last} <= written and poison.id not in written and not book.pending(last)
