@@ -27,7 +27,7 @@ MIN_LENGTH = 4  # shorter words have too many neighbours to guess from
 # list ("wat is pioner"). They are read silently: the asker knows what they meant.
 CHAT_FORMS = {
     "wat": "what", "wot": "what", "wht": "what", "whats": "what's", "wats": "what's", "hw": "how", "whos": "who's",
-    "wher": "where", "wen": "when", "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please",
+    "wher": "where", "wen": "when", "pls": "please", "plz": "please",
     "abt": "about", "bout": "about", "cn": "can",
 }  # fmt: skip
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
@@ -80,7 +80,7 @@ class Vocabulary:
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
-            if word in CHAT_FORMS:  # lower case only: "U.K." is not "you"
+            if word in CHAT_FORMS:  # as typed, in lower case: "WAT" may be an acronym
                 return CHAT_FORMS[word]
             target = self._closest(word.lower())
             if target is None:
