@@ -163,10 +163,10 @@ class Settings(BaseSettings):
         "plain http, as they do behind a TLS-terminating proxy. Over https it is always Secure.",
     )
     answer_threads: int = Field(
-        max(2, os.cpu_count() or 2),
+        2 * (os.cpu_count() or 1),
         ge=1,
         description="Questions computed at once per process (API and widget); others in flight wait their turn. "
-        "Default: the number of cores.",
+        "Default: twice the cores (measured on 2 cores: 2 at once gave p95 119 ms at 16 clients, 4 gave 94 ms).",
     )
     max_request_kb: int = Field(
         256, ge=16, description="Largest request body accepted outside the staff pages, in KiB (413 past it)."

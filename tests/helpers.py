@@ -289,3 +289,15 @@ def settings_for(data_dir: Path, model_cache: Path, **overrides) -> Settings:  #
         models.symlink_to(model_cache, target_is_directory=True)  # reuse the exported model
     overrides.setdefault("corpus_dir", REPO / "corpus")
     return Settings(data_dir=data_dir, **overrides)
+
+
+def log_now(sessions: sessionmaker[Session], channel: str, question: str, answer, latency_ms: float,  # type: ignore[no-untyped-def]
+            partner_id: str | None = None) -> int:  # fmt: skip
+    """Log a question as the desk does (a logbook), and wait until it is written: tests read it back at once."""
+    from assistant.desk.logbook import Logbook
+    from assistant.desk.records import question_row
+
+    book = Logbook(sessions)
+    question_id = book.log(question_row(channel, question, answer, latency_ms, partner_id))
+    book.flush()
+    return question_id

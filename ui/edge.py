@@ -86,7 +86,7 @@ def security_headers(settings: Settings) -> Middleware:
     return middleware
 
 
-AUTHENTICATED = ("/staff", "/api/staff")  # signed-in staff only (checked before any body is read)
+STAFF_ONLY = ("/staff", "/api/staff")  # signed-in staff only (`require_staff`, before any body is read)
 
 
 def cap_body(max_bytes: int) -> Middleware:
@@ -94,7 +94,7 @@ def cap_body(max_bytes: int) -> Middleware:
     anonymous caller can make the server read is bounded. Checked on the headers, before any byte is read."""
 
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.method in ("POST", "PUT", "PATCH") and not request.url.path.startswith(AUTHENTICATED):
+        if request.method in ("POST", "PUT", "PATCH") and not request.url.path.startswith(STAFF_ONLY):
             length = request.headers.get("content-length")
             if length is None and "chunked" in request.headers.get("transfer-encoding", "").lower():
                 return JSONResponse({"detail": "Send the request with a Content-Length."}, 411, cors_for(request))

@@ -34,8 +34,7 @@ RETRY_S = 2.0
 
 
 def reserve_ids(session: Session, name: str, size: int) -> range:
-    """`size` ids no other process will be given: the row update holds its lock until the transaction ends. Every
-    insert into a table with application-made ids takes its id from here, the single ones too."""
+    """`size` ids no other process will be given: the row update holds its lock until the transaction ends."""
     session.execute(update(IdBlock).where(IdBlock.name == name).values(next_id=IdBlock.next_id + size))
     end = session.scalar(select(IdBlock.next_id).where(IdBlock.name == name))
     assert end is not None  # the migration creates the row

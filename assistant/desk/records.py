@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.desk.logbook import FLUSH_S, Logbook, reserve_ids
+from assistant.desk.logbook import FLUSH_S, Logbook
 from assistant.desk.tables import AuditEvent, Enquiry, Feedback, IdBlock, QuestionLog, utcnow
 from assistant.errors import InvalidRequest
 from assistant.models import DOCUMENTS, Answer
@@ -138,22 +138,6 @@ def create_enquiry(sessions: sessionmaker[Session], new: NewEnquiry) -> Receipt:
         session.add(AuditEvent(enquiry_id=enquiry.id, actor="system", action="received",
                                detail={"channel": new.channel}, created_at=now))  # fmt: skip
         return Receipt(enquiry.id, True, reference)
-
-
-def log_question(
-    sessions: sessionmaker[Session],
-    channel: str,
-    question: str,
-    answer: Answer,
-    latency_ms: float,
-    partner_id: str | None = None,
-) -> int:
-    """Log one question now, in its own transaction (the desk batches them instead: `Logbook`)."""
-    row = question_row(channel, question, answer, latency_ms, partner_id)
-    with sessions.begin() as session:
-        row.id = reserve_ids(session, "question_log", 1).start
-        session.add(row)
-    return row.id
 
 
 def question_row(

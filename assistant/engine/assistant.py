@@ -154,7 +154,7 @@ class Assistant:
         corrected, corrections = vocabulary.correct(question)
         encoded: Encoded = {}
         names = bool(corrections) or vocabulary.names_something(question)
-        intent = self.intents.classify(question, lambda _: names, encoded)
+        intent = self.intents.classify(question, names, encoded)
         if intent is None:
             return corrected, corrections, encoded
         log.info("decision", extra={"abstained": False, "reason": f"intent:{intent.name}"})
@@ -165,9 +165,8 @@ class Assistant:
         if isinstance(decided, Outcome):
             return decided
         found, notes = decided
-        query = without_present(resolved)
-        chosen = list(self._write(query, found.hits, notes)) or select(found.scored, self.index)
-        return Outcome(asked, resolved, ANSWERED, chosen, found, notes, asks_about_present(resolved))
+        chosen = list(self._write(found.question, found.hits, notes)) or select(found.scored, self.index)
+        return Outcome(asked, resolved, ANSWERED, chosen, found, notes)
 
     def _decide(
         self, asked: str, resolved: str, visible: Visible | None, guarded: bool, encoded: Encoded
@@ -177,24 +176,22 @@ class Assistant:
         if guarded or is_clinical_advice_request(resolved):
             log.info("decision", extra={"abstained": True, "reason": CLINICAL_FLAG})
             return Outcome(asked, resolved, SIGNPOSTED, [], None, [])
-        present = asks_about_present(resolved)
         query = without_present(resolved)  # "still", "currently": about when, not what
         # A question naming a section ("what's the four Ds") is answered from its opening.
-        opening = named_section(query, self.index, visible)
+        opening = named_section(query, self.overview.sections(visible))
         if opening:
             log.info("decision", extra={"abstained": False, "reason": "section"})
-            section = Assessment([Hit(opening[0].chunk, 1.0, 1.0, None, None)], opening, {}, 1.0, 0.0, 0.0, 0.0)
+            hit = Hit(opening[0].chunk, 1.0, 1.0, None, None)
+            section = Assessment(query, [hit], opening, {}, 1.0, 0.0, 0.0, time.perf_counter())
             notes = [f"section named: {opening[0].chunk.section}"]
-            return Outcome(asked, resolved, ANSWERED, opening, section, notes, present)
+            return Outcome(asked, resolved, ANSWERED, opening, section, notes)
         # 6. Assess: retrieve passages, score their sentences, estimate how well they answer.
         found = self.assess(query, visible, encoded.get(query))
         notes = [
             f"signals: {json.dumps({k: round(v, 3) for k, v in found.signals.items()})}",
             f"threshold: {self.threshold:.3f}",
         ]
-        # 7. Decide, then compose: below the calibrated confidence say so, and when the best sentence does not
-        # speak of what the question names; else the best sentences of the passages, or what the writer wrote
-        # that the passages support.
+        # 7. Decide: abstain below the calibrated confidence, or when the best sentence misses what is named.
         if found.confidence < self.threshold:
             log.info("decision", extra={"abstained": True, "reason": "low_confidence", "confidence": found.confidence})
             return Outcome(asked, resolved, ABSTAINED, [], found, notes)
@@ -234,12 +231,13 @@ class Assistant:
         found, notes = decided
         accepted: list[ScoredSentence] = []
         numbers: dict[str, int] = {}  # cite_groups numbers passages by first use, in this same order
-        for supported in self._write(without_present(resolved), found.hits, notes):
+        for supported in self._write(found.question, found.hits, notes):
             accepted.append(supported)
             yield f"{supported.text} [{numbers.setdefault(supported.chunk.id, len(numbers) + 1)}]"
         chosen = accepted or select(found.scored, self.index)
-        outcome = Outcome(question, resolved, ANSWERED, chosen, found, notes, asks_about_present(resolved))
-        yield self._compose([outcome], started, visible, corrections)
+        yield self._compose(
+            [Outcome(question, resolved, ANSWERED, chosen, found, notes)], started, visible, corrections
+        )
 
     def _write(self, question: str, hits: list[Hit], notes: list[str]) -> Iterator[ScoredSentence]:
         """The writer's supported sentences as they are checked (none without a writer); see `supported_sentences`."""
@@ -254,7 +252,8 @@ class Assistant:
         texts, citations, per_part = cite_groups([o.chosen for o in answered])
         # A question about now is answered with the date of what is quoted, and says the documents stop there.
         texts = [
-            as_of(t, [s.chunk for s in o.chosen]) if o.present else t for t, o in zip(texts, answered, strict=True)
+            as_of(t, [s.chunk for s in o.chosen]) if asks_about_present(o.resolved) else t
+            for t, o in zip(texts, answered, strict=True)
         ]
         found = [o.found for o in outcomes if o.found is not None]
         signposted = any(o.status == SIGNPOSTED for o in outcomes)
@@ -312,7 +311,8 @@ class Assistant:
         values = signals(question, question_terms, hits, scored, self.index)
         conf = confidence(values, self.calibration.weights, self.calibration.bias)
         done = time.perf_counter()
-        return Assessment(hits, scored, values, conf, (retrieved - started) * 1000, (done - retrieved) * 1000, done)
+        spent = (retrieved - started) * 1000, (done - retrieved) * 1000
+        return Assessment(question, hits, scored, values, conf, *spent, done)
 
 
 def _first_person(text: str) -> bool:

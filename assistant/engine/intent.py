@@ -12,7 +12,6 @@ Two rules, in order:
 """
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,15 +108,15 @@ class IntentClassifier:
         self._vectors: np.ndarray | None = None
 
     def classify(
-        self, message: str, names_something: Callable[[str], bool], encoded: dict[str, np.ndarray] | None = None
+        self, message: str, names_something: bool, encoded: dict[str, np.ndarray] | None = None
     ) -> Intent | None:
-        """The intent of a message, or None for a question. `names_something` says whether the message names a
-        thing the documents know (such a message is a question). The message's vector, when computed, is left in
-        `encoded` for the caller to reuse."""
+        """The intent of a message, or None for a question. `names_something`: the message names a thing the
+        documents know (such a message is a question). The message's vector, when computed, is left in `encoded`
+        for the caller to reuse."""
         plain = normalise(message)
         if plain in SHORT_FORMS:
             return Intent(SHORT_FORMS[plain], 1.0)
-        if not plain or len(plain.split()) > MAX_WORDS or names_something(message):
+        if not plain or len(plain.split()) > MAX_WORDS or names_something:
             return None
         if self._vectors is None:
             examples = [e for group in EXAMPLES.values() for e in group] + list(QUESTIONS)

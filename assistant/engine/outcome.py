@@ -13,6 +13,7 @@ from assistant.models import Correction, Hit
 class Assessment:
     """What the index says about one stand-alone question: passages, scored sentences, signals, confidence."""
 
+    question: str  # as assessed: the resolved question without its words about now
     hits: list[Hit]
     scored: list[ScoredSentence]
     signals: dict[str, float]
@@ -37,7 +38,6 @@ class Outcome:
     chosen: list[ScoredSentence]
     found: Assessment | None
     notes: list[str]
-    present: bool = False  # the question asks about now ("still", "currently"): the answer is dated
 
 
 def timings(started: float, found: list[Assessment]) -> dict[str, float]:

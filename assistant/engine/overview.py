@@ -1,10 +1,12 @@
 """What one view of the index holds (a channel's or partner's `Visible`, or everything): the titles and sections
-offered as "I can help with…", and the vocabulary typed names are corrected against. Built on first use per view;
+offered as "I can help with…", the vocabulary typed names are corrected against, and the section headings a
+question may name. Built on first use per view;
 a new `Overview` comes with each reload of the index. A view's vocabulary holds only what that view may see, so a
 correction never reveals the name of a document the asker may not read.
 """
 
 from assistant.engine.retrieve import AnswerIndex
+from assistant.engine.sections import Section, sections_of
 from assistant.engine.spelling import Vocabulary
 from assistant.engine.visibility import Visible
 
@@ -16,6 +18,7 @@ class Overview:
         self.index = index
         self._topics: dict[Visible | None, str] = {}
         self._vocabularies: dict[Visible | None, Vocabulary] = {}
+        self._sections: dict[Visible | None, list[Section]] = {}
 
     def topics(self, visible: Visible | None = None) -> str:
         """What the assistant can help with, from the titles and top-level sections the view may see."""
@@ -31,6 +34,13 @@ class Overview:
             texts = [f"{c.title}. {c.section}. {c.text}" for c in chunks]
             vocabulary = self._vocabularies[visible] = Vocabulary(texts)
         return vocabulary
+
+    def sections(self, visible: Visible | None = None) -> list[Section]:
+        """The sections a question may name, with their headings' words (not recomputed per question)."""
+        found = self._sections.get(visible)
+        if found is None:
+            found = self._sections[visible] = sections_of(self.index, visible)
+        return found
 
     def _list_topics(self, visible: Visible | None) -> str:
         topics: dict[str, list[str]] = {}

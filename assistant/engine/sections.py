@@ -6,6 +6,8 @@ BM25 nor the sentence vectors find them. The match is exact on content words: ev
 question, and the question adds nothing but words of asking ("tell", "explain") and of the document's title.
 """
 
+from dataclasses import dataclass
+
 from assistant.engine.compose import ScoredSentence
 from assistant.engine.retrieve import AnswerIndex
 from assistant.engine.terms import terms
@@ -19,26 +21,38 @@ OPENING_CHARS = 450  # the first sentence always; the second too while the openi
 MAX_SECTIONS = 2  # the same heading in several documents: the first two
 
 
-def _openings(index: AnswerIndex, visible: Visible | None) -> dict[tuple[str, str], Chunk]:
-    """Each visible section's first chunk (chunks are kept in source and position order)."""
+@dataclass(frozen=True)
+class Section:
+    """A section as a question may name it: its heading's words, its document title's, and its first chunk."""
+
+    heading: frozenset[str]
+    title: frozenset[str]
+    opening: Chunk
+
+
+def sections_of(index: AnswerIndex, visible: Visible | None) -> list[Section]:
+    """Each visible section with the words of its heading (chunks are kept in source and position order, so the
+    first chunk met of a section is its opening). Built once per view of an index (`Overview.sections`)."""
     first: dict[tuple[str, str], Chunk] = {}
     for chunk in index.chunks:
         if (visible is None or visible(chunk)) and chunk.section:
             first.setdefault((chunk.source, chunk.section), chunk)
-    return first
+    found = [
+        Section(frozenset(terms(c.section.split(" > ")[-1])), frozenset(terms(c.title)), c) for c in first.values()
+    ]
+    return [s for s in found if s.heading]
 
 
-def named_section(question: str, index: AnswerIndex, visible: Visible | None = None) -> list[ScoredSentence]:
+def named_section(question: str, sections: list[Section]) -> list[ScoredSentence]:
     """The opening sentences of the sections the question names, or [] when it names none."""
     asked = frozenset(terms(question)) - ASKING
     if not asked:
         return []
     chosen: list[ScoredSentence] = []
-    for (_source, section), chunk in _openings(index, visible).items():
-        heading = frozenset(terms(section.split(" > ")[-1]))
-        if not heading or not heading <= asked or not asked <= heading | frozenset(terms(chunk.title)):
+    for section in sections:
+        if not section.heading <= asked or not asked <= section.heading | section.title:
             continue
-        length = 0
+        chunk, length = section.opening, 0
         for i, sentence in enumerate(chunk.sentences):
             if i and length + len(sentence) > OPENING_CHARS:
                 break

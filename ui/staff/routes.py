@@ -12,14 +12,13 @@ from pydantic import BaseModel, Field
 
 from assistant.config import Settings
 from assistant.desk import Desk, EnquiryUpdate, Filters, RateLimits, SignInRefused, StaffMember
-from ui.edge import client_address
+from ui.edge import STAFF_ONLY, client_address
 
 COOKIE = "ca_staff"
 # Over https (or with `cookie_secure`), the cookie is Secure and `__Host-`-prefixed: the browser then keeps it only
 # from a secure origin, for this host alone and path /, so no subdomain or plain-http page can set or shadow it.
 SECURE_COOKIE = "__Host-ca_staff"
 LOGIN_CSS = Path(__file__).parents[1] / "static" / "login.css"
-PROTECTED = ("/staff", "/api/staff")
 LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Staff sign-in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/login.css"></head><body><main><h1>Cluster staff sign-in</h1>{message}
@@ -56,7 +55,7 @@ def staff_of(request: Request) -> StaffMember:
 def require_staff(desk: Desk) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
-        if path.startswith(PROTECTED):
+        if path.startswith(STAFF_ONLY):
             member = desk.member(session_token(request))
             if member is None:
                 if (

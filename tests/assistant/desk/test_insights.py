@@ -12,11 +12,11 @@ from assistant.desk.records import (
     NewEnquiry,
     NewFeedback,
     create_enquiry,
-    log_question,
     record_feedback,
 )
 from assistant.desk.tables import Enquiry, utcnow
 from assistant.models import Answer
+from tests.helpers import log_now
 from ui.staff.console import figures_markdown
 
 
@@ -56,10 +56,10 @@ def test_knowledge_gaps_group_unanswered_and_disliked_questions(sessions: sessio
     abstained = Answer("I couldn't find…", [], True, 0.1, {})
     answered = Answer("An answer [1]", [], False, 0.9, {})
     for question in ("When are your offices open on Saturday?", "What are the office opening hours at weekends?"):
-        log_question(sessions, "chat", question, abstained, 3.0)
-    log_question(sessions, "widget", "How much does membership cost?", abstained, 3.0, partner_id="p")
-    log_question(sessions, "api", "What are your opening hours on Sunday?", abstained, 3.0)  # not a public channel
-    log_question(sessions, "chat", "What is PIONEER?", answered, 3.0)
+        log_now(sessions, "chat", question, abstained, 3.0)
+    log_now(sessions, "widget", "How much does membership cost?", abstained, 3.0, partner_id="p")
+    log_now(sessions, "api", "What are your opening hours on Sunday?", abstained, 3.0)  # not a public channel
+    log_now(sessions, "chat", "What is PIONEER?", answered, 3.0)
     record_feedback(sessions, NewFeedback("chat", "What are the office opening times?", "…", "down"))
     gaps = insights.knowledge_gaps(sessions, embedder)
     assert [g["count"] for g in gaps] == [3, 1], gaps

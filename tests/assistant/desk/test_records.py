@@ -8,10 +8,11 @@ from sqlalchemy import select, text
 
 from assistant.config import Settings
 from assistant.desk.db import MIGRATIONS, open_database
-from assistant.desk.records import CONSENT_VERSION, NewEnquiry, create_enquiry, log_question, purge_questions, redact
+from assistant.desk.records import CONSENT_VERSION, NewEnquiry, create_enquiry, purge_questions, redact
 from assistant.desk.tables import Enquiry, QuestionLog, utcnow
 from assistant.errors import InvalidRequest
 from assistant.models import Answer
+from tests.helpers import log_now
 
 
 def _head() -> str:
@@ -65,8 +66,8 @@ def test_redact_removes_contact_details_but_not_numbers(raw: str, clean: str) ->
 def test_old_questions_are_purged_and_recent_ones_kept(tmp_path: Path) -> None:
     sessions = open_database(Settings(data_dir=tmp_path))
     answer = Answer("text", [], False, 0.9, {})
-    old = log_question(sessions, "chat", "old question", answer, 3.0)
-    new = log_question(sessions, "chat", "new question", answer, 3.0)
+    old = log_now(sessions, "chat", "old question", answer, 3.0)
+    new = log_now(sessions, "chat", "new question", answer, 3.0)
     with sessions.begin() as session:
         session.get_one(QuestionLog, old).created_at = utcnow() - timedelta(days=91)
     assert purge_questions(sessions, days=90) == 1
