@@ -157,6 +157,11 @@ class Settings(BaseSettings):
         60, ge=1, description="How often retention runs (question log, conversations, resolved enquiries)."
     )
     staff_session_hours: int = Field(8, ge=1, description="Hours a staff sign-in lasts before signing in again.")
+    staff_time_zone: str = Field(
+        "Europe/London",
+        description="Time zone of the times on staff pages, until a staff member's browser reports its own (IANA "
+        "name, e.g. Europe/London).",
+    )
     cookie_secure: bool = Field(
         False,
         description="Mark the staff session cookie Secure (named __Host-ca_staff) even when requests arrive over "

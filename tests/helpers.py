@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 from sqlalchemy import inspect
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session, sessionmaker
@@ -301,3 +302,12 @@ def log_now(sessions: sessionmaker[Session], channel: str, question: str, answer
     question_id = book.log(question_row(channel, question, answer, latency_ms, partner_id))
     book.flush()
     return question_id
+
+
+def staff_client(url: str, email: str, password: str) -> httpx.Client:
+    """An HTTP client signed in as staff, sending the session's CSRF token with every request (as the pages do)."""
+    client = httpx.Client(base_url=url, follow_redirects=False)
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 303, response.text
+    client.headers["X-CSRF-Token"] = client.get("/api/staff/session").json()["csrf_token"]
+    return client

@@ -1,19 +1,24 @@
-"""The web app: FastAPI with the Gradio chat at `/`, the HTTP API under `/api`, OpenAPI docs at `/docs`, `/healthz`.
+"""The web app: FastAPI with the Gradio chat at `/`, the HTTP API under `/api`, OpenAPI docs at `/docs`, `/healthz`,
+and the staff console (server-rendered pages, `ui/staff/`) at `/staff`.
 
 `create_app` loads the model, the index and the database once; every channel shares them through `Desk`.
 """
 
+import hashlib
+import hmac
 import json
 import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from assistant.config import Settings
@@ -33,8 +38,9 @@ from ui.edge import (
     shed_load,
     staff_host_only,
 )
-from ui.staff import routes as staff
-from ui.staff.console import build_console
+from ui.staff import auth, enquiry, inbox, reports
+from ui.staff.api import api as staff_api
+from ui.staff.pages import ASSETS
 from ui.widget import router as widget_router
 
 log = logging.getLogger(__name__)
@@ -51,9 +57,8 @@ GRADIO_EXTRAS_OFF: dict[str, Any] = {
     "pwa": False,
 }
 
-
 KEEP_ALIVE_S = 75
-MAX_STAFF_UPLOAD = "5mb"
+STATIC = Path(__file__).parent / "static"
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -85,13 +90,18 @@ def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.limits = RateLimits(settings)
     app.state.partners = PartnerDirectory(settings.partners_file)
-    app.state.signer = TokenSigner(load_secret(settings.widget_secret, settings.data_dir))
+    secret = load_secret(settings.widget_secret, settings.data_dir)
+    app.state.signer = TokenSigner(secret)
+    # CSRF tokens get a key of their own, derived from the secret, so neither kind of token can stand for the other.
+    app.state.csrf_key = hmac.new(secret, b"staff csrf tokens", hashlib.sha256).digest()
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(AssistantError, assistant_error)
-    for routes in (router, docs_router, widget_router, health_router, staff.router, staff.api):
+    staff_pages = (auth.router, inbox.router, enquiry.router, reports.router, staff_api)
+    for routes in (router, docs_router, widget_router, health_router, *staff_pages):
         app.include_router(routes)
+    app.mount(ASSETS, StaticFiles(directory=STATIC), name="assets")  # htmx (vendored), the console's CSS and JS
     _install_edge(app, settings, desk)
-    return _mount_screens(app, settings, desk)
+    return _mount_chat(app, settings, desk)
 
 
 def _install_edge(app: FastAPI, settings: Settings, desk: Desk) -> None:
@@ -103,7 +113,7 @@ def _install_edge(app: FastAPI, settings: Settings, desk: Desk) -> None:
             refuse_gradio_fetches(),
             staff_host_only(settings.staff_host),
             rate_limit(app.state.limits),
-            staff.require_staff(desk),
+            auth.require_staff(desk),
             shed_load(settings.max_in_flight),
         )
     )
@@ -111,17 +121,8 @@ def _install_edge(app: FastAPI, settings: Settings, desk: Desk) -> None:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
 
 
-def _mount_screens(app: FastAPI, settings: Settings, desk: Desk) -> FastAPI:
-    """The Gradio screens: the staff console at /staff (behind sign-in) and the public chat at /."""
-
-    def staff_email(request: Request) -> str | None:
-        member = desk.member(staff.session_token(request, settings))
-        return member.email if member else None
-
-    console = build_console(desk)
-    app = gr.mount_gradio_app(
-        app, console, path="/staff", auth_dependency=staff_email, max_file_size=MAX_STAFF_UPLOAD, **GRADIO_EXTRAS_OFF
-    )
+def _mount_chat(app: FastAPI, settings: Settings, desk: Desk) -> FastAPI:
+    """The public chat (Gradio) at /. It is the only Gradio screen: the staff side is our own pages."""
     starters = desk.starter_questions(settings.starter_questions)
     chat = build_chat(desk, starters, settings.chat_concurrency, settings.chat_queue_size)
     return gr.mount_gradio_app(

@@ -17,7 +17,8 @@ from assistant.errors import AssistantError
 log = logging.getLogger(__name__)
 Middleware = Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]
 
-# Pages we render ourselves (sign-in, staff, API docs) run no inline script and load nothing from elsewhere.
+# Pages we render ourselves (sign-in, the staff console, API docs) run no inline script or style and load nothing
+# from elsewhere; the console's htmx runs with eval off.
 STRICT_CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 # Gradio's page boots from an inline script, styles itself inline, and its HTML component (the source cards)
 # compiles templates with `new Function` ('unsafe-eval'); it loads nothing from other origins (the theme uses
@@ -30,7 +31,9 @@ GRADIO_CSP = (
 # Swagger UI styles elements inline and draws its icons as data: images; scripts stay our own files.
 DOCS_CSP = STRICT_CSP + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
 HSTS = "max-age=31536000; includeSubDomains"
-OWN_PAGES = ("/login", "/logout", "/api", "/docs", "/redoc", "/openapi.json", "/healthz", "/widget.js")
+# Our own pages and files (`/ui/`: htmx, the console's CSS and JS); everything else is the Gradio chat.
+OWN_PAGES = ("/login", "/logout", "/staff", "/api", "/docs", "/redoc", "/openapi.json", "/healthz", "/widget.js",
+             "/ui/")  # fmt: skip
 STAFF_PATHS = ("/staff", "/api/staff", "/login", "/logout")
 # Gradio fetches `file=<url>` from anywhere and serves it inline on our origin, and `proxy=` forwards requests:
 # only the app's own temporary files may be served, so any address with a scheme (or `//host`) is refused.
@@ -63,7 +66,6 @@ def _is_own_page(path: str) -> bool:
 def security_headers(settings: Settings) -> Middleware:
     """nosniff and a referrer policy on every response; a CSP fit for each page; HSTS over https."""
     gradio_csp = GRADIO_CSP.format(ancestors=settings.chat_frame_ancestors)
-    staff_csp = GRADIO_CSP.format(ancestors="'none'")
 
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
@@ -75,8 +77,6 @@ def security_headers(settings: Settings) -> Middleware:
             headers["Content-Security-Policy"] = DOCS_CSP
         elif _is_own_page(path):
             headers["Content-Security-Policy"] = STRICT_CSP
-        elif path.startswith("/staff"):  # the staff console is a Gradio page, and is never framed
-            headers["Content-Security-Policy"] = staff_csp
         else:
             headers["Content-Security-Policy"] = gradio_csp
         if request.url.scheme == "https":

@@ -129,6 +129,14 @@ def sign_out_everywhere(sessions: sessionmaker[Session], email: str) -> int:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
+def active_emails(sessions: sessionmaker[Session]) -> list[str]:
+    """Every account that is not disabled, by address."""
+    with sessions() as session:
+        return list(
+            session.scalars(select(StaffUser.email).where(StaffUser.disabled.is_(False)).order_by(StaffUser.email))
+        )
+
+
 def set_disabled(sessions: sessionmaker[Session], email: str, disabled: bool) -> None:
     """Disable an account (its sessions end; sign-in is refused, as for a wrong password) or enable it again."""
     with sessions.begin() as session:

@@ -20,7 +20,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.config import Settings
 from assistant.desk import accounts, conversations, gdpr, insights, triage
 from assistant.desk.db import open_database
-from assistant.desk.inbox import EnquiryUpdate, Filters, apply, detail, list_enquiries
+from assistant.desk.inbox import (
+    EnquiryUpdate,
+    Filters,
+    InboxPage,
+    apply,
+    detail,
+    inbox_page,
+    list_enquiries,
+    neighbours,
+)
 from assistant.desk.logbook import Logbook
 from assistant.desk.records import (
     NewEnquiry,
@@ -39,6 +48,7 @@ from assistant.models import Answer
 
 log = logging.getLogger(__name__)
 MAX_STARTERS = 4
+WEEKS_SHOWN = 12  # the figures page's chart: a quarter, week by week
 # A name: a capitalised word or acronym that does not start a sentence ("…led by PIONEER, …").
 _NAME = re.compile(r"(?<=[a-z,;] )[A-Z][A-Za-z0-9&-]*[A-Za-z0-9](?: (?:of |for |and )?[A-Z][A-Za-z0-9&-]*[A-Za-z0-9])*")
 _COMMON = {"this", "these", "there", "their", "they", "what", "when", "where", "which", "while", "with"}
@@ -204,6 +214,18 @@ class Desk:
     def inbox(self, filters: Filters) -> list[dict[str, Any]]:
         return list_enquiries(self.sessions, filters)
 
+    def inbox_page(self, filters: Filters, page: int = 1, per_page: int = 25) -> InboxPage:
+        """One page of the inbox as filtered and sorted, with the count of enquiries per status."""
+        return inbox_page(self.sessions, filters, page, per_page)
+
+    def neighbours(self, filters: Filters, enquiry_id: int) -> tuple[int | None, int | None]:
+        """The previous and next enquiry in the inbox as filtered (None at either end)."""
+        return neighbours(self.sessions, filters, enquiry_id)
+
+    def staff_emails(self) -> list[str]:
+        """The accounts that can be assigned enquiries (not disabled)."""
+        return accounts.active_emails(self.sessions)
+
     def enquiry(self, enquiry_id: int) -> dict[str, Any]:
         """Everything about one enquiry; raises `NotFound`."""
         return detail(self.sessions, enquiry_id)
@@ -223,7 +245,9 @@ class Desk:
         return insights.knowledge_gaps(self.sessions, self.assistant.embedder, days)
 
     def figures(self, days: int = 30) -> dict[str, Any]:
-        return insights.figures(self.sessions, days)
+        """Volume, response times and SLA, partners' widget use over `days`; and enquiries by category per week
+        (`weekly`) over the last `weeks_shown` weeks."""
+        return insights.figures(self.sessions, days) | {"weekly": insights.weekly_volume(self.sessions, WEEKS_SHOWN)}
 
     # Personal data -------------------------------------------------------------------------------------------
 

@@ -1,17 +1,21 @@
 """The staff inbox: enquiries listed, filtered and opened as plain dicts, and staff changes applied to them."""
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk import insights, triage
-from assistant.desk.tables import Enquiry, Note, utcnow
-from assistant.desk.triage import Triage
+from assistant.desk.tables import Enquiry, Note, PartnerConsent, utcnow
+from assistant.desk.triage import STATUSES, Triage
 from assistant.errors import InvalidRequest, NotFound
 
 INBOX_LIMIT = 500
+TITLE_CHARS = 90  # a subject line's worth: what an inbox row shows when the enquiry has no subject
+SORTS = ("received", "due")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,19 @@ class Filters:
     partner: str = ""
     breached: bool = False
     q: str = ""
+    assignee: str = ""
+    sort: str = "received"  # received (newest first) | due (soonest first)
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of the inbox: its rows, where it sits in the whole list, and how many enquiries each status has."""
+
+    rows: list[dict[str, Any]]
+    page: int
+    pages: int
+    total: int
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -38,6 +55,16 @@ class EnquiryUpdate:
     reply: str | None = None
 
 
+def title(subject: str | None, message: str) -> str:
+    """A subject line: the e-mail's subject, else the message's first sentence, cut on a word at `TITLE_CHARS`."""
+    if subject and subject.strip():
+        return " ".join(subject.split())
+    first = _SENTENCE_END.split(" ".join(message.split()), maxsplit=1)[0]
+    if len(first) <= TITLE_CHARS:
+        return first
+    return first[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
 def summary(e: Enquiry) -> dict[str, Any]:
     breached = insights.sla_breached(e.due_at, e.first_response_at, utcnow())
     return {
@@ -45,18 +72,19 @@ def summary(e: Enquiry) -> dict[str, Any]:
         "priority": e.priority, "due_at": e.due_at.isoformat() if e.due_at else None, "sla_breached": breached,
         "channel": e.channel, "partner": e.partner_id, "name": e.name, "organisation": e.organisation,
         "subject": e.subject, "preview": e.message[:120], "needs_review": e.needs_review, "assignee": e.assignee,
-        "reference": e.reference,
+        "reference": e.reference, "title": title(e.subject, e.message),
     }  # fmt: skip
 
 
-def list_enquiries(sessions: sessionmaker[Session], filters: Filters) -> list[dict[str, Any]]:
-    """The newest enquiries (at most `INBOX_LIMIT`) that pass the filters."""
-    query = select(Enquiry).order_by(Enquiry.created_at.desc())
-    for name in ("status", "category", "priority", "channel"):
+def _filtered(filters: Filters, query: Any) -> Any:  # a Select of enquiries or of their counts
+    """`query` narrowed by the filters (all but status, which the per-status counts leave out)."""
+    for name in ("category", "priority", "channel"):
         if getattr(filters, name):
             query = query.where(getattr(Enquiry, name) == getattr(filters, name))
     if filters.partner:
         query = query.where(Enquiry.partner_id == filters.partner)
+    if filters.assignee:
+        query = query.where(Enquiry.assignee == filters.assignee)
     if filters.q:
         like = f"%{filters.q}%"
         query = query.where(or_(Enquiry.message.ilike(like), Enquiry.name.ilike(like), Enquiry.email.ilike(like),
@@ -64,8 +92,44 @@ def list_enquiries(sessions: sessionmaker[Session], filters: Filters) -> list[di
                                 Enquiry.reference == filters.q.strip().upper()))  # fmt: skip
     if filters.breached:
         query = query.where(insights.breached_clause(utcnow()))
+    return query
+
+
+def _ordered(filters: Filters) -> Select[Any]:
+    query = _filtered(filters, select(Enquiry))
+    if filters.status:
+        query = query.where(Enquiry.status == filters.status)
+    if filters.sort == "due":  # soonest first; those without a due time last
+        return query.order_by(Enquiry.due_at.is_(None), Enquiry.due_at, Enquiry.id)
+    return query.order_by(Enquiry.created_at.desc(), Enquiry.id.desc())
+
+
+def list_enquiries(sessions: sessionmaker[Session], filters: Filters) -> list[dict[str, Any]]:
+    """The newest enquiries (at most `INBOX_LIMIT`) that pass the filters."""
     with sessions() as session:
-        return [summary(e) for e in session.scalars(query.limit(INBOX_LIMIT))]
+        return [summary(e) for e in session.scalars(_ordered(filters).limit(INBOX_LIMIT))]
+
+
+def inbox_page(sessions: sessionmaker[Session], filters: Filters, page: int, per_page: int) -> InboxPage:
+    """Page `page` (from 1) of the enquiries that pass the filters, and the count per status under the others."""
+    by_status = _filtered(filters, select(Enquiry.status, func.count()).group_by(Enquiry.status))
+    with sessions() as session:
+        counts = {status: 0 for status in STATUSES} | {str(s): int(n) for s, n in session.execute(by_status).all()}
+        total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        rows = session.scalars(_ordered(filters).offset((page - 1) * per_page).limit(per_page))
+        return InboxPage([summary(e) for e in rows], page, pages, total, counts)
+
+
+def neighbours(sessions: sessionmaker[Session], filters: Filters, enquiry_id: int) -> tuple[int | None, int | None]:
+    """The enquiries before and after this one in the inbox as filtered (within its first `INBOX_LIMIT`)."""
+    with sessions() as session:
+        ids = list(session.scalars(_ordered(filters).with_only_columns(Enquiry.id).limit(INBOX_LIMIT)))
+    if enquiry_id not in ids:
+        return None, None
+    at = ids.index(enquiry_id)
+    return (ids[at - 1] if at > 0 else None), (ids[at + 1] if at + 1 < len(ids) else None)
 
 
 def detail(sessions: sessionmaker[Session], enquiry_id: int) -> dict[str, Any]:
@@ -76,13 +140,34 @@ def detail(sessions: sessionmaker[Session], enquiry_id: int) -> dict[str, Any]:
             raise NotFound(f"No enquiry {enquiry_id}.")
         notes = [{"author": n.author, "text": n.text, "at": n.created_at.isoformat()}
                  for n in session.scalars(select(Note).where(Note.enquiry_id == e.id).order_by(Note.id))]  # fmt: skip
+        consents = [{"partner": c.partner, "how": c.how, "by": c.recorded_by, "at": c.created_at.isoformat()}
+                    for c in session.scalars(select(PartnerConsent).where(PartnerConsent.enquiry_id == e.id)
+                                             .order_by(PartnerConsent.id))]  # fmt: skip
     trail = [{"at": a.created_at.isoformat(), "who": a.actor, "what": a.action, "detail": a.detail}
              for a in triage.audit_trail(sessions, enquiry_id)]  # fmt: skip
     related = [summary(r) for r in triage.related(sessions, e)]
-    return {**summary(e), "email": e.email, "message": e.message, "transcript": e.transcript, "route": e.route,
-            "confidence": e.confidence, "reasons": e.reasons, "draft": e.draft, "draft_citations": e.draft_citations,
-            "reply": e.reply, "approved_by": e.approved_by, "consent_version": e.consent_version, "notes": notes,
-            "audit": trail, "related": related, "duplicates": e.duplicates}  # fmt: skip
+    return {**summary(e), "timeline": conversation(e, notes), "email": e.email, "message": e.message,
+            "transcript": e.transcript, "route": e.route, "confidence": e.confidence, "reasons": e.reasons,
+            "draft": e.draft, "draft_citations": e.draft_citations, "reply": e.reply, "approved_by": e.approved_by,
+            "approved_at": e.approved_at.isoformat() if e.approved_at else None, "consent_version": e.consent_version,
+            "notes": notes, "consents": consents, "audit": trail, "related": related,
+            "duplicates": e.duplicates,
+            "next_statuses": [s for s in STATUSES if s in triage.TRANSITIONS.get(e.status, set())]}  # fmt: skip
+
+
+def conversation(e: Enquiry, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The enquiry's conversation in order: the chat it came from (the visitor and the assistant), the message,
+    then staff notes and the reply, by time. Each entry: kind (chat | message | note | reply), who, at, text."""
+    entries: list[dict[str, Any]] = [
+        {"kind": "chat", "who": "visitor" if t.get("role") == "user" else "assistant", "at": None,
+         "text": str(t.get("content", ""))} for t in e.transcript or []
+    ]  # fmt: skip
+    entries.append({"kind": "message", "who": e.name, "at": e.created_at.isoformat(), "text": e.message})
+    later = [{"kind": "note", "who": n["author"], "at": n["at"], "text": n["text"]} for n in notes]
+    if e.reply:
+        at = (e.approved_at or e.updated_at).isoformat()
+        later.append({"kind": "reply", "who": e.approved_by or "", "at": at, "text": e.reply})
+    return entries + sorted(later, key=lambda entry: str(entry["at"]))
 
 
 def apply(
@@ -95,7 +180,7 @@ def apply(
         classifier.correct(sessions, enquiry_id, update.category, actor)
     if update.assignee is not None:
         triage.assign(sessions, enquiry_id, update.assignee, actor)
-    if update.note:
+    if update.note is not None:  # an empty note is refused, not ignored
         triage.add_note(sessions, enquiry_id, update.note, actor)
     if update.reply:
         triage.approve_reply(sessions, enquiry_id, update.reply, actor)

@@ -6,7 +6,7 @@ each group named by its most frequent content words.
 """
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -109,3 +109,24 @@ def figures(sessions: sessionmaker[Session], days: int = 30) -> dict[str, Any]:
         "messages_by_kind": {str(k): int(v) for k, v in kinds.items()},
         "partners": partner_figures(sessions, days),
     }
+
+
+def weekly_volume(sessions: sessionmaker[Session], weeks: int) -> dict[str, Any]:
+    """Enquiries received per category in each of the last `weeks` weeks (Monday to Sunday, UTC), oldest first:
+    `{"weeks": ["2026-11-02", …], "series": {category: [count per week]}}`. Counted here, not in SQL, so SQLite
+    and PostgreSQL agree on what a week is."""
+    today = utcnow().date()
+    first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    starts = [first + timedelta(weeks=i) for i in range(weeks)]
+    with sessions() as session:
+        rows = session.execute(
+            select(Enquiry.created_at, Enquiry.category).where(
+                Enquiry.created_at >= datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+            )
+        ).all()
+    series: dict[str, list[int]] = {}
+    for created, category in rows:
+        week = (aware(created).date() - first).days // 7
+        if 0 <= week < weeks:
+            series.setdefault(str(category or "untriaged"), [0] * weeks)[week] += 1
+    return {"weeks": [start.isoformat() for start in starts], "series": dict(sorted(series.items()))}

@@ -11,7 +11,7 @@ from assistant.desk import Desk
 from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
 from assistant.engine.assistant import Assistant
-from tests.helpers import run_cli, serve_app
+from tests.helpers import run_cli, serve_app, staff_client
 from ui.app import create_app
 
 PASSWORD = "a long enough password"
@@ -33,10 +33,7 @@ def server(assistant: Assistant, sessions: sessionmaker[Session]) -> Iterator[tu
 
 
 def signed_in(url: str, email: str) -> httpx.Client:
-    client = httpx.Client(base_url=url, follow_redirects=False)
-    response = client.post("/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 303, response.text
-    return client
+    return staff_client(url, email, PASSWORD)
 
 
 def route_paths(routes: list) -> list[str]:  # type: ignore[type-arg]
@@ -76,8 +73,9 @@ def test_sign_in_cookie_and_sign_out(server: tuple[str, object]) -> None:
     header = next(iter(cookie))
     assert header.has_nonstandard_attr("HttpOnly") and header.get_nonstandard_attr("SameSite", "").lower() == "strict"
     assert client.get("/api/staff/enquiries").status_code == 200
-    assert client.get("/staff/gradio_api/info").status_code == 200
-    client.post("/logout")
+    assert client.get("/staff/").status_code == 200
+    assert client.get("/staff/gradio_api/info").status_code == 404  # no Gradio on the staff side any more
+    assert client.post("/logout").status_code == 303
     assert client.get("/api/staff/enquiries").status_code == 401
 
 

@@ -17,7 +17,6 @@ from assistant.desk.records import (
 from assistant.desk.tables import Enquiry, utcnow
 from assistant.models import Answer
 from tests.helpers import log_now
-from ui.staff.console import figures_markdown
 
 
 @pytest.fixture
@@ -48,8 +47,22 @@ def test_sla_breaches_count_late_and_overdue_alike_in_python_and_sql(sessions: s
     assert figures["sla_breaches"] == 2
     assert figures["volume_by_category"] == {"press": 2, "investment": 2}
     assert figures["first_response_hours_median"] == 4.0  # replies after 2 h and 6 h
-    page = figures_markdown(figures)
-    assert "| press | 2 |" in page and "SLA breaches: **2**" in page
+
+
+def test_weekly_volume_counts_each_category_in_its_week(sessions: sessionmaker[Session]) -> None:
+    """A week is Monday to Sunday: whatever today is, 7 days ago is last week and 14 days ago the week before."""
+    made = {}
+    for email, category, days_ago in [("a@x.example", "press", 0), ("b@x.example", "press", 7),
+                                      ("c@x.example", None, 14), ("d@x.example", "press", 14),
+                                      ("e@x.example", "investment", 30)]:  # fmt: skip
+        made[email] = enquiry(sessions, email, category or "", due_h=24, answered_h=None)
+        with sessions.begin() as session:
+            row = session.get_one(Enquiry, made[email])
+            row.created_at, row.category = utcnow() - timedelta(days=days_ago), category
+    weekly = insights.weekly_volume(sessions, 3)
+    monday = utcnow().date() - timedelta(days=utcnow().weekday())
+    assert weekly["weeks"] == [(monday - timedelta(weeks=w)).isoformat() for w in (2, 1, 0)]
+    assert weekly["series"] == {"press": [1, 1, 1], "untriaged": [1, 0, 0]}  # 30 days ago is outside
 
 
 def test_knowledge_gaps_group_unanswered_and_disliked_questions(sessions: sessionmaker[Session], embedder) -> None:  # type: ignore[no-untyped-def]

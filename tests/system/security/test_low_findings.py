@@ -20,10 +20,9 @@ from assistant.engine.assistant import Assistant
 from assistant.engine.store import Store
 from assistant.errors import UnsafeConfiguration
 from ingest.pipeline import ingest
-from tests.helpers import Server, serve_app
+from tests.helpers import Server, serve_app, staff_client
 from tests.helpers import run_cli as run
 from ui.app import create_app
-from ui.staff.console import enquiry_markdown
 
 PASSWORD = "a long enough password"
 
@@ -36,9 +35,7 @@ def _accounts(settings_dir: Path, assistant: Assistant) -> sessionmaker:  # type
 
 
 def _signed_in(url: str, email: str) -> httpx.Client:
-    client = httpx.Client(base_url=url, follow_redirects=False)
-    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 303
-    return client
+    return staff_client(url, email, PASSWORD)
 
 
 def _works(client: httpx.Client) -> bool:
@@ -200,20 +197,21 @@ def test_l8_the_public_schema_lists_no_staff_route(app_server: Server) -> None:
 # L9 — "$…$" in public enquiry text rendered as KaTeX in the console; bare URLs became links.
 
 
-def test_l9_enquiry_text_is_plain_text_in_the_console(assistant: Assistant, tmp_path: Path) -> None:
-    from ui.staff.console import build_console
-
-    settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
-    desk = Desk.open(settings, assistant, open_database(settings))
-    message = "Price is $x^2$ and see http://evil.example or www.evil.example ``` done"
-    new = NewEnquiry("$\\alpha$", "a@b.example", message, "api", CONSENT_VERSION, subject="Visit http://evil.example")
-    shown = enquiry_markdown(desk.enquiry(desk.receive(new).id))
-    assert f"````text\n{message}\n````" in shown  # a fence longer than any run of backticks in the message
-    assert "http://evil" not in shown.replace(message, "")  # outside the block, addresses are broken up
-    console = build_console(desk)
-    markdowns = [b for b in console.blocks.values() if type(b).__name__ == "Markdown"]
-    view = [b for b in markdowns if b.latex_delimiters == []]
-    assert len(view) == 1  # the enquiry view: KaTeX off
+def test_l9_enquiry_text_is_plain_text_in_the_console(app_server: Server, tmp_path: Path, assistant) -> None:  # type: ignore[no-untyped-def]
+    sessions = _accounts(tmp_path / "data", assistant)
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data"})
+    desk = Desk.open(settings, assistant, sessions)
+    message = "Price is $x^2$ <img src=x onerror=alert(1)> see http://evil.example ``` done"
+    new = NewEnquiry("<b>Eve</b>", "a@b.example", message, "api", CONSENT_VERSION, subject="Visit http://evil.example")
+    enquiry_id = desk.receive(new).id
+    with app_server() as url:
+        client = _signed_in(url, "staff@cluster.example")
+        shown = client.get(f"/staff/enquiries/{enquiry_id}").text
+        for page in (shown, client.get("/staff/").text):
+            assert "<img" not in page and "<b>Eve" not in page and 'href="http://evil' not in page
+            assert "&lt;b&gt;Eve&lt;/b&gt;" in page
+        assert "Price is $x^2$ &lt;img src=x onerror=alert(1)&gt; see http://evil.example ``` done" in shown
+        assert "katex" not in shown.lower()  # no maths renderer on staff pages: "$…$" stays text
 
 
 # L10 — conversations grew without bound (a row per invented session id), and request bodies were unbounded.

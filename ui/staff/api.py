@@ -1,0 +1,101 @@
+"""The staff API (`/api/staff`, JSON): the same desk calls as the console's pages, for scripts and integrations.
+Cookie-authenticated like the pages, so state-changing calls carry the CSRF token from `GET /api/staff/session`.
+Kept out of the public OpenAPI schema: anonymous callers need not learn its shape."""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from assistant.desk import Desk, EnquiryUpdate, Filters
+from ui.staff.auth import check_csrf, csrf_token, staff_of
+
+api = APIRouter(prefix="/api/staff", tags=["staff"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+
+class Update(BaseModel):
+    status: str | None = None
+    assignee: str | None = Field(None, max_length=320)
+    category: str | None = None
+    note: str | None = Field(None, max_length=10_000)
+    reply: str | None = Field(None, max_length=50_000)
+
+
+class Consent(BaseModel):
+    partner: str = Field(..., min_length=1, max_length=200)
+    how: str = Field(..., min_length=1, max_length=2000, description="How the enquirer agreed, e.g. 'reply of 3 Dec'")
+
+
+def _desk(request: Request) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
+
+
+@api.get("/session")
+def session(request: Request) -> dict[str, str]:
+    """Who is signed in, and the CSRF token to send as `X-CSRF-Token` with every state-changing call."""
+    member = staff_of(request)
+    return {"email": member.email, "role": member.role, "csrf_token": csrf_token(request)}
+
+
+@api.get("/enquiries")
+def list_enquiries(request: Request, status: str = "", category: str = "", priority: str = "", channel: str = "",
+                   partner: str = "", breached: bool = False, q: str = "", assignee: str = "",
+                   sort: str = "received") -> list[dict[str, Any]]:  # fmt: skip
+    filters = Filters(status, category, priority, channel, partner, breached, q, assignee, sort)
+    return _desk(request).inbox(filters)
+
+
+@api.get("/enquiries.csv")
+def enquiries_csv(request: Request) -> PlainTextResponse:
+    return PlainTextResponse(_desk(request).export_csv(staff_of(request)), media_type="text/csv")
+
+
+@api.get("/enquiries/{enquiry_id}")
+def get_enquiry(request: Request, enquiry_id: int) -> dict[str, Any]:
+    return _desk(request).enquiry(enquiry_id)
+
+
+@api.post("/enquiries/{enquiry_id}")
+def update_enquiry(request: Request, enquiry_id: int, update: Update) -> dict[str, Any]:
+    change = EnquiryUpdate(**update.model_dump())
+    return _desk(request).update(enquiry_id, change, staff_of(request).email)
+
+
+@api.post("/enquiries/{enquiry_id}/partner-consent")
+def partner_consent(request: Request, enquiry_id: int, consent: Consent) -> dict[str, bool]:
+    _desk(request).record_partner_consent(enquiry_id, consent.partner, consent.how, staff_of(request).email)
+    return {"recorded": True}
+
+
+@api.post("/enquiries/{enquiry_id}/share/{partner}")
+def share(request: Request, enquiry_id: int, partner: str) -> dict[str, Any]:
+    """The enquirer's details for a partner organisation; 409 unless their consent for it is recorded."""
+    return _desk(request).share_with_partner(enquiry_id, partner, staff_of(request).email)
+
+
+@api.get("/subjects/{email}")
+def subject_access(request: Request, email: str) -> dict[str, Any]:
+    return _desk(request).export_subject(email, staff_of(request))
+
+
+@api.delete("/subjects/{email}")
+def erase(request: Request, email: str) -> dict[str, int]:
+    return {"erased": _desk(request).erase_subject(email, staff_of(request))}
+
+
+@api.post("/sign-out-everywhere")
+def sign_out_everywhere(request: Request) -> dict[str, int]:
+    """End every session of the signed-in account, this one included."""
+    return {"ended": _desk(request).sign_out_everywhere(staff_of(request))}
+
+
+@api.get("/gaps")
+def gaps(request: Request, days: int = 90) -> list[dict[str, Any]]:
+    return _desk(request).knowledge_gaps(days)
+
+
+@api.get("/figures")
+def figures(request: Request, days: int = 30) -> dict[str, Any]:
+    return _desk(request).figures(days)

@@ -1,0 +1,137 @@
+"""Staff sign-in, the session cookie and CSRF. Every `/staff` page and `/api/staff` call needs a signed-in staff
+member: pages redirect to `/login`, API calls get 401 (enforced once, in `require_staff`, for the whole prefix).
+
+CSRF: every state-changing staff request carries a token tied to the session (the synchronizer-token pattern):
+HMAC-SHA256 of the session cookie under the app's secret. Pages put it in each form (`csrf_token`) and in htmx's
+headers (`X-CSRF-Token`); API clients read it from `GET /api/staff/session`. A request without it gets 403. It
+needs no storage and no second cookie, and it changes with each sign-in.
+"""
+
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from assistant.config import Settings
+from assistant.desk import Desk, RateLimits, SignInRefused, StaffMember
+from assistant.errors import NotAllowed
+from ui.edge import STAFF_ONLY, client_address
+from ui.staff.pages import render
+
+COOKIE = "ca_staff"
+# Over https (or with `cookie_secure`), the cookie is Secure and `__Host-`-prefixed: the browser then keeps it only
+# from a secure origin, for this host alone and path /, so no subdomain or plain-http page can set or shadow it.
+SECURE_COOKIE = "__Host-ca_staff"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def secure_cookie(request: Request, settings: Settings | None = None) -> bool:
+    """Whether the session cookie is Secure (and `__Host-`) for this request."""
+    settings = settings or request.app.state.settings
+    return settings.cookie_secure or request.url.scheme == "https"
+
+
+def session_token(request: Request, settings: Settings | None = None) -> str | None:
+    """The staff session cookie's value, under the name this request's security calls for."""
+    return request.cookies.get(SECURE_COOKIE if secure_cookie(request, settings) else COOKIE)
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token of this request's session ("" without one)."""
+    session = session_token(request)
+    if not session:
+        return ""
+    key: bytes = request.app.state.csrf_key
+    return hmac.new(key, session.encode(), hashlib.sha256).hexdigest()
+
+
+async def check_csrf(request: Request) -> None:
+    """A dependency of every staff route: a state-changing request must carry this session's CSRF token, in the
+    `X-CSRF-Token` header or a form's `csrf_token` field; raises `NotAllowed` (403) otherwise."""
+    if request.method not in UNSAFE_METHODS or not session_token(request):
+        return  # no session, nothing to forge: staff routes have already refused it (`require_staff`)
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent and request.headers.get("content-type", "").startswith(("application/x-www-form", "multipart/")):
+        sent = str((await request.form()).get(CSRF_FIELD, ""))  # parsed once; the route's Form(...) reuses it
+    expected = csrf_token(request)
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise NotAllowed("This form has expired or did not come from the console: reload the page and try again.")
+
+
+def staff_of(request: Request) -> StaffMember:
+    member: StaffMember = request.state.staff
+    return member
+
+
+def require_staff(desk: Desk) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        path = request.url.path
+        if path.startswith(STAFF_ONLY):
+            member = desk.member(session_token(request))
+            if member is None:
+                if request.headers.get("hx-request"):  # an in-page update after the session ended: to sign-in
+                    return Response(status_code=401, headers={"HX-Redirect": "/login"})
+                if (
+                    path.startswith("/staff")
+                    and request.method == "GET"
+                    and "text/html" in request.headers.get("accept", "")
+                ):
+                    return RedirectResponse("/login", status_code=303)
+                return JSONResponse({"detail": "Sign in as staff first (/login)."}, status_code=401)
+            request.state.staff = member
+        return await call_next(request)
+
+    return middleware
+
+
+router = APIRouter(include_in_schema=False)
+
+
+def _desk(request: Request) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
+
+
+@router.get("/login")
+def login_page(request: Request) -> HTMLResponse:
+    return render(request, "login.html", {"error": ""})
+
+
+@router.post("/login")
+def login(
+    request: Request, email: str = Form(..., max_length=320), password: str = Form(..., max_length=1000)
+) -> Response:
+    """Sign in. Failures are counted per account and client address: past `login_lockout` that address is refused
+    for that account (after the same work as any refusal), while the owner elsewhere signs in as usual."""
+    limits: RateLimits = request.app.state.limits
+    key = (email.strip().lower(), client_address(request))
+    try:
+        token = _desk(request).sign_in(email, password, locked=limits.blocked("lockout", *key) is not None)
+    except SignInRefused as exc:
+        limits.hit("lockout", *key)
+        # The address is not echoed: every refusal reads the same, so the page cannot tell which accounts exist.
+        return render(request, "login.html", {"error": str(exc)}, status_code=401)
+    response = RedirectResponse("/staff/", status_code=303)
+    secure = secure_cookie(request)
+    name = SECURE_COOKIE if secure else COOKIE
+    response.set_cookie(name, token, httponly=True, samesite="strict", secure=secure, path="/")
+    return response
+
+
+@router.get("/logout")
+def logout_page(request: Request) -> HTMLResponse:
+    """A sign-out button: signing out changes state, so it is a POST (a link or a prefetch must not do it)."""
+    return render(request, "logout.html", {"csrf": csrf_token(request)})
+
+
+@router.post("/logout", dependencies=[Depends(check_csrf)])
+def logout(request: Request) -> Response:
+    _desk(request).sign_out(session_token(request))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(SECURE_COOKIE, path="/", secure=True)
+    return response

@@ -1,0 +1,118 @@
+"""The enquiry screen (`/staff/enquiries/{id}`): the conversation in the middle, actions beside it, the reply at the
+bottom, the audit trail in words. Each action is a form: htmx posts it and swaps the enquiry in place; without
+script it posts and comes back here (post/redirect/get). Routes call the desk and render what it returns."""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from assistant.desk import STATUSES, Desk, EnquiryUpdate
+from assistant.errors import AssistantError
+from ui.staff.auth import check_csrf, staff_of
+from ui.staff.inbox import filters_of, kept_query
+from ui.staff.pages import is_htmx, render
+
+router = APIRouter(prefix="/staff/enquiries", include_in_schema=False, dependencies=[Depends(check_csrf)])
+DONE = {
+    "reply": "Reply approved.",
+    "status": "Status changed.",
+    "assign": "Assignment saved.",
+    "category": "Category corrected: triage learns from it.",
+    "note": "Note added.",
+    "consent": "Consent recorded.",
+}
+TEXT = 50_000
+
+
+def _desk(request: Request) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
+
+
+def _page(request: Request, enquiry_id: int, flash: str = "", error: str = "", status_code: int = 200) -> Response:
+    desk = _desk(request)
+    try:
+        enquiry = desk.enquiry(enquiry_id)
+    except AssistantError as exc:
+        return render(request, "error.html", {"title": "Not found", "error": str(exc)}, exc.http_status)
+    before, after = desk.neighbours(filters_of(request), enquiry_id)
+    context: dict[str, Any] = {
+        "title": f"{enquiry['title']} · enquiry {enquiry['reference'] or enquiry['id']}",
+        "section": "inbox",
+        "e": enquiry,
+        "previous": before,
+        "next": after,
+        "query": kept_query(request, page=""),
+        "statuses": STATUSES,
+        "categories": desk.categories(),
+        "staff": desk.staff_emails(),
+        "flash": flash,
+        "error": error,
+    }
+    return render(request, "enquiry.html", context, status_code)
+
+
+@router.get("/{enquiry_id}", response_class=HTMLResponse)
+def enquiry_page(request: Request, enquiry_id: int, done: str = "") -> Response:
+    return _page(request, enquiry_id, flash=DONE.get(done, ""))
+
+
+def _act(request: Request, enquiry_id: int, action: str, change: Any) -> Response:
+    """Run one staff action, then show the enquiry as it now is (htmx) or redirect to it (a plain form post)."""
+    try:
+        result = change()
+    except AssistantError as exc:  # shown beside the form; htmx swaps only 2xx answers, so it gets a 200
+        return _page(request, enquiry_id, error=str(exc), status_code=200 if is_htmx(request) else exc.http_status)
+    if action == "share":
+        shared = f"Shared with the partner: {result['name']} <{result['email']}>"
+        shared += f", {result['organisation']}." if result.get("organisation") else "."
+        return _page(request, enquiry_id, flash=shared)
+    if is_htmx(request):
+        return _page(request, enquiry_id, flash=DONE[action])
+    query = kept_query(request, page="", done=action)
+    return RedirectResponse(f"/staff/enquiries/{enquiry_id}?{query}", status_code=303)
+
+
+def _update(request: Request, enquiry_id: int, **fields: str | None) -> Any:
+    return lambda: _desk(request).update(enquiry_id, EnquiryUpdate(**fields), staff_of(request).email)
+
+
+@router.post("/{enquiry_id}/reply")
+def approve(request: Request, enquiry_id: int, reply: str = Form("", max_length=TEXT)) -> Response:
+    return _act(request, enquiry_id, "reply", _update(request, enquiry_id, reply=reply))
+
+
+@router.post("/{enquiry_id}/status")
+def status(request: Request, enquiry_id: int, status: str = Form(..., max_length=20)) -> Response:
+    return _act(request, enquiry_id, "status", _update(request, enquiry_id, status=status))
+
+
+@router.post("/{enquiry_id}/assign")
+def assign(request: Request, enquiry_id: int, assignee: str = Form("", max_length=320)) -> Response:
+    return _act(request, enquiry_id, "assign", _update(request, enquiry_id, assignee=assignee.strip()))
+
+
+@router.post("/{enquiry_id}/category")
+def category(request: Request, enquiry_id: int, category: str = Form(..., max_length=100)) -> Response:
+    return _act(request, enquiry_id, "category", _update(request, enquiry_id, category=category))
+
+
+@router.post("/{enquiry_id}/note")
+def note(request: Request, enquiry_id: int, note: str = Form("", max_length=10_000)) -> Response:
+    return _act(request, enquiry_id, "note", _update(request, enquiry_id, note=note))
+
+
+@router.post("/{enquiry_id}/consent")
+def consent(
+    request: Request, enquiry_id: int, partner: str = Form("", max_length=200), how: str = Form("", max_length=2000)
+) -> Response:
+    actor = staff_of(request).email
+    return _act(request, enquiry_id, "consent",
+                lambda: _desk(request).record_partner_consent(enquiry_id, partner, how, actor))  # fmt: skip
+
+
+@router.post("/{enquiry_id}/share")
+def share(request: Request, enquiry_id: int, partner: str = Form(..., max_length=200)) -> Response:
+    actor = staff_of(request).email
+    return _act(request, enquiry_id, "share", lambda: _desk(request).share_with_partner(enquiry_id, partner, actor))
