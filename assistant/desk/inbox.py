@@ -20,7 +20,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 @dataclass(frozen=True)
 class Filters:
-    """What the inbox shows: each field narrows it when set; `q` searches text, names, addresses and references."""
+    """What the inbox shows: each field narrows it when set; `q` searches the message, subject, reply and notes,
+    names, addresses and organisations (case-insensitive), and matches a reference exactly."""
 
     status: str = ""
     category: str = ""
@@ -87,8 +88,10 @@ def _filtered(filters: Filters, query: Any) -> Any:  # a Select of enquiries or 
         query = query.where(Enquiry.assignee == filters.assignee)
     if filters.q:
         like = f"%{filters.q}%"
+        noted = select(Note.enquiry_id).where(Note.text.ilike(like))
         query = query.where(or_(Enquiry.message.ilike(like), Enquiry.name.ilike(like), Enquiry.email.ilike(like),
                                 Enquiry.organisation.ilike(like), Enquiry.subject.ilike(like),
+                                Enquiry.reply.ilike(like), Enquiry.id.in_(noted),
                                 Enquiry.reference == filters.q.strip().upper()))  # fmt: skip
     if filters.breached:
         query = query.where(insights.breached_clause(utcnow()))

@@ -137,6 +137,28 @@ def test_the_same_by_keyboard_alone(page: Page, console: dict) -> None:  # type:
         assert "sent from the keyboard" in (session.get_one(Enquiry, robin_id(console)).reply or "")
 
 
+def test_filters_update_the_list_in_place(page: Page, console: dict) -> None:  # type: ignore[type-arg]
+    sign_in(page, console["url"])
+    page.evaluate("window.notReloaded = true")
+    page.get_by_label("Channel").select_option("widget")
+    expect(page).to_have_url(f"{console['url']}/staff/?channel=widget")
+    rows = page.get_by_role("table", name="Enquiries").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Robin Patel")
+    page.get_by_label("Search").fill("no enquiry says this")
+    expect(page.get_by_text("No enquiries match these filters.")).to_be_visible()
+    assert page.evaluate("window.notReloaded === true")  # htmx swapped the results; the page stayed
+    page.get_by_label("Search").fill("")
+    expect(rows).to_have_count(1)
+    page.keyboard.press("Escape")
+    rows.get_by_role("link").click()
+    expect(page.get_by_role("link", name="← Inbox")).to_have_attribute("href", "/staff/?channel=widget")
+    page.get_by_label("Internal note").fill("Called them back.")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.get_by_role("status")).to_be_focused()  # the outcome is announced where focus is
+    expect(page.locator(".kind-note")).to_contain_text("Called them back.")
+
+
 def serious_violations(page: Page) -> list[str]:
     # Evaluated through the DevTools protocol: an injected <script> tag would be (rightly) refused by the CSP.
     page.evaluate(AXE.read_text(encoding="utf-8"))

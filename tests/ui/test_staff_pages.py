@@ -105,6 +105,8 @@ def test_inbox_filters_search_sort_pages_and_counts(site: dict) -> None:  # type
     chat_press = kim.get("/staff/", params={"channel": "chat", "category": "press"}).text
     assert rows(chat_press) == [f"Message number {i:02d} about widgets." for i in (24, 18, 12, 6)] + ["Subject 00"]
     assert "No enquiries match these filters." in kim.get("/staff/", params={"q": "nothing like this"}).text
+    kim.post("/api/staff/enquiries/9", json={"note": "Spoke to their zebra specialist"})
+    assert rows(kim.get("/staff/", params={"q": "ZEBRA"}).text) == ["Message number 08 about widgets."]
     partial = kim.get("/staff/", params={"status": "resolved"}, headers={"HX-Request": "true"}).text
     assert 'id="results"' in partial and len(rows(partial)) == 5
 

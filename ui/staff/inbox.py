@@ -12,13 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from assistant.desk import STATUSES, Desk, Filters
 from ui.staff.auth import check_csrf, staff_of
-from ui.staff.pages import render
+from ui.staff.pages import is_htmx, render
 from ui.staff.present import PRIORITY_ORDER
 
 PER_PAGE = 25
 CHANNELS = ("chat", "widget", "api", "email", "csv")
 FILTER_NAMES = ("status", "category", "priority", "channel", "partner", "assignee", "q", "sort", "overdue")
 MAX_FILTER_CHARS = 320
+DEFAULT_SORT = ("sort", "received")
 
 router = APIRouter(prefix="/staff", include_in_schema=False, dependencies=[Depends(check_csrf)])
 
@@ -44,7 +45,7 @@ def kept_query(request: Request, **changes: str | int) -> str:
     """This request's filters as a query string, with `changes` (a page number, a status) applied."""
     params = {name: request.query_params.get(name, "") for name in (*FILTER_NAMES, "page")}
     params.update({name: str(value) for name, value in changes.items()})
-    return urlencode({name: value for name, value in params.items() if value})
+    return urlencode({name: value for name, value in params.items() if value and (name, value) != DEFAULT_SORT})
 
 
 @router.get("", response_class=RedirectResponse)
@@ -71,4 +72,7 @@ def inbox(request: Request, page: int = 1) -> HTMLResponse:
         "query": kept_query(request, page=""),
         "kept": lambda **changes: kept_query(request, **changes),
     }
-    return render(request, "inbox.html", context)
+    response = render(request, "inbox.html", context)
+    if is_htmx(request):  # the address bar shows the filters as a link would say them, without the empty ones
+        response.headers["HX-Push-Url"] = "/staff/" + (f"?{context['query']}" if context["query"] else "")
+    return response

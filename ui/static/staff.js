@@ -51,6 +51,11 @@
     var dialog = document.getElementById("keys");
     if (dialog && !dialog.open) { dialog.showModal(); }
   }
+  // After an in-place update, say what happened where focus is: the outcome of the action (or its error).
+  document.body.addEventListener("htmx:afterSwap", function () {
+    var outcome = document.querySelector("#enquiry .flash, #enquiry .error");
+    if (outcome) { outcome.setAttribute("tabindex", "-1"); outcome.focus(); }
+  });
   document.addEventListener("click", function (event) {
     if (event.target.closest("#keys-open")) { openKeys(); return; }
     // A click anywhere on an inbox row opens it (the subject is the link keyboards and screen readers use).
