@@ -23,17 +23,18 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## create the venv and install (once; again when pyproject.toml changes)
 
-# The tests drive Debian's Chromium (never a downloaded one) and start a throwaway PostgreSQL and Redis on
-# loopback: install them once, as root or through sudo.
-chromium: ## install Debian's chromium, postgresql and redis-server for the tests, if missing
+# The tests drive Debian's Chromium (never a downloaded one) and start a throwaway PostgreSQL, Redis and Dovecot
+# (IMAP) on loopback: install them once, as root or through sudo.
+chromium: ## install Debian's chromium, postgresql, redis-server and dovecot-imapd for the tests, if missing
 	@{ test -x /usr/bin/chromium && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && \
-	   test -x /usr/bin/redis-server; } || { \
+	   test -x /usr/bin/redis-server && test -x /usr/sbin/dovecot; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo "sudo -n" ); \
-	  echo "Installing Debian's chromium, postgresql and redis-server for the tests"; \
+	  echo "Installing Debian's chromium, postgresql, redis-server and dovecot-imapd for the tests"; \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium postgresql redis-server >/dev/null; } || { \
-	  echo "error: the tests need Debian's chromium, postgresql and redis-server:"; \
-	  echo "  sudo apt-get install chromium postgresql redis-server"; exit 1; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium postgresql redis-server \
+	    dovecot-imapd >/dev/null; } || { \
+	  echo "error: the tests need Debian's chromium, postgresql, redis-server and dovecot-imapd:"; \
+	  echo "  sudo apt-get install chromium postgresql redis-server dovecot-imapd"; exit 1; }
 
 ingest: $(STAMP) ## index corpus/ (incremental: unchanged files cost nothing)
 	$(BIN)/cluster-assistant ingest corpus

@@ -130,6 +130,8 @@ class Settings(BaseSettings):
     )
     rate_limit_widget_session: str = Field("30/minute", description="New widget sessions per client address.")
     rate_limit_login: str = Field("10/minute", description="Sign-in attempts per client address on POST /login.")
+    rate_limit_inbound_mail: str = Field("120/minute", description="Messages per client address on "
+                                         "POST /api/inbound-mail.")  # fmt: skip
     login_lockout: str = Field(
         "5/15minutes",
         description="Failed sign-ins for one account from one address before that address is refused for it; "
@@ -180,6 +182,33 @@ class Settings(BaseSettings):
         100_000, ge=100, description="Most API and widget conversations kept; the longest idle go first."
     )
     staff_password_min_chars: int = Field(12, ge=8, description="Shortest password `staff add` accepts.")
+    # Mail (off until a server is configured: the outbox still fills, and the console says why nothing left).
+    smtp_url: str | None = Field(None, description="Outgoing mail server: smtp://user:pass@host:587 (STARTTLS) or "
+                                 "smtps://user:pass@host:465. Unset: replies are kept, not sent.")  # fmt: skip
+    mail_from: str = Field("Cluster Assistant <assistant@localhost>", description="From address of mail we send.")
+    imap_url: str | None = Field(None, description="Mailbox to read enquiries from, over TLS: "
+                                 "imaps://user:pass@host:993/INBOX. Unset: no polling.")  # fmt: skip
+    mail_ca_file: Path | None = Field(None, description="CA certificates to trust for the mail servers, beside the "
+                                      "system's (for a private CA).")  # fmt: skip
+    mail_poll_seconds: int = Field(60, ge=1, description="How often the mailbox is read.")
+    acks_per_address_per_day: int = Field(3, ge=0, description="Acknowledgements sent to one address in 24 hours "
+                                          "at most: the public forms must not mail-bomb a stranger.")  # fmt: skip
+    inbound_mail_secret: str | None = Field(None, description="Shared secret for POST /api/inbound-mail (sent as "
+                                            "'Authorization: Bearer …'). Unset: the webhook is off.")  # fmt: skip
+    max_inbound_mail_kb: int = Field(10_240, ge=16, description="Largest e-mail accepted, in KiB.")
+    max_attachment_kb: int = Field(5_120, ge=1, description="Largest attachment kept, in KiB (larger: listed, "
+                                   "not kept).")  # fmt: skip
+    mail_retry_seconds: float = Field(60.0, gt=0, description="First wait before re-sending a refused message; "
+                                      "it doubles each time, to at most an hour.")  # fmt: skip
+    mail_max_attempts: int = Field(8, ge=1, description="Attempts to send one message before it is marked failed.")
+    console_url: str = Field("", description="The staff console's address (https://staff.cluster.example), for "
+                             "links in notifications. Unset: links are paths.")  # fmt: skip
+    # Background jobs (e-mail, mailbox polls, retention) run in every server process, each job once.
+    jobs_enabled: bool = Field(True, description="Run background jobs in `serve` (off: run `cluster-assistant "
+                               "jobs run` separately).")  # fmt: skip
+    jobs_lease_seconds: float = Field(120.0, gt=0, description="How long a claimed job is held before another "
+                                      "worker may take it over (a crashed worker's jobs resume then).")  # fmt: skip
+    jobs_poll_seconds: float = Field(1.0, gt=0, description="How often an idle worker looks for due jobs.")
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `serve` listens on.")
 
@@ -190,6 +219,7 @@ class Settings(BaseSettings):
         "rate_limit_enquiries",
         "rate_limit_widget_session",
         "rate_limit_login",
+        "rate_limit_inbound_mail",
         "login_lockout",
     )
     @classmethod

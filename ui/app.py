@@ -22,8 +22,9 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from assistant.config import Settings
-from assistant.desk import Desk, PartnerDirectory, RateLimits, TokenSigner, load_secret
+from assistant.desk import Desk, RateLimits, TokenSigner, load_secret
 from assistant.errors import AssistantError
+from ui import mail_hook
 from ui.api import router
 from ui.chat import CSS, build_chat
 from ui.docs import router as docs_router
@@ -39,6 +40,7 @@ from ui.edge import (
     staff_host_only,
 )
 from ui.staff import auth, enquiry, inbox, reports
+from ui.staff import mail as staff_mail
 from ui.staff.api import api as staff_api
 from ui.staff.pages import ASSETS
 from ui.widget import router as widget_router
@@ -75,8 +77,10 @@ def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.jobs_enabled:
+            desk.start_jobs()  # e-mail, mailbox polls, retention: each job once across every worker
         yield
-        desk.close()  # the question log is written in batches: write the last one before the process ends
+        desk.close()  # stops the jobs; the question log is written in batches: write the last one
 
     app = FastAPI(
         lifespan=lifespan,
@@ -89,15 +93,15 @@ def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
     app.state.desk = desk
     app.state.settings = settings
     app.state.limits = RateLimits(settings)
-    app.state.partners = PartnerDirectory(settings.partners_file)
+    app.state.partners = desk.partners
     secret = load_secret(settings.widget_secret, settings.data_dir)
     app.state.signer = TokenSigner(secret)
     # CSRF tokens get a key of their own, derived from the secret, so neither kind of token can stand for the other.
     app.state.csrf_key = hmac.new(secret, b"staff csrf tokens", hashlib.sha256).digest()
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(AssistantError, assistant_error)
-    staff_pages = (auth.router, inbox.router, enquiry.router, reports.router, staff_api)
-    for routes in (router, docs_router, widget_router, health_router, *staff_pages):
+    staff_pages = (auth.router, inbox.router, enquiry.router, reports.router, staff_mail.router, staff_api)
+    for routes in (router, docs_router, widget_router, health_router, mail_hook.router, *staff_pages):
         app.include_router(routes)
     app.mount(ASSETS, StaticFiles(directory=STATIC), name="assets")  # htmx (vendored), the console's CSS and JS
     _install_edge(app, settings, desk)
@@ -109,7 +113,7 @@ def _install_edge(app: FastAPI, settings: Settings, desk: Desk) -> None:
     app.middleware("http")(
         one_layer(
             security_headers(settings),
-            cap_body(settings.max_request_kb * 1024),
+            cap_body(settings.max_request_kb * 1024, {"/api/inbound-mail": settings.max_inbound_mail_kb * 1024}),
             refuse_gradio_fetches(),
             staff_host_only(settings.staff_host),
             rate_limit(app.state.limits),
@@ -161,6 +165,8 @@ def healthz(request: Request) -> JSONResponse:
     }
     if problems:
         body["reason"] = "; ".join(problems)
+    if desk.member(auth.session_token(request)) is not None:  # staff see how mail is doing too
+        body["mail"] = desk.mail_health()
     return JSONResponse(body, status_code=200 if not problems else 503)
 
 

@@ -1,9 +1,10 @@
-"""The desk's commands: `staff` (accounts: add, disable, enable, sign-out) and `enquiries` (import, exports,
-erasure, purge). `ui/cli.py` registers them."""
+"""The desk's commands: `staff` (accounts: add, disable, enable, sign-out), `enquiries` (import, exports,
+erasure, purge), `mail` (poll, status) and `jobs run`. `ui/cli.py` registers them."""
 
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,42 @@ def _enquiries(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _mail(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.desk import Desk
+
+    desk = Desk.open(settings)
+    if args.mail_action == "poll":
+        report = desk.poll_mailbox()
+        results = ", ".join(f"{n} {kind}" for kind, n in sorted(report.results.items())) or "nothing new"
+        print(f"Read {report.messages} messages in {report.seconds:.1f} s: {results}.")
+        return 0
+    health = desk.mail_health()
+    print(json.dumps(health, indent=2))
+    for row in desk.outgoing_mail(20):
+        if row["status"] != "sent":
+            why = f": {row['error']}" if row["error"] else ""
+            print(f"outbox {row['id']} ({row['kind']}): {row['status']}{why}")
+    return 0
+
+
+def _jobs(args: argparse.Namespace, settings: Settings) -> int:
+    """Run background jobs in the foreground: until none is due (--until-idle), or until stopped (Ctrl-C)."""
+    from assistant.desk import Desk
+
+    desk = Desk.open(settings)
+    if args.until_idle:
+        print(f"Ran {desk.run_jobs()} jobs.")
+        return 0
+    print("Running background jobs (mail, mailbox polls, retention); Ctrl-C to stop.")
+    desk.start_jobs()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        desk.close()
+    return 0
+
+
 def desk_parsers(sub: Any) -> None:
     staff = sub.add_parser("staff", help="staff accounts for the console at /staff")
     staff_actions = staff.add_subparsers(dest="staff_action", required=True)
@@ -109,6 +146,19 @@ def desk_parsers(sub: Any) -> None:
     ):
         enq_actions.add_parser(action, help=helptext).add_argument(target)
     enq_actions.add_parser("purge", help="erase personal fields of enquiries resolved longer ago than retention")
+    mail = sub.add_parser("mail", help="read the mailbox now, or show how mail is doing")
+    mail_actions = mail.add_subparsers(dest="mail_action", required=True)
+    mail_actions.add_parser("poll", help="read new messages from CLUSTER_ASSISTANT_IMAP_URL once")
+    mail_actions.add_parser("status", help="sending and receiving: last poll, queued, failed and unsent messages")
+    jobs = sub.add_parser("jobs", help="background jobs (e-mail, mailbox polls, retention)")
+    jobs_actions = jobs.add_subparsers(dest="jobs_action", required=True)
+    run = jobs_actions.add_parser("run", help="run jobs in the foreground (serve runs them itself by default)")
+    run.add_argument("--until-idle", action="store_true", help="stop when no job is due")
 
 
-DESK_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {"staff": _staff, "enquiries": _enquiries}
+DESK_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "staff": _staff,
+    "enquiries": _enquiries,
+    "mail": _mail,
+    "jobs": _jobs,
+}

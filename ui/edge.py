@@ -89,17 +89,20 @@ def security_headers(settings: Settings) -> Middleware:
 STAFF_ONLY = ("/staff", "/api/staff")  # signed-in staff only (`require_staff`, before any body is read)
 
 
-def cap_body(max_bytes: int) -> Middleware:
-    """413 for a body over `max_bytes`, 411 for one of unknown length (chunked), outside the staff pages: what an
-    anonymous caller can make the server read is bounded. Checked on the headers, before any byte is read."""
+def cap_body(max_bytes: int, by_path: dict[str, int] | None = None) -> Middleware:
+    """413 for a body over `max_bytes` (or the path's own cap in `by_path`), 411 for one of unknown length
+    (chunked), outside the staff pages: what an anonymous caller can make the server read is bounded. Checked on
+    the headers, before any byte is read."""
+    by_path = by_path or {}
 
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         if request.method in ("POST", "PUT", "PATCH") and not request.url.path.startswith(STAFF_ONLY):
+            max_bytes_here = by_path.get(request.url.path, max_bytes)
             length = request.headers.get("content-length")
             if length is None and "chunked" in request.headers.get("transfer-encoding", "").lower():
                 return JSONResponse({"detail": "Send the request with a Content-Length."}, 411, cors_for(request))
-            if length is not None and (not length.isdigit() or int(length) > max_bytes):
-                detail = f"The request is larger than {max_bytes // 1024} KiB."
+            if length is not None and (not length.isdigit() or int(length) > max_bytes_here):
+                detail = f"The request is larger than {max_bytes_here // 1024} KiB."
                 return JSONResponse({"detail": detail}, 413, cors_for(request))
         return await call_next(request)
 
@@ -171,6 +174,8 @@ def _limit_for(method: str, path: str) -> str | None:
         return "enquiries"  # on top of the partner's own limits: a hand-off is a message to a person
     if path == "/login":
         return "login"
+    if path == "/api/inbound-mail":
+        return "inbound_mail"
     if _GRADIO_CALLS.match(path):
         return "chat"
     return None

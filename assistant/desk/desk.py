@@ -7,10 +7,8 @@ answer, question_id = desk.ask("What is PIONEER?", [], channel="api")
 """
 
 import logging
-import re
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,8 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
-from assistant.desk import accounts, conversations, gdpr, insights, triage
+from assistant.desk import accounts, conversations, gdpr, imap, insights, jobs, mail, triage
 from assistant.desk.db import open_database
+from assistant.desk.inbound import parse
 from assistant.desk.inbox import (
     EnquiryUpdate,
     Filters,
@@ -31,6 +30,9 @@ from assistant.desk.inbox import (
     neighbours,
 )
 from assistant.desk.logbook import Logbook
+from assistant.desk.mailer import send_one
+from assistant.desk.outbox import SEND_MAIL, Outbox
+from assistant.desk.partners import PartnerDirectory
 from assistant.desk.records import (
     NewEnquiry,
     NewFeedback,
@@ -40,6 +42,7 @@ from assistant.desk.records import (
     question_row,
     record_feedback,
 )
+from assistant.desk.starters import automatic_starters
 from assistant.desk.taxonomy import load_taxonomy
 from assistant.desk.triage import Triage
 from assistant.engine import PUBLIC_ONLY, Assistant, Visible
@@ -49,9 +52,6 @@ from assistant.models import Answer
 log = logging.getLogger(__name__)
 MAX_STARTERS = 4
 WEEKS_SHOWN = 12  # the figures page's chart: a quarter, week by week
-# A name: a capitalised word or acronym that does not start a sentence ("…led by PIONEER, …").
-_NAME = re.compile(r"(?<=[a-z,;] )[A-Z][A-Za-z0-9&-]*[A-Za-z0-9](?: (?:of |for |and )?[A-Z][A-Za-z0-9&-]*[A-Za-z0-9])*")
-_COMMON = {"this", "these", "there", "their", "they", "what", "when", "where", "which", "while", "with"}
 
 
 class Desk:
@@ -68,7 +68,9 @@ class Desk:
         # Answering is CPU work: past a few at once, more threads only contend for the GIL (and starve the event
         # loop that must still turn excess requests away quickly). The rest wait here, costing nothing.
         self._answering = threading.BoundedSemaphore(settings.answer_threads)
-        self._purged_at = 0.0
+        self.partners = PartnerDirectory(settings.partners_file)
+        self.outbox = Outbox(settings, triage.taxonomy if triage else None, self.partners)
+        self._jobs: jobs.JobRunner | None = None
 
     @classmethod
     def open(
@@ -128,9 +130,6 @@ class Desk:
             conversations.remember(self.sessions, session_id, question)
         latency = (time.perf_counter() - started) * 1000
         log_id = self.logbook.log(question_row(channel, question, answer, latency, partner_id))
-        if time.time() - self._purged_at > self.settings.housekeeping_minutes * 60:  # never in the request
-            self._purged_at = time.time()
-            threading.Thread(target=self.housekeep, name="housekeeping", daemon=True).start()
         yield answer, log_id
 
     def feedback(self, new: NewFeedback) -> int:
@@ -138,35 +137,43 @@ class Desk:
         return record_feedback(self.sessions, new, self.logbook)
 
     def close(self) -> None:
-        """Write what is still queued (the question log): on shutdown, so nothing logged is lost."""
+        """Stop background jobs and write what is still queued (the question log): nothing logged is lost."""
+        if self._jobs is not None:
+            self._jobs.stop()
         self.logbook.close()
 
+    # Background jobs -----------------------------------------------------------------------------------------
+
+    def job_handlers(self) -> dict[str, jobs.Handler]:
+        return {
+            SEND_MAIL: lambda job: send_one(self.sessions, self.settings, job),
+            "mail_poll": lambda job: self._poll(),
+            "housekeeping": lambda job: self.housekeep(),
+        }
+
+    def start_jobs(self) -> None:
+        """Run background jobs in this process (a thread): each job once across every process sharing the
+        database. Periodic: retention; the mailbox poll when a mailbox is configured."""
+        periodic = {"housekeeping": self.settings.housekeeping_minutes * 60.0}
+        if self.settings.imap_url:
+            periodic["mail_poll"] = float(self.settings.mail_poll_seconds)
+        self._jobs = jobs.JobRunner(self.sessions, self.job_handlers(), periodic, self.settings.jobs_lease_seconds,
+                                    self.settings.jobs_poll_seconds)  # fmt: skip
+        self._jobs.start()
+
+    def run_jobs(self) -> int:
+        """Run the jobs due now in this thread, until none is (the CLI); returns how many ran."""
+        return jobs.run_until_idle(self.sessions, self.job_handlers(), self.settings.jobs_lease_seconds)
+
     def starter_questions(self, configured: list[str] | None) -> list[str]:
-        """The configured starters, or "Tell me about X" for the names the corpus mentions most, kept if answered."""
-        if configured:
-            return configured[:MAX_STARTERS]
-        names: Counter[str] = Counter()
-        for chunk in self.assistant.index.chunks:
-            if PUBLIC_ONLY(chunk):
-                names.update(_NAME.findall(chunk.text))
-        starters = []
-        for name, _count in names.most_common(3 * MAX_STARTERS):
-            question = f"Tell me about {name}"
-            if (
-                len(name) > 3
-                and name.lower() not in _COMMON
-                # Assessed, not asked: deciding is enough, and asking would call the LLM writer for each one.
-                and self.assistant.assess(question, PUBLIC_ONLY).confidence >= self.assistant.threshold
-            ):
-                starters.append(question)
-            if len(starters) == MAX_STARTERS:
-                break
-        return starters
+        """The configured starters, or questions about the names the corpus mentions most, kept if answered."""
+        return configured[:MAX_STARTERS] if configured else automatic_starters(self.assistant, MAX_STARTERS)
 
     def housekeep(self) -> None:
         """Apply retention: logged questions, idle conversations, personal data of old resolved enquiries."""
         try:
             purge_questions(self.sessions, self.settings.question_log_days)
+            jobs.purge_finished(self.sessions, days=7)
             conversations.forget_idle(self.sessions, self.settings.conversation_days, self.settings.max_conversations)
             if self.triage is not None:
                 self.triage.purge(self.sessions)
@@ -190,12 +197,47 @@ class Desk:
         triage failure leaves the enquiry `new` for staff, never lost. What a sender is told (the receipt's
         reference) is the same whether it was new or merged into an open one."""
         receipt = create_enquiry(self.sessions, new)
-        if receipt.created and self.triage is not None:
-            try:
-                self.triage.triage(self.sessions, receipt.id)
-            except Exception:  # any triage fault: the enquiry stays new and visible in the inbox
-                log.exception("triage failed for enquiry %s; left as new", receipt.id)
+        if not receipt.created:
+            return receipt
+        try:
+            if self.triage is not None:  # triage queues the acknowledgement (with the SLA) in its transaction
+                self.triage.triage(self.sessions, receipt.id, mail=self.outbox)
+                return receipt
+        except Exception:  # any triage fault: the enquiry stays new and visible in the inbox
+            log.exception("triage failed for enquiry %s; left as new", receipt.id)
+        try:
+            mail.acknowledge(self.sessions, self.outbox, receipt.id)
+        except Exception:  # the enquiry is stored: a missing acknowledgement must not undo that
+            log.exception("could not queue the acknowledgement of enquiry %s", receipt.id)
         return receipt
+
+    # Mail ----------------------------------------------------------------------------------------------------
+
+    def receive_mail(self, raw: bytes, via: str) -> str:
+        """Store one received e-mail (created | reply | duplicate | ignored); raises `InvalidRequest` for one
+        that cannot be read."""
+        inbound = parse(raw, self.settings.max_attachment_kb * 1024)
+        return mail.receive(self.sessions, inbound, via, self.receive)
+
+    def poll_mailbox(self) -> imap.PollReport:
+        """Read the new messages of the configured mailbox."""
+        return imap.poll(self.sessions, self.settings, lambda raw: self.receive_mail(raw, "imap"))
+
+    def _poll(self) -> None:
+        report = self.poll_mailbox()
+        log.info("mailbox poll: %d messages in %.1f s (%s)", report.messages, report.seconds, dict(report.results))
+
+    def mail_health(self) -> dict[str, Any]:
+        return mail.health(self.sessions, self.settings)
+
+    def outgoing_mail(self, limit: int = 100) -> list[dict[str, Any]]:
+        return mail.outbox(self.sessions, limit)
+
+    def retry_mail(self, outbox_id: int, actor: str) -> None:
+        mail.retry(self.sessions, self.settings, outbox_id, actor)
+
+    def attachment(self, attachment_id: int) -> tuple[str, bytes]:
+        return mail.attachment(self.sessions, attachment_id)
 
     # Staff ---------------------------------------------------------------------------------------------------
 
@@ -232,14 +274,14 @@ class Desk:
 
     def update(self, enquiry_id: int, update: EnquiryUpdate, actor: str) -> dict[str, Any]:
         """Apply a staff change and return the enquiry as it now is; raises `NotFound`, `Conflict`, ..."""
-        apply(self.sessions, self.triage, enquiry_id, update, actor)
+        apply(self.sessions, self.triage, enquiry_id, update, actor, self.outbox)
         return detail(self.sessions, enquiry_id)
 
     def record_partner_consent(self, enquiry_id: int, partner: str, how: str, actor: str) -> None:
         triage.record_partner_consent(self.sessions, enquiry_id, partner, how, actor)
 
     def share_with_partner(self, enquiry_id: int, partner: str, actor: str) -> dict[str, Any]:
-        return triage.share_with_partner(self.sessions, enquiry_id, partner, actor)
+        return triage.share_with_partner(self.sessions, enquiry_id, partner, actor, self.outbox)
 
     def knowledge_gaps(self, days: int = 90) -> list[dict[str, Any]]:
         return insights.knowledge_gaps(self.sessions, self.assistant.embedder, days)

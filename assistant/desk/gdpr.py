@@ -1,6 +1,7 @@
 """Personal data in enquiries: retention, subject-access export, erasure, and CSV export for staff.
 
-Erasing replaces every personal field (name, e-mail, organisation, message, transcript, draft, reply, notes),
+Erasing replaces every personal field (name, e-mail, organisation, message, transcript, draft, reply, notes, e-mail
+in and out with attachments),
 deletes the staff correction made from the enquiry (the classifier's example), and keeps what is not personal
 (category, channel, dates, status) so the figures stay right. Audit events keep the
 action, never the personal data.
@@ -16,7 +17,18 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.desk.tables import AuditEvent, Enquiry, Note, PartnerConsent, TriageExample, aware, utcnow
+from assistant.desk.tables import (
+    AuditEvent,
+    Enquiry,
+    MailAttachment,
+    MailMessage,
+    Note,
+    OutboxMessage,
+    PartnerConsent,
+    TriageExample,
+    aware,
+    utcnow,
+)
 
 ERASED = "[erased]"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -33,6 +45,11 @@ def _erase(session: Session, enquiry: Enquiry, actor: str, reason: str) -> None:
     enquiry.erased_at = utcnow()
     session.execute(delete(Note).where(Note.enquiry_id == enquiry.id))
     session.execute(delete(PartnerConsent).where(PartnerConsent.enquiry_id == enquiry.id))
+    # E-mail in and out, attachments included (a message not yet sent is not sent: its job finds nothing).
+    messages = select(MailMessage.id).where(MailMessage.enquiry_id == enquiry.id)
+    session.execute(delete(MailAttachment).where(MailAttachment.message_id.in_(messages)))
+    session.execute(delete(MailMessage).where(MailMessage.enquiry_id == enquiry.id))
+    session.execute(delete(OutboxMessage).where(OutboxMessage.enquiry_id == enquiry.id))
     session.add(AuditEvent(enquiry_id=enquiry.id, actor=actor, action="erased", detail={"reason": reason}))
 
 
@@ -116,12 +133,26 @@ def export_subject(sessions: sessionmaker[Session], email: str, actor: str) -> d
                     "partner_consents": [
                         {"partner": p.partner, "how": p.how, "at": _plain(p.created_at)} for p in consents
                     ],
+                    **_mail_of(session, e.id),
                 }
             )
             session.add(AuditEvent(enquiry_id=e.id, actor=actor, action="subject_exported", detail={}))
         if not enquiries:
             session.add(AuditEvent(enquiry_id=None, actor=actor, action="subject_exported", detail={"enquiries": 0}))
     return {"email": email, "exported_at": utcnow().isoformat(), "enquiries": out}
+
+
+def _mail_of(session: Session, enquiry_id: int) -> dict[str, Any]:
+    """The enquiry's e-mail for a subject-access export: received (with attachments' names) and sent."""
+    received = []
+    for m in session.scalars(select(MailMessage).where(MailMessage.enquiry_id == enquiry_id).order_by(MailMessage.id)):
+        files = session.scalars(select(MailAttachment).where(MailAttachment.message_id == m.id)).all()
+        received.append({"from": m.from_addr, "subject": m.subject, "text": m.text, "at": _plain(m.created_at),
+                         "attachments": [{"filename": f.filename, "size": f.size} for f in files]})  # fmt: skip
+    sent = [{"to": o.to_addr, "subject": o.subject, "text": o.body, "status": o.status, "at": _plain(o.created_at)}
+            for o in session.scalars(select(OutboxMessage).where(OutboxMessage.enquiry_id == enquiry_id)
+                                     .order_by(OutboxMessage.id))]  # fmt: skip
+    return {"mail_received": received, "mail_sent": sent}
 
 
 def _plain(value: Any) -> Any:

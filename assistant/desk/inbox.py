@@ -8,6 +8,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk import insights, triage
+from assistant.desk.mail import messages_of
+from assistant.desk.outbox import Outbox
 from assistant.desk.tables import Enquiry, Note, PartnerConsent, utcnow
 from assistant.desk.triage import STATUSES, Triage
 from assistant.errors import InvalidRequest, NotFound
@@ -143,13 +145,14 @@ def detail(sessions: sessionmaker[Session], enquiry_id: int) -> dict[str, Any]:
             raise NotFound(f"No enquiry {enquiry_id}.")
         notes = [{"author": n.author, "text": n.text, "at": n.created_at.isoformat()}
                  for n in session.scalars(select(Note).where(Note.enquiry_id == e.id).order_by(Note.id))]  # fmt: skip
+        mail = messages_of(session, e.id)
         consents = [{"partner": c.partner, "how": c.how, "by": c.recorded_by, "at": c.created_at.isoformat()}
                     for c in session.scalars(select(PartnerConsent).where(PartnerConsent.enquiry_id == e.id)
                                              .order_by(PartnerConsent.id))]  # fmt: skip
     trail = [{"at": a.created_at.isoformat(), "who": a.actor, "what": a.action, "detail": a.detail}
              for a in triage.audit_trail(sessions, enquiry_id)]  # fmt: skip
     related = [summary(r) for r in triage.related(sessions, e)]
-    return {**summary(e), "timeline": conversation(e, notes), "email": e.email, "message": e.message,
+    return {**summary(e), "timeline": conversation(e, notes, mail), "email": e.email, "message": e.message,
             "transcript": e.transcript, "route": e.route, "confidence": e.confidence, "reasons": e.reasons,
             "draft": e.draft, "draft_citations": e.draft_citations, "reply": e.reply, "approved_by": e.approved_by,
             "approved_at": e.approved_at.isoformat() if e.approved_at else None, "consent_version": e.consent_version,
@@ -158,34 +161,44 @@ def detail(sessions: sessionmaker[Session], enquiry_id: int) -> dict[str, Any]:
             "next_statuses": [s for s in STATUSES if s in triage.TRANSITIONS.get(e.status, set())]}  # fmt: skip
 
 
-def conversation(e: Enquiry, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def conversation(e: Enquiry, notes: list[dict[str, Any]], mail: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The enquiry's conversation in order: the chat it came from (the visitor and the assistant), the message,
-    then staff notes and the reply, by time. Each entry: kind (chat | message | note | reply), who, at, text."""
+    then by time: e-mail in and out (with each one's delivery), staff notes, and the reply when it was not mailed
+    (from before the outbox). Each entry: kind (chat | message | mail_in | mail_out | note | reply), who, at,
+    text."""
     entries: list[dict[str, Any]] = [
         {"kind": "chat", "who": "visitor" if t.get("role") == "user" else "assistant", "at": None,
          "text": str(t.get("content", ""))} for t in e.transcript or []
     ]  # fmt: skip
     entries.append({"kind": "message", "who": e.name, "at": e.created_at.isoformat(), "text": e.message})
-    later = [{"kind": "note", "who": n["author"], "at": n["at"], "text": n["text"]} for n in notes]
-    if e.reply:
+    opened_by = e.source_ref  # the e-mail that opened the enquiry is the message itself, not shown twice
+    later = [m for m in mail if not (opened_by and m.get("message_id") == opened_by)]
+    later += [{"kind": "note", "who": n["author"], "at": n["at"], "text": n["text"]} for n in notes]
+    if e.reply and not any(m.get("mail_kind") == "reply" for m in mail):
         at = (e.approved_at or e.updated_at).isoformat()
         later.append({"kind": "reply", "who": e.approved_by or "", "at": at, "text": e.reply})
     return entries + sorted(later, key=lambda entry: str(entry["at"]))
 
 
 def apply(
-    sessions: sessionmaker[Session], classifier: Triage | None, enquiry_id: int, update: EnquiryUpdate, actor: str
+    sessions: sessionmaker[Session],
+    classifier: Triage | None,
+    enquiry_id: int,
+    update: EnquiryUpdate,
+    actor: str,
+    mail: Outbox | None = None,
 ) -> None:
-    """Apply a staff change, each part audited; raises `NotFound` or `InvalidRequest`."""
+    """Apply a staff change, each part audited, its messages queued (`mail`); raises `NotFound` or
+    `InvalidRequest`."""
     if update.category:
         if classifier is None:
             raise InvalidRequest("Triage is not configured.")
         classifier.correct(sessions, enquiry_id, update.category, actor)
     if update.assignee is not None:
-        triage.assign(sessions, enquiry_id, update.assignee, actor)
+        triage.assign(sessions, enquiry_id, update.assignee, actor, mail)
     if update.note is not None:  # an empty note is refused, not ignored
         triage.add_note(sessions, enquiry_id, update.note, actor)
     if update.reply:
-        triage.approve_reply(sessions, enquiry_id, update.reply, actor)
+        triage.approve_reply(sessions, enquiry_id, update.reply, actor, mail)
     if update.status:
         triage.change_status(sessions, enquiry_id, update.status, actor)

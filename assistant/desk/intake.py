@@ -16,7 +16,8 @@ from assistant.errors import InvalidRequest
 MAX_MESSAGE_CHARS = 20_000
 
 
-def _body(message: EmailMessage) -> str:
+def message_text(message: EmailMessage) -> str:
+    """The message's text: its plain part, else its HTML part as text."""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
@@ -32,7 +33,7 @@ def from_email(message: EmailMessage) -> NewEnquiry:
     name, address = parseaddr(str(message.get("From", "")))
     if "@" not in address:
         raise InvalidRequest("no sender address")
-    body = _body(message)
+    body = message_text(message)
     if not body:
         raise InvalidRequest("no text in the message")
     return NewEnquiry(

@@ -54,6 +54,7 @@ class Partner(BaseModel):
     tags: list[str] = Field(default_factory=list)  # when set, only public documents carrying one of these tags
     limits: Limits = Field(default_factory=Limits)
     max_message_chars: int = Field(500, ge=20, le=2000)
+    contact_email: str | None = None  # told of an enquiry shared with this partner (with the enquirer's consent)
 
     @field_validator("allowed_origins")
     @classmethod
@@ -123,6 +124,12 @@ class PartnerDirectory:
     def get(self, partner_id: str) -> Partner | None:
         self._refresh()
         return self._partners.get(partner_id)
+
+    def named(self, name: str) -> Partner | None:
+        """The partner with this id or name (a consent records the name staff typed), case aside."""
+        self._refresh()
+        wanted = name.strip().lower()
+        return next((p for k, p in self._partners.items() if wanted in (k.lower(), p.name.lower())), None)
 
     def origins(self) -> set[str]:
         self._refresh()

@@ -17,6 +17,7 @@ NAMED_LIMITS = {
     "enquiries": "rate_limit_enquiries",
     "widget_session": "rate_limit_widget_session",
     "login": "rate_limit_login",
+    "inbound_mail": "rate_limit_inbound_mail",
     "lockout": "login_lockout",
 }
 

@@ -43,6 +43,7 @@ class Category(BaseModel):
     priority: str = Field("normal", pattern="^(low|normal|high|urgent)$")
     sla_hours: int = Field(72, ge=1)
     contact: str = ""
+    contact_email: str | None = None  # told when an enquiry is routed here (no personal data in the notice)
     retention_days: int | None = Field(None, ge=1)  # overrides the file's retention_days for this category
 
 

@@ -5,7 +5,7 @@ the trail can never disagree with the data.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +16,9 @@ from assistant.desk.taxonomy import Classifier, TaxonomyFile, due_at, priority_f
 from assistant.engine import STAFF_VIEW, Assistant
 from assistant.errors import Conflict, InvalidRequest, NotFound
 from assistant.models import DOCUMENTS, PUBLIC
+
+if TYPE_CHECKING:
+    from assistant.desk.outbox import Outbox
 
 DOCUMENTS_HEADING = "From the cluster's documents:"
 STATUSES = ("new", "triaged", "in_progress", "waiting", "resolved")
@@ -90,7 +93,9 @@ class Triage:
                 # Drafts may draw on staff-only documents: say so beside each, for staff to check before sending.
                 private = {h.chunk.source for h in answer.hits if h.chunk.metadata.get("visibility", PUBLIC) != PUBLIC}
                 lines += [""] + [
-                    f"[{c['n']}] {c['title']}, {c['section']} ({c['url'] or c['source']})"
+                    # A web address when the document has one; never where a file sits on the server: this is mailed.
+                    f"[{c['n']}] {c['title']}, {c['section']}"
+                    + (f" ({c['url']})" if c["url"] else "")
                     + (" [NOT PUBLIC: check before sending]" if c["source"].split("#")[0] in private else "")
                     for c in citations
                 ]
@@ -100,8 +105,11 @@ class Triage:
         lines += ["", "Kind regards,", "The West Midlands health tech network team"]
         return "\n".join(lines), citations
 
-    def triage(self, sessions: sessionmaker[Session], enquiry_id: int, actor: str = "system") -> Enquiry:
-        """Classify, prioritise, route and draft one enquiry; status new → triaged."""
+    def triage(
+        self, sessions: sessionmaker[Session], enquiry_id: int, actor: str = "system", mail: "Outbox | None" = None
+    ) -> Enquiry:
+        """Classify, prioritise, route and draft one enquiry; status new → triaged. With `mail`, the enquirer's
+        acknowledgement and the route's notice are queued in the same transaction."""
         with sessions.begin() as session:
             enquiry = _enquiry(session, enquiry_id)
             text = f"{enquiry.subject or ''}\n{enquiry.message}".strip()
@@ -117,6 +125,9 @@ class Triage:
                 enquiry.status = "triaged"
             _audit(session, enquiry.id, actor, "triaged", category=found.category, priority=priority,
                    confidence=round(found.confidence, 3), needs_review=found.needs_review)  # fmt: skip
+            if mail is not None:
+                mail.acknowledge(session, enquiry)
+                mail.routed(session, enquiry)
             return enquiry
 
     def correct(self, sessions: sessionmaker[Session], enquiry_id: int, category: str, actor: str) -> None:
@@ -170,11 +181,15 @@ def change_status(sessions: sessionmaker[Session], enquiry_id: int, status: str,
         )
 
 
-def assign(sessions: sessionmaker[Session], enquiry_id: int, assignee: str | None, actor: str) -> None:
+def assign(
+    sessions: sessionmaker[Session], enquiry_id: int, assignee: str | None, actor: str, mail: "Outbox | None" = None
+) -> None:
     with sessions.begin() as session:
         enquiry = _enquiry(session, enquiry_id)
         before, enquiry.assignee = enquiry.assignee, (assignee or None)
         _audit(session, enquiry_id, actor, "assigned", before=before, after=enquiry.assignee)
+        if mail is not None and enquiry.assignee and enquiry.assignee != before:
+            mail.assigned(session, enquiry, enquiry.assignee, actor)
 
 
 def add_note(sessions: sessionmaker[Session], enquiry_id: int, text: str, actor: str) -> None:
@@ -186,8 +201,11 @@ def add_note(sessions: sessionmaker[Session], enquiry_id: int, text: str, actor:
         _audit(session, enquiry_id, actor, "note_added")
 
 
-def approve_reply(sessions: sessionmaker[Session], enquiry_id: int, text: str, actor: str) -> None:
-    """Staff approve the (edited) reply; it is stored beside the draft and counts as the first response."""
+def approve_reply(
+    sessions: sessionmaker[Session], enquiry_id: int, text: str, actor: str, mail: "Outbox | None" = None
+) -> None:
+    """Staff send the (edited) reply: stored beside the draft, it counts as the first response, and with `mail` it
+    is queued to the enquirer in the same transaction."""
     if not text.strip():
         raise InvalidRequest("The reply is empty.")
     with sessions.begin() as session:
@@ -199,6 +217,8 @@ def approve_reply(sessions: sessionmaker[Session], enquiry_id: int, text: str, a
         if enquiry.status in ("new", "triaged"):
             enquiry.status = "in_progress"
         _audit(session, enquiry_id, actor, "reply_approved", edited=edited)
+        if mail is not None:
+            mail.reply(session, enquiry, text.strip(), actor)
 
 
 def record_partner_consent(
@@ -213,8 +233,11 @@ def record_partner_consent(
         _audit(session, enquiry_id, actor, "partner_consent", partner=partner.strip())
 
 
-def share_with_partner(sessions: sessionmaker[Session], enquiry_id: int, partner: str, actor: str) -> dict[str, Any]:
-    """The enquirer's details for `partner`; refused unless their consent for that partner is recorded."""
+def share_with_partner(
+    sessions: sessionmaker[Session], enquiry_id: int, partner: str, actor: str, mail: "Outbox | None" = None
+) -> dict[str, Any]:
+    """The enquirer's details for `partner`; refused unless their consent for that partner is recorded. With
+    `mail`, the partner's contact (if it has one) is sent them."""
     with sessions.begin() as session:
         enquiry = _enquiry(session, enquiry_id)
         consented = session.scalar(
@@ -223,6 +246,8 @@ def share_with_partner(sessions: sessionmaker[Session], enquiry_id: int, partner
         if not consented:
             raise Conflict(f"No consent recorded to share this enquirer's details with {partner}.")
         _audit(session, enquiry_id, actor, "shared_with_partner", partner=partner)
+        if mail is not None:
+            mail.shared(session, enquiry, partner, actor)
         return {"name": enquiry.name, "email": enquiry.email, "organisation": enquiry.organisation,
                 "message": enquiry.message}  # fmt: skip
 

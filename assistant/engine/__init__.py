@@ -9,6 +9,7 @@ from assistant.engine.calibration import CALIBRATION_FILE, SIGNALS, Calibration
 from assistant.engine.dated import spoken as spoken_date
 from assistant.engine.embedder import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder
 from assistant.engine.generate import Writer
+from assistant.engine.guard import SIGNPOST
 from assistant.engine.store import EmbeddedChunk, Store
 from assistant.engine.terms import split_sentences, terms
 from assistant.engine.validate import bounded_history, validate_question
@@ -20,6 +21,7 @@ __all__ = [
     "OFFER_PERSON",
     "PUBLIC_ONLY",
     "SIGNALS",
+    "SIGNPOST",
     "STAFF_VIEW",
     "Assistant",
     "Calibration",

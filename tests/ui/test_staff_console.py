@@ -1,6 +1,7 @@
 """The staff console in Chromium: sign in, read the inbox, open an enquiry, edit and approve the reply, read the audit
 trail in words; the same by keyboard alone; axe on every page; a phone's width. Screenshots go to test-output/."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,9 +89,10 @@ def test_inbox_open_edit_approve_and_the_audit_trail_in_words(page: Page, consol
     assert draft.startswith("Dear Robin,") and "[1]" in draft
     expect(page.locator("ol.sources li").first).to_be_visible()
     reply.fill(draft.replace("Kind regards,", "I have also copied in our data lead.\n\nKind regards,"))
-    page.get_by_role("button", name="Approve reply").click()
-    expect(page.get_by_role("status")).to_have_text("Reply approved.")
-    expect(page.locator(".kind-reply")).to_contain_text("copied in our data lead")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_role("status")).to_have_text("Reply saved. Not sent: no mail server configured.")
+    expect(page.locator(".kind-mail_out").last).to_contain_text("copied in our data lead")
+    expect(page.locator(".kind-mail_out .delivery").last).to_contain_text(re.compile("queued|not sent"))
     page.get_by_text("Audit trail").click()
     trail = page.locator("#audit")
     expect(trail).to_contain_text("The assistant received it by widget")
@@ -126,10 +128,10 @@ def test_the_same_by_keyboard_alone(page: Page, console: dict) -> None:  # type:
     page.keyboard.type("\nPS: sent from the keyboard.")
     for _ in range(20):  # past the sources' links to the button
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.textContent") == "Approve reply":
+        if page.evaluate("document.activeElement.textContent") == "Send reply":
             break
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_have_text("Reply approved.")
+    expect(page.get_by_role("status")).to_have_text("Reply saved. Not sent: no mail server configured.")
     page.keyboard.press("g")
     page.keyboard.press("i")
     expect(page).to_have_url(f"{console['url']}/staff/")
@@ -186,7 +188,7 @@ def test_axe_on_every_page_and_a_phone_width(page: Page, console: dict) -> None:
         page.goto(address)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, address
         page.screenshot(path=str(SHOTS / shot), full_page=True)
-    for name in ("Approve reply", "Move", "Assign", "Correct", "Add note", "Sign out"):
+    for name in ("Send reply", "Move", "Assign", "Correct", "Add note", "Sign out"):
         button = page.get_by_role("button", name=name, exact=True)
         button.scroll_into_view_if_needed()
         expect(button).to_be_visible()

@@ -12,10 +12,11 @@ from assistant.errors import AssistantError
 from ui.staff.auth import check_csrf, staff_of
 from ui.staff.inbox import filters_of, kept_query
 from ui.staff.pages import is_htmx, render
+from ui.staff.present import MAIL_WORDS
 
 router = APIRouter(prefix="/staff/enquiries", include_in_schema=False, dependencies=[Depends(check_csrf)])
 DONE = {
-    "reply": "Reply approved.",
+    "reply": "Reply sent to the outbox.",
     "status": "Status changed.",
     "assign": "Assignment saved.",
     "category": "Category corrected: triage learns from it.",
@@ -48,14 +49,22 @@ def _page(request: Request, enquiry_id: int, flash: str = "", error: str = "", s
         "categories": desk.categories(),
         "staff": desk.staff_emails(),
         "flash": flash,
+        "mail_words": {k: v.capitalize() for k, v in MAIL_WORDS.items()},
         "error": error,
     }
     return render(request, "enquiry.html", context, status_code)
 
 
+def _done(request: Request, action: str) -> str:
+    """What a finished action says; a reply says whether it will leave at all."""
+    if action == "reply" and not _desk(request).settings.smtp_url:
+        return "Reply saved. Not sent: no mail server configured."
+    return DONE.get(action, "")
+
+
 @router.get("/{enquiry_id}", response_class=HTMLResponse)
 def enquiry_page(request: Request, enquiry_id: int, done: str = "") -> Response:
-    return _page(request, enquiry_id, flash=DONE.get(done, ""))
+    return _page(request, enquiry_id, flash=_done(request, done))
 
 
 def _act(request: Request, enquiry_id: int, action: str, change: Any) -> Response:
@@ -69,7 +78,7 @@ def _act(request: Request, enquiry_id: int, action: str, change: Any) -> Respons
         shared += f", {result['organisation']}." if result.get("organisation") else "."
         return _page(request, enquiry_id, flash=shared)
     if is_htmx(request):
-        return _page(request, enquiry_id, flash=DONE[action])
+        return _page(request, enquiry_id, flash=_done(request, action))
     query = kept_query(request, page="", done=action)
     return RedirectResponse(f"/staff/enquiries/{enquiry_id}?{query}", status_code=303)
 

@@ -95,6 +95,25 @@ def _triaged(d: dict[str, Any]) -> str:
     return text
 
 
+MAIL_WORDS = {
+    "acknowledgement": "acknowledgement",
+    "signpost": "signpost to NHS services",
+    "reply": "reply",
+    "assigned": "assignment notice",
+    "routed": "routing notice",
+    "shared": "enquiry to the partner",
+}
+
+
+def _mail(d: dict[str, Any]) -> str:
+    return MAIL_WORDS.get(d.get("kind", ""), "message")
+
+
+def _received(d: dict[str, Any]) -> str:
+    reopened = d.get("before") in ("resolved", "waiting")
+    return "received a reply by e-mail" + (" and reopened it" if reopened else "")
+
+
 AUDIT_WORDS: dict[str, Any] = {
     "received": lambda d: f"received it by {d.get('channel', 'an unknown channel')}",
     "duplicate_merged": lambda d: f"merged in the same message sent again by {d.get('channel', 'a channel')}",
@@ -114,6 +133,11 @@ AUDIT_WORDS: dict[str, Any] = {
     "shared_with_partner": lambda d: f"shared the enquirer's details with {d.get('partner')}",
     "erased": lambda d: "erased the enquirer's personal data",
     "subject_exported": lambda d: "exported the enquirer's personal data",
+    "mail_sent": lambda d: f"sent the {_mail(d)} by e-mail to {d.get('to') or 'its recipient'}",
+    "mail_failed": lambda d: f"could not send the {_mail(d)} ({d.get('error', 'refused')})",
+    "mail_retried": lambda d: f"queued the {_mail(d)} to be sent again",
+    "mail_received": _received,
+    "acknowledgement_skipped": lambda d: "sent no acknowledgement (the daily limit for this address was reached)",
 }
 
 

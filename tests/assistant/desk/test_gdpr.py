@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.config import Settings
 from assistant.desk import gdpr, triage
 from assistant.desk.db import open_database
+from assistant.desk.inbound import parse, store
+from assistant.desk.outbox import Outbox
+from assistant.desk.partners import PartnerDirectory
 from assistant.desk.records import CONSENT_VERSION, NewEnquiry, create_enquiry
 from assistant.desk.tables import Enquiry, utcnow
 from tests.helpers import database_text
@@ -25,7 +28,7 @@ def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> sessionmaker[Ses
     made = open_database(Settings(data_dir=tmp_path, database_url=url))
     with made.begin() as session:  # each test starts empty on the shared server
         session.execute(
-            text("TRUNCATE enquiries, audit_events, enquiry_notes, partner_consents RESTART IDENTITY CASCADE")
+            text("TRUNCATE enquiries, audit_events, enquiry_notes, partner_consents, jobs RESTART IDENTITY CASCADE")
         )
     return made
 
@@ -37,6 +40,16 @@ def personal_enquiry(sessions: sessionmaker[Session]) -> int:
     enquiry_id = create_enquiry(sessions, new).id
     triage.add_note(sessions, enquiry_id, f"Called {name} about {secret}", "staff@cluster.example")
     triage.record_partner_consent(sessions, enquiry_id, "Example Trust", f"{name} said yes by phone", "staff@x")
+    # E-mail both ways: a reply from the enquirer with an attachment, and our reply in the outbox.
+    raw = (f"From: {name} <{email}>\r\nSubject: About {secret}\r\nMessage-ID: <m1@analytical.example>\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+           f"Content-Type: text/plain\r\n\r\nMore on {secret}.\r\n--b\r\nContent-Type: text/plain\r\n"
+           f"Content-Disposition: attachment; filename=notes.txt\r\n\r\n{secret} notes\r\n--b--\r\n").encode()
+    inbound = parse(raw, 1024)
+    mail = Outbox(Settings(), None, PartnerDirectory(None))
+    with sessions.begin() as session:
+        store(session, enquiry_id, inbound, "imap")
+        mail.reply(session, session.get_one(Enquiry, enquiry_id), f"Dear {name}, about {secret}: yes.", "staff@x")
     return enquiry_id
 
 
@@ -46,6 +59,8 @@ def test_subject_access_export_has_everything(sessions: sessionmaker[Session]) -
     [enquiry] = exported["enquiries"]
     assert enquiry["name"] == "Ada Lovelace" and enquiry["transcript"] and enquiry["consent_version"] == CONSENT_VERSION
     assert enquiry["notes"][0]["text"].startswith("Called Ada") and enquiry["partner_consents"][0]["partner"]
+    assert enquiry["mail_received"][0]["attachments"] == [{"filename": "notes.txt", "size": 31}]
+    assert enquiry["mail_sent"][0]["to"] == "ada@analytical.example" and "Babbage" in enquiry["mail_sent"][0]["text"]
     assert gdpr.export_subject(sessions, "nobody@example.org", "test")["enquiries"] == []
 
 

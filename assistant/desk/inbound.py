@@ -1,0 +1,145 @@
+"""E-mail that arrives (from the mailbox poll or the webhook): read it, recognise robots, find the enquiry a reply
+belongs to, and keep the message and its attachments.
+
+Rules, in order: a message from a robot (an auto-reply, a bounce, a list) creates and triggers nothing, so two
+auto-responders can never mail each other forever; a Message-ID already stored is a duplicate; a message whose
+In-Reply-To or References name one of ours (or a message of an enquiry) is a reply to that enquiry; so is one
+with an enquiry's reference in its subject, when it comes from that enquiry's own address; anything else is new.
+"""
+
+import email
+import email.policy
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import parseaddr
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.desk.intake import MAX_MESSAGE_CHARS, message_text
+from assistant.desk.records import DIRECT_CONTACT, NewEnquiry
+from assistant.desk.tables import Enquiry, MailAttachment, MailMessage, OutboxMessage, utcnow
+from assistant.errors import InvalidRequest
+
+REFERENCE = re.compile(r"\bWM-[A-Z2-9]{8}\b")
+ROBOT_SENDERS = ("mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply")
+BULK = ("bulk", "junk", "list", "auto_reply")
+MAX_ATTACHMENTS = 20
+_MSGID = re.compile(r"<[^<>\s]+>")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+    data: bytes | None  # None: over the size cap, listed but not kept
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One received e-mail, read."""
+
+    message_id: str
+    in_reply_to: list[str]
+    references: list[str]
+    name: str
+    address: str
+    subject: str | None
+    text: str
+    attachments: list["Attachment"] = field(default_factory=list)
+    robot: str | None = None  # why it is automatic mail (and so ignored), or None
+
+    def as_enquiry(self) -> NewEnquiry:
+        return NewEnquiry(name=self.name or self.address.split("@")[0], email=self.address, message=self.text,
+                          channel="email", consent_version=DIRECT_CONTACT, subject=self.subject,
+                          source_ref=self.message_id)  # fmt: skip
+
+
+def _robot(message: EmailMessage, address: str) -> str | None:
+    """Why this is mail from a machine (RFC 3834 and common practice), or None for a person's."""
+    auto = str(message.get("Auto-Submitted", "no")).strip().lower()
+    if auto != "no":
+        return f"Auto-Submitted: {auto}"
+    if str(message.get("Precedence", "")).strip().lower() in BULK:
+        return "Precedence: " + str(message["Precedence"]).strip().lower()
+    if message.get("X-Autoreply") or message.get("X-Autorespond"):
+        return "an auto-reply header"
+    if message.get_content_type() == "multipart/report" or str(message.get("Return-Path", "")).strip() == "<>":
+        return "a delivery report"
+    if address.split("@")[0].lower() in ROBOT_SENDERS:
+        return f"sent by {address.split('@')[0].lower()}"
+    return None
+
+
+def parse(raw: bytes, max_attachment_bytes: int) -> Inbound:
+    """Read a raw RFC 822 message; raises `InvalidRequest` for one that cannot be used."""
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        name, address = parseaddr(str(message.get("From", "")))
+        message_id = (_MSGID.findall(str(message.get("Message-ID", ""))) or [""])[0]
+        subject = " ".join(str(message.get("Subject", "")).split())[:300] or None
+        in_reply_to = _MSGID.findall(str(message.get("In-Reply-To", "")))
+        references = _MSGID.findall(str(message.get("References", "")))
+    except (ValueError, LookupError, TypeError) as exc:  # malformed headers, unknown charsets
+        raise InvalidRequest(f"unreadable message: {exc}") from None
+    if "@" not in address:
+        raise InvalidRequest("no sender address")
+    # Without a Message-ID, one made from the bytes: the same message delivered twice is still one message.
+    message_id = message_id or f"<{hashlib.sha256(raw).hexdigest()[:32]}@no-message-id.invalid>"
+    robot = _robot(message, address)  # type: ignore[arg-type]
+    text = "" if robot else message_text(message)[:MAX_MESSAGE_CHARS]  # type: ignore[arg-type]
+    if not robot and not text:
+        raise InvalidRequest("no text in the message")
+    files = []
+    for part in message.iter_attachments() if not robot else []:  # type: ignore[attr-defined]
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        kept = data if len(data) <= max_attachment_bytes else None
+        files.append(Attachment(str(part.get_filename() or "attachment")[:255], part.get_content_type()[:100],
+                                len(data), kept))  # fmt: skip
+    return Inbound(message_id, in_reply_to, references, name.strip(), address.strip().lower(), subject, text,
+                   files[:MAX_ATTACHMENTS], robot)  # fmt: skip
+
+
+def seen(session: Session, inbound: Inbound) -> bool:
+    """Stored before (as a message, or as the e-mail that opened an enquiry), or one of our own come back."""
+    stored = session.scalar(select(MailMessage.id).where(MailMessage.message_id == inbound.message_id))
+    ours = session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == inbound.message_id))
+    opened = session.scalar(select(Enquiry.id).where(Enquiry.source_ref == inbound.message_id))
+    return bool(stored or ours or opened)
+
+
+def thread_of(session: Session, inbound: Inbound) -> int | None:
+    """The enquiry this message answers, by its headers or by a reference in its subject from the same sender."""
+    named = [*inbound.in_reply_to, *reversed(inbound.references)]
+    if named:
+        for table in (OutboxMessage, MailMessage):
+            found = session.scalar(select(table.enquiry_id).where(table.message_id.in_(named)).limit(1))
+            if found:
+                return int(found)
+        found = session.scalar(select(Enquiry.id).where(Enquiry.source_ref.in_(named)).limit(1))
+        if found:
+            return int(found)
+    for reference in REFERENCE.findall(inbound.subject or ""):
+        found = session.scalar(
+            select(Enquiry.id).where(Enquiry.reference == reference, Enquiry.email == inbound.address)
+        )
+        if found:
+            return int(found)
+    return None
+
+
+def store(session: Session, enquiry_id: int, inbound: Inbound, via: str) -> None:
+    """Keep the message and its attachments (an attachment over the cap is listed with no content)."""
+    answered, references = next(iter(inbound.in_reply_to), None), " ".join(inbound.references) or None
+    row = MailMessage(enquiry_id=enquiry_id, message_id=inbound.message_id, in_reply_to=answered, references=references,
+                      from_addr=inbound.address, subject=inbound.subject, text=inbound.text, received_via=via,
+                      created_at=utcnow())  # fmt: skip
+    session.add(row)
+    session.flush()
+    for file in inbound.attachments:
+        session.add(MailAttachment(message_id=row.id, filename=file.filename, content_type=file.content_type,
+                                   size=file.size, data=file.data))  # fmt: skip

@@ -1,0 +1,188 @@
+"""Background jobs as leased rows in the database, so each runs once across workers and replicas, on SQLite and
+PostgreSQL alike.
+
+Why a table and not a queue library: the kept ones need a broker we do not otherwise run (Celery, Dramatiq, arq:
+Redis or RabbitMQ) or support one database only (procrastinate: PostgreSQL; huey: SQLite or Redis). A jobs table
+needs nothing new, and a job is written in the same transaction as the change that causes it (the outbox pattern).
+
+A job is claimed by a compare-and-set UPDATE (queued, or running with an expired lease → running, ours, leased
+until now + lease): of two workers racing for one row, exactly one UPDATE matches. A worker that dies leaves its
+lease to expire, and the job runs again: handlers are idempotent (a message is re-sent with the same Message-ID).
+Periodic work (the mailbox poll, retention) is a job per time slot, keyed `kind:slot`: the unique key makes
+"once per slot" hold across every worker.
+
+enqueue(session, "send_mail", {"outbox_id": 7}, key="outbox:7", max_attempts=8)   # inside the change's transaction
+JobRunner(sessions, handlers, settings).start()                                    # in each server process
+"""
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.desk.tables import Job, utcnow
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_S = 3600.0
+
+
+class RetryLater(Exception):
+    """Raised by a handler for a failure worth another attempt (a mail server saying "try later")."""
+
+    def __init__(self, reason: str, wait_s: float) -> None:
+        super().__init__(reason)
+        self.wait_s = wait_s
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+
+
+Handler = Callable[[Claimed], None]
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    key: str | None = None,
+    max_attempts: int = 1,
+    delay_s: float = 0.0,
+) -> None:
+    """Add a job inside the caller's transaction (it commits, or vanishes, with the change that caused it)."""
+    session.add(Job(kind=kind, key=key, payload=payload, status="queued", attempts=0, max_attempts=max_attempts,
+                    run_after=utcnow() + timedelta(seconds=delay_s), progress={}, created_at=utcnow()))  # fmt: skip
+
+
+def schedule(sessions: sessionmaker[Session], kind: str, every_s: float, payload: dict[str, Any] | None = None) -> None:
+    """Make sure this time slot's periodic job exists (one per slot across all workers: the key is unique)."""
+    slot = int(time.time() // every_s)
+    try:
+        with sessions.begin() as session:
+            enqueue(session, kind, payload or {}, key=f"{kind}:{slot}")
+    except IntegrityError:
+        pass  # another worker (or this one, earlier) made it
+
+
+def claim(sessions: sessionmaker[Session], owner: str, lease_s: float, kinds: tuple[str, ...]) -> Claimed | None:
+    """The next due job of these kinds, leased to `owner`; None when nothing is due."""
+    now = utcnow()
+    due = or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < now))
+    with sessions.begin() as session:
+        candidates = session.execute(
+            select(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
+            .where(due, Job.run_after <= now, Job.kind.in_(kinds))
+            .order_by(Job.run_after, Job.id)
+            .limit(5)
+        ).all()
+        for job_id, kind, payload, attempts, max_attempts in candidates:
+            lease = {"lease_owner": owner, "lease_until": now + timedelta(seconds=lease_s)}
+            taken = session.execute(
+                update(Job).where(Job.id == job_id, due).values(status="running", attempts=Job.attempts + 1, **lease)
+            )
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                return Claimed(job_id, kind, dict(payload or {}), attempts + 1, max_attempts)
+    return None
+
+
+def finish(sessions: sessionmaker[Session], job: Claimed, owner: str, error: Exception | None = None) -> None:
+    """Record how the job went: done; or queued again after a back-off (`RetryLater`, attempts left); or failed."""
+    values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+    if error is None:
+        values |= {"status": "done", "finished_at": utcnow(), "last_error": None}
+    elif isinstance(error, RetryLater) and job.attempts < job.max_attempts:
+        values |= {"status": "queued", "last_error": str(error)[:2000],
+                   "run_after": utcnow() + timedelta(seconds=min(error.wait_s, MAX_BACKOFF_S))}  # fmt: skip
+    else:
+        values |= {"status": "failed", "finished_at": utcnow(), "last_error": str(error)[:2000]}
+    with sessions.begin() as session:
+        session.execute(update(Job).where(Job.id == job.id, Job.lease_owner == owner).values(**values))
+
+
+def run_one(sessions: sessionmaker[Session], handlers: dict[str, Handler], owner: str, lease_s: float) -> bool:
+    """Claim and run one due job; False when there was none."""
+    job = claim(sessions, owner, lease_s, tuple(handlers))
+    if job is None:
+        return False
+    try:
+        handlers[job.kind](job)
+    except Exception as exc:  # a handler's failure is the job's, recorded on it; the runner goes on
+        if not isinstance(exc, RetryLater):
+            log.exception("job %s (%s) failed", job.id, job.kind)
+        finish(sessions, job, owner, exc)
+    else:
+        finish(sessions, job, owner)
+    return True
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+class JobRunner:
+    """A daemon thread that runs due jobs and keeps the periodic ones scheduled, until `stop`."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        handlers: dict[str, Handler],
+        periodic: dict[str, float],
+        lease_s: float,
+        idle_s: float,
+    ) -> None:
+        self.sessions, self.handlers, self.periodic = sessions, handlers, periodic
+        self.lease_s, self.idle_s = lease_s, idle_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def run(self) -> None:
+        owner = worker_name()
+        while not self._stop.is_set():
+            try:
+                for kind, every_s in self.periodic.items():
+                    schedule(self.sessions, kind, every_s)
+                while not self._stop.is_set() and run_one(self.sessions, self.handlers, owner, self.lease_s):
+                    pass
+            except Exception:  # the database away: try again after a pause, never end the thread
+                log.exception("background jobs paused")
+            self._stop.wait(self.idle_s)
+
+
+def run_until_idle(sessions: sessionmaker[Session], handlers: dict[str, Handler], lease_s: float) -> int:
+    """Run due jobs in this thread until none is due (the CLI's `jobs run --until-idle`); returns how many ran."""
+    owner, ran = worker_name(), 0
+    while run_one(sessions, handlers, owner, lease_s):
+        ran += 1
+    return ran
+
+
+def purge_finished(sessions: sessionmaker[Session], days: int) -> int:
+    """Forget jobs that ended more than `days` ago (periodic jobs add one row per time slot)."""
+    with sessions.begin() as session:
+        gone = session.execute(
+            delete(Job).where(Job.status.in_(("done", "failed")), Job.finished_at < utcnow() - timedelta(days=days))
+        )
+        return int(gone.rowcount or 0)  # type: ignore[attr-defined]

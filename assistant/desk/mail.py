@@ -1,0 +1,132 @@
+"""The desk's mail as staff and the rest of the desk see it: a received message stored, threaded or ignored; the
+outbox listed and retried; attachments fetched for download; and how mail is doing (for the console and /healthz).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.config import Settings
+from assistant.desk.inbound import Inbound, seen, store, thread_of
+from assistant.desk.jobs import enqueue
+from assistant.desk.outbox import SEND_MAIL, Outbox
+from assistant.desk.records import NewEnquiry, Receipt
+from assistant.desk.tables import AuditEvent, Enquiry, MailAttachment, MailboxState, MailMessage, OutboxMessage, utcnow
+from assistant.errors import Conflict, NotFound
+
+REOPENS = ("resolved", "waiting")  # a reply from the enquirer puts these back in front of staff
+
+
+def receive(
+    sessions: sessionmaker[Session], inbound: Inbound, via: str, create: Callable[[NewEnquiry], Receipt]
+) -> str:
+    """What became of a received message: ignored (a robot's), duplicate, reply (added to its enquiry, which
+    reopens), or created (a new enquiry, triaged and acknowledged by `create`)."""
+    if inbound.robot:
+        return "ignored"
+    with sessions() as session:
+        if seen(session, inbound):
+            return "duplicate"
+        enquiry_id = thread_of(session, inbound)
+    try:
+        if enquiry_id is not None:
+            _add_reply(sessions, enquiry_id, inbound, via)
+            return "reply"
+        receipt = create(inbound.as_enquiry())
+        with sessions.begin() as session:
+            store(session, receipt.id, inbound, via)
+    except IntegrityError:  # the same message, stored meanwhile by another worker
+        return "duplicate"
+    return "created"
+
+
+def _add_reply(sessions: sessionmaker[Session], enquiry_id: int, inbound: Inbound, via: str) -> None:
+    with sessions.begin() as session:
+        enquiry = session.get_one(Enquiry, enquiry_id)
+        store(session, enquiry_id, inbound, via)
+        before = enquiry.status
+        if before in REOPENS:
+            enquiry.status, enquiry.resolved_at = "in_progress", None
+        detail = {"via": via} | ({"before": before, "after": enquiry.status} if before in REOPENS else {})
+        session.add(AuditEvent(enquiry_id=enquiry_id, actor="system", action="mail_received", detail=detail,
+                               created_at=utcnow()))  # fmt: skip
+
+
+def acknowledge(sessions: sessionmaker[Session], outbox: Outbox, enquiry_id: int) -> None:
+    """Acknowledge an enquiry that was not triaged (triage off, or failed): the reference, without a due time."""
+    with sessions.begin() as session:
+        outbox.acknowledge(session, session.get_one(Enquiry, enquiry_id))
+
+
+def messages_of(session: Session, enquiry_id: int) -> list[dict[str, Any]]:
+    """The enquiry's e-mail, in and out, for its conversation: kind, who, at, text, and the delivery state or the
+    attachments."""
+    entries: list[dict[str, Any]] = []
+    for m in session.scalars(select(MailMessage).where(MailMessage.enquiry_id == enquiry_id)):
+        files = [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+                  "kept": a.data is not None}
+                 for a in session.scalars(select(MailAttachment).where(MailAttachment.message_id == m.id))]  # fmt: skip
+        entries.append({"kind": "mail_in", "who": m.from_addr, "at": m.created_at.isoformat(), "text": m.text,
+                        "subject": m.subject, "attachments": files, "message_id": m.message_id})  # fmt: skip
+    for o in session.scalars(select(OutboxMessage).where(OutboxMessage.enquiry_id == enquiry_id)):
+        entries.append({"kind": "mail_out", "who": o.created_by, "at": o.created_at.isoformat(), "text": o.body,
+                        "subject": o.subject, "to": o.to_addr, "mail_kind": o.kind, **delivery(o)})  # fmt: skip
+    return entries
+
+
+def delivery(row: OutboxMessage) -> dict[str, Any]:
+    return {"outbox_id": row.id, "status": row.status, "error": row.last_error, "attempts": row.attempts,
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None}  # fmt: skip
+
+
+def outbox(sessions: sessionmaker[Session], limit: int = 100) -> list[dict[str, Any]]:
+    """The latest outgoing messages, not sent ones first (failed, unsent, queued), for the console."""
+    order = func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at)
+    with sessions() as session:
+        rows = session.scalars(select(OutboxMessage).order_by((OutboxMessage.status == "sent"), order.desc())
+                               .limit(limit))  # fmt: skip
+        return [{"id": r.id, "enquiry_id": r.enquiry_id, "kind": r.kind, "to": r.to_addr, "subject": r.subject,
+                 "created_at": r.created_at.isoformat(), **delivery(r)} for r in rows]  # fmt: skip
+
+
+def retry(sessions: sessionmaker[Session], settings: Settings, outbox_id: int, actor: str) -> None:
+    """Queue a failed or unsent message again (after the mail server is fixed, or configured)."""
+    with sessions.begin() as session:
+        row = session.get(OutboxMessage, outbox_id)
+        if row is None:
+            raise NotFound(f"No outgoing message {outbox_id}.")
+        if row.status not in ("failed", "unsent"):
+            raise Conflict(f"The message is {row.status}: only a failed or unsent one can be sent again.")
+        row.status, row.last_error = "queued", None
+        enqueue(session, SEND_MAIL, {"outbox_id": row.id}, max_attempts=settings.mail_max_attempts)
+        session.add(AuditEvent(enquiry_id=row.enquiry_id, actor=actor, action="mail_retried",
+                               detail={"kind": row.kind}, created_at=utcnow()))  # fmt: skip
+
+
+def attachment(sessions: sessionmaker[Session], attachment_id: int) -> tuple[str, bytes]:
+    """(file name, bytes) of a kept attachment; raises `NotFound`."""
+    with sessions() as session:
+        found = session.get(MailAttachment, attachment_id)
+        if found is None or found.data is None:
+            raise NotFound("No such attachment, or it was over the size limit and not kept.")
+        return found.filename, found.data
+
+
+def health(sessions: sessionmaker[Session], settings: Settings) -> dict[str, Any]:
+    """Mail at a glance: configured or not, the last poll, and messages queued, failed or unsent."""
+    with sessions() as session:
+        counts = dict(session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+        polls = session.scalars(select(MailboxState).order_by(MailboxState.last_poll_at.desc()).limit(1)).all()
+    last = polls[0] if polls else None
+    return {
+        "sending": bool(settings.smtp_url),
+        "receiving": bool(settings.imap_url),
+        "webhook": bool(settings.inbound_mail_secret),
+        "last_poll_at": last.last_poll_at.isoformat() if last and last.last_poll_at else None,
+        "last_poll_error": last.last_error if last else None,
+        "last_poll_messages": last.last_count if last else 0,
+        **{status: int(counts.get(status, 0)) for status in ("queued", "sent", "failed", "unsent")},
+    }

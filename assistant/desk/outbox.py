@@ -1,0 +1,133 @@
+"""The e-mails the desk writes: an acknowledgement (or the clinical signpost) for a new enquiry, the reply staff
+send, and notices to whoever must act (the assignee, the route's contact, a partner the enquirer agreed to).
+
+Each message is an outbox row written inside the transaction of the change that causes it, with a job to send it
+(`mailer.send_one`), so a change and its message commit together or not at all. A message's Message-ID is made here,
+once. Notices to staff, routes and partners carry a link and the reference, never the enquirer's words, except a
+partner's, which is sent only because the enquirer's consent for that partner is recorded.
+"""
+
+import logging
+from datetime import timedelta
+from email.utils import make_msgid, parseaddr
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assistant.config import Settings
+from assistant.desk.jobs import enqueue
+from assistant.desk.partners import PartnerDirectory
+from assistant.desk.tables import AuditEvent, Enquiry, MailMessage, OutboxMessage, aware, utcnow
+from assistant.desk.taxonomy import TaxonomyFile
+from assistant.engine import SIGNPOST
+
+log = logging.getLogger(__name__)
+SEND_MAIL = "send_mail"
+TO_ENQUIRER = ("acknowledgement", "signpost", "reply")
+ACKNOWLEDGED = ("acknowledgement", "signpost")
+TEAM = "The West Midlands health tech network team"
+
+
+class Outbox:
+    """Writes the desk's messages into the outbox (inside the caller's transaction)."""
+
+    def __init__(self, settings: Settings, taxonomy: TaxonomyFile | None, partners: PartnerDirectory) -> None:
+        self.settings, self.taxonomy, self.partners = settings, taxonomy, partners
+        self.domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "localhost"
+        try:
+            self.zone = ZoneInfo(settings.staff_time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.zone = ZoneInfo("UTC")
+
+    def acknowledge(self, session: Session, enquiry: Enquiry) -> None:
+        """Tell a new enquirer we have it: the reference and when to expect a reply; a clinical request gets the
+        signpost instead. Not for CSV imports (old mail), and at most `acks_per_address_per_day` per address."""
+        if enquiry.channel == "csv" or "@" not in (enquiry.email or ""):
+            return
+        since = utcnow() - timedelta(days=1)
+        sent = session.scalar(select(func.count()).where(OutboxMessage.to_addr == enquiry.email,
+                              OutboxMessage.kind.in_(ACKNOWLEDGED), OutboxMessage.created_at >= since))  # fmt: skip
+        if (sent or 0) >= self.settings.acks_per_address_per_day:
+            session.add(AuditEvent(enquiry_id=enquiry.id, actor="system", action="acknowledgement_skipped",
+                                   detail={"reason": "daily cap for this address"}, created_at=utcnow()))  # fmt: skip
+            return
+        first = (enquiry.name or "").split(" ")[0] or "there"
+        lines = [f"Dear {first},", "", f"Thank you for contacting the West Midlands health tech network. Your "
+                 f"reference is {enquiry.reference}: please keep it in the subject if you write again."]  # fmt: skip
+        if enquiry.category == "clinical-advice":
+            kind, lines = "signpost", [*lines, "", SIGNPOST]
+        else:
+            kind = "acknowledgement"
+            if enquiry.due_at is not None:
+                due = aware(enquiry.due_at).astimezone(self.zone)
+                lines += ["", f"We aim to reply by {due:%A} {due.day} {due:%B}, {due:%H:%M}."]
+        lines += ["", "This is an automatic acknowledgement.", "", TEAM]
+        self._queue(session, enquiry, kind, enquiry.email, self.subject_for(enquiry), "\n".join(lines))
+
+    def reply(self, session: Session, enquiry: Enquiry, text: str, actor: str) -> None:
+        """The reply staff sent, threaded under the enquirer's last message (or our acknowledgement)."""
+        self._queue(session, enquiry, "reply", enquiry.email, self.subject_for(enquiry), text, actor)
+
+    def assigned(self, session: Session, enquiry: Enquiry, assignee: str, actor: str) -> None:
+        if "@" in assignee and assignee != actor:  # no notice to yourself
+            body = self._notice(enquiry, f"{actor} assigned enquiry {enquiry.reference} to you.")
+            self._queue(session, enquiry, "assigned", assignee, f"Assigned to you: {enquiry.reference}", body, actor)
+
+    def routed(self, session: Session, enquiry: Enquiry) -> None:
+        """Tell the route's contact (the taxonomy's `contact_email`) of a new enquiry for them."""
+        category = self.taxonomy.categories.get(enquiry.category or "") if self.taxonomy else None
+        if category is not None and category.contact_email:
+            body = self._notice(enquiry, f"A new enquiry, {enquiry.reference}, is routed to {category.route}.")
+            subject = f"New enquiry for {category.route}: {enquiry.reference}"
+            self._queue(session, enquiry, "routed", category.contact_email, subject, body)
+
+    def shared(self, session: Session, enquiry: Enquiry, partner_name: str, actor: str) -> None:
+        """Send a partner's contact the enquirer's details: called only once their consent for it is recorded."""
+        partner = self.partners.named(partner_name)
+        if partner is None or not partner.contact_email:
+            return
+        lines = [f"Dear {partner.name},", "", "An enquirer has agreed that we pass their enquiry to you:", "",
+                 f"Name: {enquiry.name}", f"E-mail: {enquiry.email}"]  # fmt: skip
+        if enquiry.organisation:
+            lines.append(f"Organisation: {enquiry.organisation}")
+        lines += ["", enquiry.message, "", f"Our reference: {enquiry.reference}", "", TEAM]
+        subject = f"An enquiry for {partner.name}: {enquiry.reference}"
+        self._queue(session, enquiry, "shared", partner.contact_email, subject, "\n".join(lines), actor)
+
+    def subject_for(self, enquiry: Enquiry) -> str:
+        base = enquiry.subject or "Your enquiry to the West Midlands health tech network"
+        if not base.lower().startswith("re:") and enquiry.subject:
+            base = f"Re: {base}"
+        return base if enquiry.reference and enquiry.reference in base else f"{base} [{enquiry.reference}]"
+
+    def _notice(self, enquiry: Enquiry, headline: str) -> str:
+        link = f"{self.settings.console_url.rstrip('/')}/staff/enquiries/{enquiry.id}"
+        due = aware(enquiry.due_at).astimezone(self.zone).strftime("%d %b %H:%M") if enquiry.due_at else "no SLA"
+        category, priority = enquiry.category or "not triaged", enquiry.priority or "normal"
+        return "\n".join([headline, "", f"Category: {category}", f"Priority: {priority}", f"Due: {due}", "",
+                          f"Open it: {link}"])  # fmt: skip
+
+    def _thread(self, session: Session, enquiry: Enquiry) -> tuple[str | None, str | None]:
+        """(In-Reply-To, References) for a message to the enquirer: the conversation's ids so far, oldest first."""
+        ids: list[tuple[object, str]] = [(m.created_at, m.message_id) for m in session.scalars(
+            select(MailMessage).where(MailMessage.enquiry_id == enquiry.id))]  # fmt: skip
+        ids += [(m.created_at, m.message_id) for m in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.enquiry_id == enquiry.id, OutboxMessage.kind.in_(TO_ENQUIRER)))]  # fmt: skip
+        opened_by = enquiry.source_ref  # the e-mail that opened an enquiry, when it came by e-mail
+        if opened_by and opened_by.startswith("<") and all(i != opened_by for _, i in ids):
+            ids.insert(0, (enquiry.created_at, opened_by))
+        ordered = [i for _, i in sorted(ids, key=lambda pair: aware(pair[0]))]  # type: ignore[arg-type]
+        return (ordered[-1], " ".join(ordered[-10:])) if ordered else (None, None)
+
+    def _queue(self, session: Session, enquiry: Enquiry, kind: str, to: str, subject: str, body: str,
+               actor: str = "system") -> None:  # fmt: skip
+        in_reply_to, references = self._thread(session, enquiry) if kind in TO_ENQUIRER else (None, None)
+        row = OutboxMessage(enquiry_id=enquiry.id, kind=kind, to_addr=to, subject=subject[:300], body=body,
+                            message_id=make_msgid(domain=self.domain), in_reply_to=in_reply_to,
+                            references=references, status="queued", attempts=0, created_by=actor,
+                            created_at=utcnow())  # fmt: skip
+        session.add(row)
+        session.flush()  # the row's id, for its job
+        enqueue(session, SEND_MAIL, {"outbox_id": row.id}, key=f"outbox:{row.id}",
+                max_attempts=self.settings.mail_max_attempts)  # fmt: skip

@@ -1,0 +1,179 @@
+"""Mail with real servers on loopback: aiosmtpd (STARTTLS, a throwaway CA) receives what the desk sends; Debian's
+Dovecot (IMAP over TLS) holds what the desk reads."""
+
+import time
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from assistant.desk import Desk, EnquiryUpdate, NewEnquiry
+from assistant.desk.db import open_database
+from assistant.desk.records import CONSENT_VERSION
+from assistant.desk.tables import AuditEvent, Enquiry, MailAttachment, OutboxMessage
+from assistant.engine.assistant import Assistant
+from evaluation.mailservers import SmtpServer, ThrowawayCA, dovecot, smtp_server, throwaway_ca
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> ThrowawayCA:
+    return throwaway_ca(tmp_path / "tls")
+
+
+@pytest.fixture
+def smtp(tls: ThrowawayCA) -> Iterator[SmtpServer]:
+    with smtp_server(tls) as server:
+        yield server
+
+
+def make_desk(assistant: Assistant, tmp_path: Path, tls: ThrowawayCA, **mail: object) -> Desk:
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data", "mail_ca_file": tls.ca_file,
+                                                     "mail_from": "West Midlands HTN <desk@cluster.example>",
+                                                     "mail_retry_seconds": 0.2, **mail})  # fmt: skip
+    return Desk.open(settings, assistant, open_database(settings))
+
+
+def mail(sender: str, subject: str, body: str, message_id: str, **headers: str) -> bytes:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"], message["Message-ID"] = (
+        sender,
+        "desk@cluster.example",
+        subject,
+        message_id,
+    )
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message.as_bytes()
+
+
+def test_acknowledgement_reply_and_notice_go_out_threaded(assistant: Assistant, tmp_path: Path, tls, smtp) -> None:  # type: ignore[no-untyped-def]
+    desk = make_desk(assistant, tmp_path, tls, smtp_url=smtp.url)
+    receipt = desk.receive(NewEnquiry("Robin Patel", "robin@medtech.example", "Can we license PIONEER data for a "
+                                      "study?", "api", CONSENT_VERSION))  # fmt: skip
+    assert desk.run_jobs() == 1
+    [ack] = smtp.received
+    assert ack["To"] == "robin@medtech.example" and receipt.reference in ack["Subject"]
+    assert receipt.reference in ack.get_content() and "We aim to reply by" in ack.get_content()
+    assert ack["Auto-Submitted"] == "auto-replied" and ack["From"] == "West Midlands HTN <desk@cluster.example>"
+    with desk.sessions() as session:
+        assert session.scalar(select(OutboxMessage.message_id)) == ack["Message-ID"]
+    desk.update(receipt.id, EnquiryUpdate(assignee="lee@cluster.example"), "kim@cluster.example")
+    desk.update(receipt.id, EnquiryUpdate(reply="Dear Robin,\n\nYes: here is how.\n\nKim"), "kim@cluster.example")
+    assert desk.run_jobs() == 2
+    notice, reply = smtp.received[1:]
+    assert notice["To"] == "lee@cluster.example" and "robin" not in notice.get_content().lower()  # no personal data
+    assert reply["In-Reply-To"] == ack["Message-ID"] and reply["References"] == ack["Message-ID"]
+    assert reply.get_content().startswith("Dear Robin,") and "Auto-Submitted" not in reply
+    trail = [a["what"] for a in desk.enquiry(receipt.id)["audit"]]
+    assert trail.count("mail_sent") == 3 and trail.index("reply_approved") < len(trail) - 1
+
+
+def test_a_refused_message_is_retried_and_the_per_address_cap_holds(
+    assistant: Assistant, tmp_path: Path, tls, smtp
+) -> None:  # type: ignore[no-untyped-def]
+    desk = make_desk(assistant, tmp_path, tls, smtp_url=smtp.url, acks_per_address_per_day=2)
+    smtp.refuse_next = 1
+    for i in range(4):  # a stranger's address typed into the public form four times
+        desk.receive(NewEnquiry("Victim", "victim@example.org", f"Spam number {i} about funding", "api",
+                                CONSENT_VERSION))  # fmt: skip
+    assert desk.run_jobs() == 2 and len(smtp.received) == 1  # the first was refused (451) and waits
+    outbox = desk.outgoing_mail()
+    assert [r["status"] for r in outbox] == ["queued", "sent"] and outbox[0]["error"].startswith("451")
+    time.sleep(0.3)
+    assert desk.run_jobs() == 1 and len(smtp.received) == 2  # the retry went through
+    assert all(r["status"] == "sent" for r in desk.outgoing_mail())
+    with desk.sessions() as session:
+        skipped = session.scalar(select(func.count()).where(AuditEvent.action == "acknowledgement_skipped"))
+    assert skipped == 2
+
+
+def test_without_a_mail_server_the_outbox_fills_and_says_why(assistant: Assistant, tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
+    desk = make_desk(assistant, tmp_path, tls)
+    receipt = desk.receive(NewEnquiry("Al", "al@example.org", "I have chest pain, what should I do?", "api",
+                                      CONSENT_VERSION))  # fmt: skip
+    desk.run_jobs()
+    [row] = desk.outgoing_mail()
+    assert row["kind"] == "signpost" and row["status"] == "unsent"
+    assert row["error"] == "not sent: no mail server configured"
+    with desk.sessions() as session:
+        assert "NHS 111" in session.scalars(select(OutboxMessage.body)).one()
+    assert desk.mail_health()["unsent"] == 1 and not desk.mail_health()["sending"]
+    assert desk.enquiry(receipt.id)["category"] == "clinical-advice"
+
+
+def test_received_mail_threads_reopens_ignores_robots_and_keeps_attachments(
+    assistant: Assistant, tmp_path: Path, tls, smtp
+) -> None:  # type: ignore[no-untyped-def]
+    desk = make_desk(assistant, tmp_path, tls, smtp_url=smtp.url, max_attachment_kb=1)
+    first = mail("Ada Byron <ada@uni.example>", "Funding for a pilot", "Is there funding for a digital health "
+                 "pilot in Birmingham?", "<q1@uni.example>")  # fmt: skip
+    assert desk.receive_mail(first, "webhook") == "created"
+    assert desk.receive_mail(first, "webhook") == "duplicate"
+    desk.run_jobs()
+    [ack] = smtp.received
+    assert ack["In-Reply-To"] == "<q1@uni.example>" and ack["Subject"].startswith("Re: Funding for a pilot [WM-")
+    with desk.sessions() as session:
+        enquiry = session.scalars(select(Enquiry)).one()
+    desk.update(enquiry.id, EnquiryUpdate(status="resolved"), "kim@cluster.example")
+    reply = EmailMessage()
+    reply["From"], reply["Subject"], reply["Message-ID"] = "ada@uni.example", "Re: funding", "<q2@uni.example>"
+    reply["In-Reply-To"] = ack["Message-ID"]
+    reply.set_content("Thanks, one more question: what about matched funding?")
+    reply.add_attachment(b"%PDF-1.4 small", maintype="application", subtype="pdf", filename="budget.pdf")
+    reply.add_attachment(b"x" * 5000, maintype="application", subtype="octet-stream", filename="big.bin")
+    assert desk.receive_mail(reply.as_bytes(), "imap") == "reply"
+    shown = desk.enquiry(enquiry.id)
+    assert shown["status"] == "in_progress"  # reopened
+    [received] = [m for m in shown["timeline"] if m["kind"] == "mail_in"]
+    assert [(a["filename"], a["kept"]) for a in received["attachments"]] == [("budget.pdf", True), ("big.bin", False)]
+    assert desk.attachment(received["attachments"][0]["id"]) == ("budget.pdf", b"%PDF-1.4 small")
+    by_reference = mail("ada@uni.example", f"About {enquiry.reference}", "A third note.", "<q3@uni.example>")
+    assert desk.receive_mail(by_reference, "imap") == "reply"
+    stranger = mail("eve@evil.example", f"About {enquiry.reference}", "Let me in.", "<q4@evil.example>")
+    assert desk.receive_mail(stranger, "imap") == "created"  # a reference alone does not join someone's enquiry
+    robots = [
+        mail(
+            "ada@uni.example",
+            "Out of office",
+            "I am away.",
+            "<o1@uni.example>",
+            Auto_Submitted="auto-replied",
+            In_Reply_To=ack["Message-ID"],
+        ),
+        mail("news@list.example", "Newsletter", "Our news.", "<o2@list.example>", Precedence="bulk"),
+        mail("MAILER-DAEMON@mx.example", "Undelivered Mail", "It bounced.", "<o3@mx.example>"),
+    ]
+    sent_before = len(smtp.received) + desk.run_jobs()
+    assert [desk.receive_mail(raw, "imap") for raw in robots] == ["ignored"] * 3
+    assert desk.run_jobs() == 0 and len(smtp.received) == sent_before  # nothing answers a robot
+    with desk.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Enquiry)) == 2
+        assert session.scalar(select(func.count()).select_from(MailAttachment)) == 2
+
+
+def test_the_mailbox_poll_reads_each_message_once(assistant: Assistant, tmp_path: Path, tls, smtp) -> None:  # type: ignore[no-untyped-def]
+    with dovecot(tls) as box:
+        desk = make_desk(assistant, tmp_path, tls, smtp_url=smtp.url, imap_url=box.url)
+        box.append(
+            mail("Sam <sam@clinic.example>", "Joining", "How does a small clinic join the network?", "<p1@clinic>"),
+            mail(
+                "sam@clinic.example", "Auto: away", "Away until Monday.", "<p2@clinic>", Auto_Submitted="auto-replied"
+            ),
+        )
+        report = desk.poll_mailbox()
+        assert report.messages == 2 and dict(report.results) == {"created": 1, "ignored": 1}
+        desk.run_jobs()
+        [ack] = smtp.received
+        box.append(
+            mail("sam@clinic.example", "Re: Joining", "And the fee?", "<p3@clinic>", In_Reply_To=ack["Message-ID"])
+        )
+        assert dict(desk.poll_mailbox().results) == {"reply": 1}
+        again = desk.poll_mailbox()
+        assert again.messages == 0
+        with desk.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Enquiry)) == 1
+        health = desk.mail_health()
+        assert health["receiving"] and health["last_poll_at"] and health["last_poll_error"] is None
