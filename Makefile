@@ -59,8 +59,9 @@ lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff format --check assistant ingest ui evaluation tests
 	$(BIN)/mypy
 
-bench: ingest ## quality, speed and HTTP load figures: evaluation/results/latest.{json,md} and the README table
+bench: ingest chromium ## quality, speed, HTTP load and mail figures: evaluation/results/{latest,mail}.json
 	$(BIN)/python -m evaluation.bench --out evaluation/results/latest.json
+	$(BIN)/python -m evaluation.mailbench --out evaluation/results/mail.json
 
 loadtest: ingest ## 16 and 200 concurrent clients against the server: evaluation/results/loadtest.json
 	$(BIN)/python -m evaluation.loadtest

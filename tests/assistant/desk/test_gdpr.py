@@ -41,10 +41,12 @@ def personal_enquiry(sessions: sessionmaker[Session]) -> int:
     triage.add_note(sessions, enquiry_id, f"Called {name} about {secret}", "staff@cluster.example")
     triage.record_partner_consent(sessions, enquiry_id, "Example Trust", f"{name} said yes by phone", "staff@x")
     # E-mail both ways: a reply from the enquirer with an attachment, and our reply in the outbox.
-    raw = (f"From: {name} <{email}>\r\nSubject: About {secret}\r\nMessage-ID: <m1@analytical.example>\r\n"
-           "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
-           f"Content-Type: text/plain\r\n\r\nMore on {secret}.\r\n--b\r\nContent-Type: text/plain\r\n"
-           f"Content-Disposition: attachment; filename=notes.txt\r\n\r\n{secret} notes\r\n--b--\r\n").encode()
+    raw = (
+        f"From: {name} <{email}>\r\nSubject: About {secret}\r\nMessage-ID: <m1@analytical.example>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+        f"Content-Type: text/plain\r\n\r\nMore on {secret}.\r\n--b\r\nContent-Type: text/plain\r\n"
+        f"Content-Disposition: attachment; filename=notes.txt\r\n\r\n{secret} notes\r\n--b--\r\n"
+    ).encode()
     inbound = parse(raw, 1024)
     mail = Outbox(Settings(), None, PartnerDirectory(None))
     with sessions.begin() as session:
