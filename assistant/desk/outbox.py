@@ -8,6 +8,7 @@ partner's, which is sent only because the enquirer's consent for that partner is
 """
 
 import logging
+import re
 from datetime import timedelta
 from email.utils import make_msgid, parseaddr
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +28,14 @@ SEND_MAIL = "send_mail"
 TO_ENQUIRER = ("acknowledgement", "signpost", "reply")
 ACKNOWLEDGED = ("acknowledgement", "signpost")
 TEAM = "The West Midlands health tech network team"
+FIRST_NAME = re.compile(r"[^\W\d_][^\W\d_'’.-]*(?:['’-][^\W\d_]+)*", re.UNICODE)  # Ada, O'Neil, Anne-Marie, Zoë
+
+
+def greeting(name: str | None) -> str:
+    """ "Dear Ada," when the name starts with something a first name looks like; else "Hello,". The name is whatever
+    a visitor typed, and this goes to the address they typed: it must not carry a link or a message of theirs."""
+    first = (name or "").split(" ")[0]
+    return f"Dear {first}," if len(first) <= 30 and FIRST_NAME.fullmatch(first) else "Hello,"
 
 
 class Outbox:
@@ -52,8 +61,7 @@ class Outbox:
             session.add(AuditEvent(enquiry_id=enquiry.id, actor="system", action="acknowledgement_skipped",
                                    detail={"reason": "daily cap for this address"}, created_at=utcnow()))  # fmt: skip
             return
-        first = (enquiry.name or "").split(" ")[0] or "there"
-        lines = [f"Dear {first},", "", f"Thank you for contacting the West Midlands health tech network. Your "
+        lines = [greeting(enquiry.name), "", f"Thank you for contacting the West Midlands health tech network. Your "
                  f"reference is {enquiry.reference}: please keep it in the subject if you write again."]  # fmt: skip
         if enquiry.category == "clinical-advice":
             kind, lines = "signpost", [*lines, "", SIGNPOST]
