@@ -68,14 +68,16 @@ def enqueue(
                     run_after=utcnow() + timedelta(seconds=delay_s), progress={}, created_at=utcnow()))  # fmt: skip
 
 
-def schedule(sessions: sessionmaker[Session], kind: str, every_s: float, payload: dict[str, Any] | None = None) -> None:
-    """Make sure this time slot's periodic job exists (one per slot across all workers: the key is unique)."""
+def schedule(sessions: sessionmaker[Session], kind: str, every_s: float, payload: dict[str, Any] | None = None) -> int:
+    """Make sure this time slot's periodic job exists (one per slot across all workers: the key is unique);
+    returns the slot."""
     slot = int(time.time() // every_s)
     try:
         with sessions.begin() as session:
             enqueue(session, kind, payload or {}, key=f"{kind}:{slot}")
     except IntegrityError:
         pass  # another worker (or this one, earlier) made it
+    return slot
 
 
 def claim(sessions: sessionmaker[Session], owner: str, lease_s: float, kinds: tuple[str, ...]) -> Claimed | None:
@@ -148,6 +150,7 @@ class JobRunner:
         self.lease_s, self.idle_s = lease_s, idle_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._scheduled: dict[str, int] = {}  # the last slot made per periodic kind: one insert per slot, not per tick
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="jobs", daemon=True)
@@ -163,7 +166,8 @@ class JobRunner:
         while not self._stop.is_set():
             try:
                 for kind, every_s in self.periodic.items():
-                    schedule(self.sessions, kind, every_s)
+                    if self._scheduled.get(kind) != int(time.time() // every_s):
+                        self._scheduled[kind] = schedule(self.sessions, kind, every_s)
                 while not self._stop.is_set() and run_one(self.sessions, self.handlers, owner, self.lease_s):
                     pass
             except Exception:  # the database away: try again after a pause, never end the thread

@@ -9,7 +9,8 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from assistant.desk import Desk, EnquiryUpdate, Filters
-from ui.staff.auth import check_csrf, csrf_token, staff_of
+from ui.staff.auth import check_csrf, staff_of
+from ui.staff.session import csrf_token
 
 api = APIRouter(prefix="/api/staff", tags=["staff"], include_in_schema=False, dependencies=[Depends(check_csrf)])
 

@@ -7,46 +7,21 @@ headers (`X-CSRF-Token`); API clients read it from `GET /api/staff/session`. A r
 needs no storage and no second cookie, and it changes with each sign-in.
 """
 
-import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from assistant.config import Settings
 from assistant.desk import Desk, RateLimits, SignInRefused, StaffMember
 from assistant.errors import NotAllowed
 from ui.edge import STAFF_ONLY, client_address
 from ui.staff.pages import render
+from ui.staff.session import COOKIE, SECURE_COOKIE, csrf_token, secure_cookie, session_token
 
-COOKIE = "ca_staff"
-# Over https (or with `cookie_secure`), the cookie is Secure and `__Host-`-prefixed: the browser then keeps it only
-# from a secure origin, for this host alone and path /, so no subdomain or plain-http page can set or shadow it.
-SECURE_COOKIE = "__Host-ca_staff"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-
-
-def secure_cookie(request: Request, settings: Settings | None = None) -> bool:
-    """Whether the session cookie is Secure (and `__Host-`) for this request."""
-    settings = settings or request.app.state.settings
-    return settings.cookie_secure or request.url.scheme == "https"
-
-
-def session_token(request: Request, settings: Settings | None = None) -> str | None:
-    """The staff session cookie's value, under the name this request's security calls for."""
-    return request.cookies.get(SECURE_COOKIE if secure_cookie(request, settings) else COOKIE)
-
-
-def csrf_token(request: Request) -> str:
-    """The CSRF token of this request's session ("" without one)."""
-    session = session_token(request)
-    if not session:
-        return ""
-    key: bytes = request.app.state.csrf_key
-    return hmac.new(key, session.encode(), hashlib.sha256).hexdigest()
 
 
 async def check_csrf(request: Request) -> None:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from ui.staff import present
+from ui.staff.session import csrf_token
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters.update(
@@ -30,8 +31,6 @@ def is_htmx(request: Request) -> bool:
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     """The page, with what every staff page needs: the signed-in member, the CSRF token, times in their zone."""
-    from ui.staff.auth import csrf_token  # auth renders the sign-in page with this module
-
     settings = request.app.state.settings
     tz = present.zone(unquote(request.cookies.get(TZ_COOKIE, "")), settings.staff_time_zone)  # staff.js encodes it
     now = datetime.now(UTC)
