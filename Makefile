@@ -59,9 +59,10 @@ lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff format --check assistant ingest ui evaluation tests
 	$(BIN)/mypy
 
-bench: ingest chromium ## quality, speed, HTTP load and mail figures: evaluation/results/{latest,mail}.json
+bench: ingest chromium ## quality, speed, HTTP load, mail and ingest figures: evaluation/results/{latest,mail,ingest}.json
 	$(BIN)/python -m evaluation.bench --out evaluation/results/latest.json
 	$(BIN)/python -m evaluation.mailbench --out evaluation/results/mail.json
+	$(BIN)/python -m evaluation.ingestbench --out evaluation/results/ingest.json
 
 loadtest: ingest ## 16 and 200 concurrent clients against the server: evaluation/results/loadtest.json
 	$(BIN)/python -m evaluation.loadtest
