@@ -203,6 +203,8 @@ class Settings(BaseSettings):
     mail_max_attempts: int = Field(8, ge=1, description="Attempts to send one message before it is marked failed.")
     console_url: str = Field("", description="The staff console's address (https://staff.cluster.example), for "
                              "links in notifications. Unset: links are paths.")  # fmt: skip
+    max_upload_mb: int = Field(20, ge=1, description="Largest document staff may upload, in MB (the original is "
+                               "kept in the database).")  # fmt: skip
     # Background jobs (e-mail, mailbox polls, retention) run in every server process, each job once.
     jobs_enabled: bool = Field(True, description="Run background jobs in `serve` (off: run `cluster-assistant "
                                "jobs run` separately).")  # fmt: skip

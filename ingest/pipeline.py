@@ -36,6 +36,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # removed by staff: kept out until they add it again
     chunks_written: int = 0
     seconds: float = 0.0
 
@@ -49,6 +50,8 @@ class IngestReport:
             f"unchanged {len(self.unchanged)}, failed {len(self.failed)} "
             f"({self.chunks_written} chunks embedded in {self.seconds:.1f} s)"
         )
+        if self.left_out:
+            line += f"\n{len(self.left_out)} left out: removed by staff in the console (add them again there)."
         if self.embedded_nothing and not self.failed:
             line += "\nNothing changed: no embedding work was needed."
         for source, reason in self.failed:
@@ -139,15 +142,16 @@ def ingest(
     progress: bool | None = None,
     visibility: str = PUBLIC,
     fetch_policy: fetch.FetchPolicy | None = None,
+    left_out: frozenset[str] = frozenset(),
 ) -> IngestReport:
     """Bring the store in line with `targets` (folders, files, URLs or sitemaps). See `IngestReport`.
 
     `visibility` is the level of documents that declare none; `fetch_policy` says which non-public networks web
-    targets may be fetched from (none by default).
+    targets may be fetched from (none by default); `left_out` are sources staff removed (tombstones), not indexed.
     """
     visibility = check_visibility(visibility)
     with fetch.http_client(fetch_policy) as client:
-        return _ingest(targets, store, embedder, client, progress, visibility)
+        return _ingest(targets, store, embedder, client, progress, visibility, left_out)
 
 
 def _ingest(
@@ -157,11 +161,14 @@ def _ingest(
     client: httpx.Client,
     progress: bool | None,
     visibility: str,
+    left_out: frozenset[str] = frozenset(),
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     indexed = store.documents()
     items, scopes = _plan(targets, client, report, visibility)
+    report.left_out = [item.source for item in items if item.source in left_out]
+    items = [item for item in items if item.source not in left_out]
     seen: set[str] = set()
     bar = tqdm(items, desc="Ingesting", unit="doc", disable=not progress if progress is not None else None)
     for item in bar:

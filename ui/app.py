@@ -39,7 +39,7 @@ from ui.edge import (
     shed_load,
     staff_host_only,
 )
-from ui.staff import auth, enquiry, inbox, reports
+from ui.staff import auth, documents, enquiry, inbox, reports
 from ui.staff import mail as staff_mail
 from ui.staff.api import api as staff_api
 from ui.staff.pages import ASSETS
@@ -101,7 +101,8 @@ def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
     app.state.csrf_key = hmac.new(secret, b"staff csrf tokens", hashlib.sha256).digest()
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(AssistantError, assistant_error)
-    staff_pages = (auth.router, inbox.router, enquiry.router, reports.router, staff_mail.router, staff_api)
+    staff_pages = [auth.router, inbox.router, enquiry.router, reports.router, staff_mail.router, documents.router]
+    staff_pages.append(staff_api)
     for routes in (router, docs_router, widget_router, health_router, mail_hook.router, *staff_pages):
         app.include_router(routes)
     app.mount(ASSETS, StaticFiles(directory=STATIC), name="assets")  # htmx (vendored), the console's CSS and JS

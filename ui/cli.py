@@ -19,6 +19,7 @@ from ui.cli_desk import DESK_COMMANDS, desk_parsers
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.desk import open_database, removed_sources
     from assistant.engine import Store, load_embedder
     from ingest.fetch import FetchPolicy
     from ingest.pipeline import ingest
@@ -30,7 +31,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     store = Store.open(settings, embedder)
     policy = FetchPolicy.allowing(settings.ingest_allowed_networks)
     progress = None if not args.quiet else False
-    report = ingest(targets, store, embedder, progress, visibility=args.visibility, fetch_policy=policy)
+    left_out = removed_sources(open_database(settings))  # documents staff removed stay out
+    report = ingest(targets, store, embedder, progress, visibility=args.visibility, fetch_policy=policy,
+                    left_out=left_out)  # fmt: skip
     print(report.summary())
     return 1 if report.failed else 0
 

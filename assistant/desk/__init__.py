@@ -10,6 +10,7 @@ from assistant.desk.desk import Desk
 from assistant.desk.gdpr import write_private
 from assistant.desk.inbox import EnquiryUpdate, Filters
 from assistant.desk.intake import read_csv, read_mail
+from assistant.desk.library import removed_sources
 from assistant.desk.partners import Partner, PartnerDirectory
 from assistant.desk.ratelimit import RateLimits
 from assistant.desk.records import CONSENT_TEXT, CONSENT_VERSION, NewEnquiry, NewFeedback, Receipt
@@ -37,5 +38,6 @@ __all__ = [
     "open_database",
     "read_csv",
     "read_mail",
+    "removed_sources",
     "write_private",
 ]

@@ -1,6 +1,5 @@
-"""The desk: the application service every UI calls. Questions answered and logged, enquiries received and
-triaged, staff sign-in and the inbox, records and GDPR. Routes and screens call these methods and render what
-they return; none of them touches a table.
+"""The desk: the service every UI calls (questions, enquiries, mail, staff, records, GDPR; documents through
+`desk.library`). Routes and screens call these methods and render what they return; none touches a table.
 
 desk = Desk.open(Settings())                   # the engine, the database (migrated) and triage, once
 answer, question_id = desk.ask("What is PIONEER?", [], channel="api")
@@ -29,6 +28,7 @@ from assistant.desk.inbox import (
     list_enquiries,
     neighbours,
 )
+from assistant.desk.library import INGEST, Library
 from assistant.desk.logbook import Logbook
 from assistant.desk.mailer import send_one
 from assistant.desk.outbox import SEND_MAIL, Outbox
@@ -65,11 +65,11 @@ class Desk:
         self.sessions = sessions
         self.triage = triage
         self.logbook = Logbook(sessions)
-        # Answering is CPU work: past a few at once, more threads only contend for the GIL (and starve the event
-        # loop that must still turn excess requests away quickly). The rest wait here, costing nothing.
+        # Answering is CPU work: past a few at once, more threads contend for the GIL and starve the event loop.
         self._answering = threading.BoundedSemaphore(settings.answer_threads)
         self.partners = PartnerDirectory(settings.partners_file)
         self.outbox = Outbox(settings, triage.taxonomy if triage else None, self.partners)
+        self.library = Library(sessions, assistant, settings)  # the documents staff manage (ui: desk.library)
         self._jobs: jobs.JobRunner | None = None
 
     @classmethod
@@ -149,6 +149,7 @@ class Desk:
             SEND_MAIL: lambda job: send_one(self.sessions, self.settings, job),
             "mail_poll": lambda job: self._poll(),
             "housekeeping": lambda job: self.housekeep(),
+            INGEST: self.library.run,
         }
 
     def start_jobs(self) -> None:

@@ -190,3 +190,19 @@ def purge_finished(sessions: sessionmaker[Session], days: int) -> int:
             delete(Job).where(Job.status.in_(("done", "failed")), Job.finished_at < utcnow() - timedelta(days=days))
         )
         return int(gone.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def set_progress(sessions: sessionmaker[Session], job_id: int, progress: dict[str, Any]) -> None:
+    """Record a running job's progress (a request to cancel it, made meanwhile, is kept)."""
+    with sessions.begin() as session:
+        job = session.get(Job, job_id)
+        if job is not None:
+            job.progress = {**progress, "cancel": bool((job.progress or {}).get("cancel"))}
+
+
+def other_running(sessions: sessionmaker[Session], job: Claimed, kind: str) -> bool:
+    """Whether an older job of this kind is running (its lease alive): jobs that must run one at a time wait."""
+    with sessions() as session:
+        alive = (Job.kind == kind, Job.status == "running", Job.id < job.id, Job.lease_until > utcnow())
+        found = session.scalar(select(Job.id).where(*alive).limit(1))
+    return found is not None

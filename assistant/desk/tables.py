@@ -278,3 +278,28 @@ class MailboxState(Base):
     last_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     last_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StoredDocument(Base):
+    """A document staff manage: an upload (its original kept here, so every replica and a restore have it), or a
+    tombstone for one staff removed (a `corpus/` file stays out of the index until staff add it again)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(500), unique=True)  # the index's name for it
+    title: Mapped[str] = mapped_column(String(300))
+    origin: Mapped[str] = mapped_column(String(20))  # upload | corpus | answer
+    filename: Mapped[str | None] = mapped_column(String(255))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    visibility: Mapped[str] = mapped_column(String(20), default="public")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending|indexed|failed|removed
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_ingested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    removed_by: Mapped[str | None] = mapped_column(String(320))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -72,7 +72,8 @@ def test_state_changing_requests_need_the_sessions_csrf_token(site: dict) -> Non
 
 def test_every_staff_page_holds_a_strict_csp(site: dict) -> None:  # type: ignore[type-arg]
     kim = staff_client(site["url"], "kim@cluster.example", PASSWORD)
-    for path in ("/staff/", "/staff/enquiries/1", "/staff/gaps", "/staff/figures", "/staff/mail", "/login", "/logout"):
+    pages = ("/staff/", "/staff/enquiries/1", "/staff/gaps", "/staff/figures", "/staff/mail", "/staff/documents")
+    for path in (*pages, "/login", "/logout"):
         response = kim.get(path)
         assert response.status_code == 200, path
         policy = response.headers["content-security-policy"]

@@ -2,14 +2,16 @@
 Cookie-authenticated like the pages, so state-changing calls carry the CSRF token from `GET /api/staff/session`.
 Kept out of the public OpenAPI schema: anonymous callers need not learn its shape."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from assistant.desk import Desk, EnquiryUpdate, Filters
+from assistant.errors import NotFound
 from ui.staff.auth import check_csrf, staff_of
+from ui.staff.documents import files_of
 from ui.staff.session import csrf_token
 
 api = APIRouter(prefix="/api/staff", tags=["staff"], include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -100,3 +102,37 @@ def gaps(request: Request, days: int = 90) -> list[dict[str, Any]]:
 @api.get("/figures")
 def figures(request: Request, days: int = 30) -> dict[str, Any]:
     return _desk(request).figures(days)
+
+
+@api.get("/documents")
+def documents(request: Request) -> list[dict[str, Any]]:
+    """Every indexed document, and every one staff added or removed."""
+    return _desk(request).library.listing()
+
+
+@api.post("/documents", status_code=202)
+async def add_documents(request: Request, files: Annotated[list[UploadFile], File()], visibility: str = Form("public"),
+                        tags: str = Form("", max_length=500)) -> dict[str, int]:  # fmt: skip
+    """Upload files (multipart, several at once); they are ingested by a job: follow it at /api/staff/jobs/{id}."""
+    desk = _desk(request)
+    received = await files_of(files, desk.settings.max_upload_mb)
+    return {"job": desk.library.add_files(received, visibility, tags.split(","), staff_of(request).email)}
+
+
+@api.delete("/documents/{document:path}")
+def remove_document(request: Request, document: str) -> dict[str, bool]:
+    """Remove a document (its id, or its source) from the index, and keep it out; admins only."""
+    library = _desk(request).library
+    if document.isdigit():
+        found = [d["source"] for d in library.listing() if d.get("id") == int(document)]
+        if not found:
+            raise NotFound(f"No document {document}.")
+        document = found[0]
+    library.remove(document, staff_of(request))
+    return {"removed": True}
+
+
+@api.get("/jobs/{job_id}")
+def job(request: Request, job_id: int) -> dict[str, Any]:
+    """An ingest job's progress: total, done, chunks, current file, errors, status."""
+    return _desk(request).library.job(job_id)

@@ -1,0 +1,124 @@
+"""Staff manage what the assistant knows: upload (a PDF and a DOCX, and a corrupt file beside them), ingest as a job
+with progress, answer from the new document at once, remove it (admins only) and keep a removed `corpus/` file out
+of the next `ingest`; the Documents page in Chromium, axe-clean."""
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from assistant.desk import Desk
+from assistant.desk.accounts import add_staff
+from assistant.desk.db import open_database
+from assistant.engine.assistant import Assistant
+from assistant.engine.store import Store
+from ingest.pipeline import ingest
+from tests.helpers import REPO, make_docx, make_pdf, run_cli, serve_app, settings_for, staff_client, until
+from ui.app import create_app
+
+PASSWORD = "a long enough password"
+AXE = REPO / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+PDF_FACT = "The Quorvath Clinic in Blorptown is run by Zephyrine Quillmoor"
+DOCX_FACT = "The Blorptown sensor trial measured oxygen levels in 240 patients at home."
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, embedder) -> Iterator[dict]:  # type: ignore[no-untyped-def,type-arg]
+    """Its own small index (documents are removed here), two staff accounts, jobs polled often."""
+    root = tmp_path_factory.mktemp("documents")
+    corpus = root / "corpus"
+    shutil.copytree(REPO / "corpus", corpus)
+    settings = settings_for(root / "data", model_cache, corpus_dir=corpus, jobs_poll_seconds=0.2)
+    ingest([str(corpus)], Store.open(settings, embedder), embedder, progress=False)
+    sessions = open_database(settings)
+    add_staff(sessions, "admin@cluster.example", PASSWORD, "admin")
+    add_staff(sessions, "kim@cluster.example", PASSWORD, "staff")
+    desk = Desk.open(settings, Assistant.load(settings, embedder), sessions)
+    with serve_app(create_app(settings, desk)) as url:
+        yield {"url": url, "settings": settings, "root": root, "corpus": corpus}
+
+
+def files(folder: Path) -> list[tuple[str, tuple[str, bytes, str]]]:
+    docx = make_docx(folder / "trial.docx", "Sensor trial", {"Results": [DOCX_FACT]})
+    return [
+        ("files", ("clinic.pdf", make_pdf([PDF_FACT + "."]), "application/pdf")),
+        ("files", ("trial.docx", docx.read_bytes(), "application/octet-stream")),
+        ("files", ("broken.pdf", b"%PDF-1.4 this is not really a PDF", "application/pdf")),
+    ]
+
+
+def finished(client: httpx.Client, job_id: int) -> dict:  # type: ignore[type-arg]
+    return until(lambda: (lambda j: j if j["status"] in ("done", "failed") else None)(  # type: ignore[return-value]
+        client.get(f"/api/staff/jobs/{job_id}").json()), timeout_s=60)  # fmt: skip
+
+
+def ask(url: str, question: str) -> dict:  # type: ignore[type-arg]
+    return httpx.post(f"{url}/api/ask", json={"question": question}, timeout=30).json()  # type: ignore[no-any-return]
+
+
+def test_upload_answer_remove_and_the_bad_file_reported(site: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    url = site["url"]
+    kim, admin = (
+        staff_client(url, "kim@cluster.example", PASSWORD),
+        staff_client(url, "admin@cluster.example", PASSWORD),
+    )
+    created = kim.post("/api/staff/documents", files=files(tmp_path), data={"visibility": "public", "tags": "clinics"})
+    assert created.status_code == 202, created.text
+    job = finished(kim, created.json()["job"])
+    assert job["status"] == "done" and job["done"] == job["total"] == 3 and job["chunks"] >= 2
+    assert [e.split(":")[0] for e in job["errors"]] == ["broken.pdf"]
+    listing = {d["filename"]: d for d in kim.get("/api/staff/documents").json() if d.get("filename")}
+    assert listing["clinic.pdf"]["status"] == "indexed" and listing["clinic.pdf"]["tags"] == ["clinics"]
+    assert listing["broken.pdf"]["status"] == "failed" and listing["broken.pdf"]["error"]
+    answer = ask(url, "Who runs the Quorvath Clinic in Blorptown?")
+    assert not answer["abstained"] and "Zephyrine Quillmoor" in answer["answer"]
+    assert any(c["title"] == "clinic" for c in answer["citations"]), answer["citations"]
+    pdf_id = listing["clinic.pdf"]["id"]
+    assert kim.delete(f"/api/staff/documents/{pdf_id}").status_code == 403  # removal is for admins
+    assert admin.delete(f"/api/staff/documents/{pdf_id}").json() == {"removed": True}
+    assert ask(url, "Who runs the Quorvath Clinic in Blorptown?")["abstained"]
+    assert not ask(url, "How many patients were in the Blorptown sensor trial?")["abstained"]  # the DOCX stays
+
+
+def test_a_removed_corpus_document_stays_out_of_the_next_ingest(site: dict) -> None:  # type: ignore[type-arg]
+    url = site["url"]
+    admin = staff_client(url, "admin@cluster.example", PASSWORD)
+    corpus_docs = [d for d in admin.get("/api/staff/documents").json() if d["source"].endswith(".md")]
+    source = corpus_docs[0]["source"]
+    assert admin.delete(f"/api/staff/documents/{source}").status_code == 200
+    again = run_cli(site["settings"], "ingest", str(site["corpus"]), "--quiet")
+    assert again.returncode == 0 and "1 left out: removed by staff" in again.stdout, again.stdout
+    listing = {d["source"]: d for d in admin.get("/api/staff/documents").json()}
+    assert listing[source]["status"] == "removed" and listing[source]["chunks"] == 0
+
+
+def test_the_documents_page_shows_progress_and_is_accessible(page: Page, site: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    url = site["url"]
+    page.goto(f"{url}/login")
+    page.get_by_label("E-mail").fill("admin@cluster.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Documents").click()
+    docx = make_docx(tmp_path / "garden.docx", "Garden notes", {"Plants": ["The Blorptown garden grows 12 herbs."]})
+    broken = tmp_path / "empty.pdf"
+    broken.write_bytes(b"%PDF-1.4 nothing")
+    page.get_by_label("Files (Markdown, text, HTML, PDF, Word; several at once)").set_input_files([docx, broken])
+    page.get_by_role("button", name="Add and ingest").click()
+    job = page.locator("#job")
+    expect(job).to_contain_text("done", timeout=60_000)  # the panel updates itself until the job ends
+    expect(job.get_by_role("progressbar")).to_have_attribute("value", "2")
+    expect(job).to_contain_text("empty.pdf")
+    page.screenshot(path=str(REPO / "test-output" / "browser" / "staff-documents.png"), full_page=True)
+    expect(page.get_by_role("table", name="Documents")).to_contain_text("Garden notes")
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id + ': ' + v.help)"
+    )
+    assert found == []
+    page.get_by_role("link", name="Garden notes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Garden notes")
+    expect(page.locator(".entry")).to_contain_text("12 herbs")

@@ -1,0 +1,115 @@
+"""The documents screen (`/staff/documents`): what the assistant knows, files added (uploads, several at once),
+documents removed or ingested again, and each ingest's progress, updated in place while it runs."""
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from assistant.desk import Desk
+from assistant.errors import AssistantError
+from ui.staff.auth import check_csrf, staff_of
+from ui.staff.pages import is_htmx, render
+
+router = APIRouter(prefix="/staff", include_in_schema=False, dependencies=[Depends(check_csrf)])
+LEVELS = ("public", "members", "staff", "internal")
+MAX_FILES = 20
+
+
+def _desk(request: Request) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
+
+
+def shown(documents: list[dict[str, Any]], q: str, status: str) -> list[dict[str, Any]]:
+    """The documents whose title or source contains `q`, in `status` when given."""
+    q = q.strip().lower()
+    return [d for d in documents if (not q or q in f"{d['title']} {d['source']}".lower())
+            and (not status or d["status"] == status)]  # fmt: skip
+
+
+@router.get("/documents", response_class=HTMLResponse)
+def documents_page(request: Request, q: str = "", status: str = "", job: int = 0, error: str = "") -> HTMLResponse:
+    desk = _desk(request)
+    everything = desk.library.listing()
+    context = {"title": "Documents", "section": "documents", "documents": shown(everything, q[:200], status[:20]),
+               "total": len(everything), "q": q[:200], "status": status, "levels": LEVELS,
+               "job": desk.library.job(job) if job else None, "error": error[:300]}  # fmt: skip
+    return render(request, "documents.html", context)
+
+
+async def files_of(uploads: list[UploadFile], limit_mb: int) -> list[tuple[str, bytes]]:
+    """The uploaded files as (name, bytes), each read up to its limit (a larger one is refused by the library)."""
+    files = []
+    for upload in uploads[:MAX_FILES]:
+        if upload.filename:
+            files.append((upload.filename, await upload.read(limit_mb * 1024 * 1024 + 1)))
+    return files
+
+
+@router.post("/documents")
+async def add(request: Request, files: Annotated[list[UploadFile], File()], visibility: str = Form("public"),
+              tags: str = Form("", max_length=500)) -> Response:  # fmt: skip
+    desk = _desk(request)
+    try:
+        received = await files_of(files, desk.settings.max_upload_mb)
+        job_id = desk.library.add_files(received, visibility, tags.split(","), staff_of(request).email)
+    except AssistantError as exc:
+        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
+    return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
+
+
+@router.post("/documents/remove")
+def remove(request: Request, source: str = Form(..., max_length=500)) -> Response:
+    try:
+        _desk(request).library.remove(source, staff_of(request))
+    except AssistantError as exc:
+        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
+    return RedirectResponse("/staff/documents", status_code=303)
+
+
+@router.post("/documents/reingest")
+def reingest(request: Request) -> Response:
+    try:
+        job_id = _desk(request).library.reingest(None, staff_of(request).email)
+    except AssistantError as exc:
+        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
+    return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
+
+
+@router.get("/documents/view", response_class=HTMLResponse)
+def document_page(request: Request, source: str) -> Response:
+    desk = _desk(request)
+    try:
+        chunks = desk.library.chunks_of(source)
+    except AssistantError as exc:
+        return render(request, "error.html", {"title": "Not found", "error": str(exc)}, exc.http_status)
+    entry = next((d for d in desk.library.listing() if d["source"] == source), {"title": source, "source": source})
+    sections = list(dict.fromkeys(c["section"] for c in chunks if c["section"]))
+    context = {"title": entry["title"], "section": "documents", "d": entry, "chunks": chunks, "sections": sections}
+    return render(request, "document.html", context)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_progress(request: Request, job_id: int) -> Response:
+    """The progress panel alone (htmx polls it while the job runs)."""
+    try:
+        job = _desk(request).library.job(job_id)
+    except AssistantError as exc:
+        return render(request, "error.html", {"title": "Not found", "error": str(exc)}, exc.http_status)
+    response = render(request, "_job.html", {"job": job})
+    if is_htmx(request) and (job["status"] in ("done", "failed", "cancelled") or job.get("cancelled")):
+        response.headers["HX-Trigger"] = "ingest-done"  # the list below refreshes itself
+    return response
+
+
+@router.post("/jobs/{job_id}/cancel")
+def cancel(request: Request, job_id: int) -> Response:
+    try:
+        _desk(request).library.cancel(job_id, staff_of(request).email)
+    except AssistantError as exc:
+        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
+    if is_htmx(request):
+        return job_progress(request, job_id)
+    return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
