@@ -311,3 +311,17 @@ def staff_client(url: str, email: str, password: str) -> httpx.Client:
     assert response.status_code == 303, response.text
     client.headers["X-CSRF-Token"] = client.get("/api/staff/session").json()["csrf_token"]
     return client
+
+
+AXE = REPO / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical violations on the page. Evaluated through the DevTools protocol: an injected
+    <script> tag would be (rightly) refused by our pages' CSP."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    found: list[str] = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id + ': ' + v.help)"
+    )
+    return found

@@ -16,11 +16,20 @@ from assistant.desk.db import open_database
 from assistant.engine.assistant import Assistant
 from assistant.engine.store import Store
 from ingest.pipeline import ingest
-from tests.helpers import REPO, make_docx, make_pdf, run_cli, serve_app, settings_for, staff_client, until
+from tests.helpers import (
+    REPO,
+    axe_violations,
+    make_docx,
+    make_pdf,
+    run_cli,
+    serve_app,
+    settings_for,
+    staff_client,
+    until,
+)
 from ui.app import create_app
 
 PASSWORD = "a long enough password"
-AXE = REPO / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 PDF_FACT = "The Quorvath Clinic in Blorptown is run by Zephyrine Quillmoor"
 DOCX_FACT = "The Blorptown sensor trial measured oxygen levels in 240 patients at home."
 
@@ -113,12 +122,7 @@ def test_the_documents_page_shows_progress_and_is_accessible(page: Page, site: d
     expect(job).to_contain_text("empty.pdf")
     page.screenshot(path=str(REPO / "test-output" / "browser" / "staff-documents.png"), full_page=True)
     expect(page.get_by_role("table", name="Documents")).to_contain_text("Garden notes")
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    found = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id + ': ' + v.help)"
-    )
-    assert found == []
+    assert axe_violations(page) == []
     page.get_by_role("link", name="Garden notes").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Garden notes")
     expect(page.locator(".entry")).to_contain_text("12 herbs")

@@ -16,10 +16,9 @@ from assistant.desk.db import open_database
 from assistant.desk.records import CONSENT_VERSION
 from assistant.desk.tables import Enquiry
 from assistant.engine.assistant import Assistant
-from tests.helpers import REPO, serve_app
+from tests.helpers import REPO, axe_violations, serve_app
 from ui.app import create_app
 
-AXE = REPO / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = REPO / "test-output" / "browser"
 PASSWORD = "a long enough password"
 TRANSCRIPT = [
@@ -161,25 +160,15 @@ def test_filters_update_the_list_in_place(page: Page, console: dict) -> None:  #
     expect(page.locator(".kind-note")).to_contain_text("Called them back.")
 
 
-def serious_violations(page: Page) -> list[str]:
-    # Evaluated through the DevTools protocol: an injected <script> tag would be (rightly) refused by the CSP.
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    found: list[str] = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id + ': ' + v.help)"
-    )
-    return found
-
-
 def test_axe_on_every_page_and_a_phone_width(page: Page, console: dict) -> None:  # type: ignore[type-arg]
     url = console["url"]
     page.goto(f"{url}/login")
-    assert serious_violations(page) == [], "login"
+    assert axe_violations(page) == [], "login"
     sign_in(page, url)
     enquiry = f"{url}/staff/enquiries/{robin_id(console)}"
     for address in (f"{url}/staff/", enquiry, f"{url}/staff/gaps", f"{url}/staff/figures", f"{url}/staff/mail"):
         page.goto(address)
-        assert serious_violations(page) == [], address
+        assert axe_violations(page) == [], address
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), address
         if address.endswith("/figures"):
             page.get_by_role("img", name="Enquiries by category per week").wait_for()
@@ -199,7 +188,7 @@ def test_axe_on_every_page_and_a_phone_width(page: Page, console: dict) -> None:
     record = page.get_by_role("button", name="Record consent")
     record.scroll_into_view_if_needed()
     expect(record).to_be_in_viewport()
-    assert serious_violations(page) == [], "enquiry at 390 px"
+    assert axe_violations(page) == [], "enquiry at 390 px"
 
 
 def test_times_follow_the_browsers_time_zone(page: Page, console: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
