@@ -7,6 +7,7 @@ job_id = library.add_files([("report.pdf", data)], "public", ["annual"], "kim@cl
 library.remove("upload/7/report.pdf", member)           # an admin's
 """
 
+import json
 import logging
 from collections import Counter
 from dataclasses import replace
@@ -20,10 +21,10 @@ from assistant.config import Settings
 from assistant.desk import jobs
 from assistant.desk.accounts import StaffMember
 from assistant.desk.tables import AuditEvent, Job, StoredDocument, utcnow
-from assistant.engine import Assistant
+from assistant.engine import Assistant, one_document
 from assistant.errors import Conflict, InvalidRequest, LoadError, NotAllowed, NotFound
 from ingest.embed import embed
-from ingest.load import SUPPORTED_SUFFIXES, check_visibility, load_bytes
+from ingest.load import SUPPORTED_SUFFIXES, check_visibility, load_bytes, split_front_matter
 from ingest.split import document_hash, split
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,50 @@ class Library:
 
     # Changing --------------------------------------------------------------------------------------------------
 
+    def try_question(self, source: str, question: str) -> dict[str, Any]:
+        """The answer from this one document alone (staff checking what it can answer)."""
+        answer = self.assistant.ask(question, None, one_document(source))
+        return {"text": answer.text, "abstained": answer.abstained, "confidence": round(answer.confidence, 3),
+                "citations": [c.to_record() for c in answer.citations]}  # fmt: skip
+
+    def answer_of(self, document_id: int) -> dict[str, str]:
+        """A staff answer's title, text and visibility, for editing it."""
+        with self.sessions() as session:
+            row = session.get(StoredDocument, document_id)
+            if row is None or row.origin != "answer" or row.content is None:
+                raise NotFound(f"No written answer {document_id}.")
+            meta, body = split_front_matter(row.content.decode("utf-8"))
+        text = body.split("\n", 2)[-1].strip() if body.startswith("# ") else body.strip()
+        return {"title": meta.get("title", row.title), "text": text, "visibility": row.visibility}
+
+    def write_answer(self, title: str, text: str, visibility: str, author: str, document_id: int | None = None) -> int:
+        """Staff's answer to a knowledge gap as a document of its own (Markdown with front matter: title, author,
+        date, visibility), new or replacing an earlier version, ingested at once; returns the job's id."""
+        title, text, level = " ".join(title.split())[:200], text.strip(), _level(visibility)
+        if not title or len(text) < 20:
+            raise InvalidRequest("An answer needs a title and at least a sentence of text.")
+        front = {"title": title, "author": author, "date": utcnow().date().isoformat(), "visibility": level}
+        body = "---\n" + "".join(f"{k}: {json.dumps(v)}\n" for k, v in front.items()) + f"---\n# {title}\n\n{text}\n"
+        with self.sessions.begin() as session:
+            if document_id is None:
+                row = StoredDocument(source=f"pending/{utcnow().timestamp()}", title=title, origin="answer", tags=[],
+                                     visibility=level, status="pending", chunk_count=0, size=0, created_by=author,
+                                     created_at=utcnow())  # fmt: skip
+                session.add(row)
+                session.flush()
+                row.source, row.filename = f"answers/{row.id}.md", f"answer-{row.id}.md"
+            else:
+                found = session.get(StoredDocument, document_id)
+                if found is None or found.origin != "answer":
+                    raise NotFound(f"No written answer {document_id}.")
+                row = found
+                if row.status == "removed":
+                    row.status, row.removed_at, row.removed_by = "pending", None, None
+            row.title, row.visibility, row.content = title, level, body.encode("utf-8")
+            row.size = len(row.content)
+            _audit(session, author, "answer_written" if document_id is None else "answer_edited", document=title)
+            return self._queue(session, [row.id], author)
+
     def add_files(self, files: list[tuple[str, bytes]], visibility: str, tags: list[str], actor: str) -> int:
         """Keep each file and queue one ingest job for them all; returns the job's id. Raises `InvalidRequest` for
         an unsupported type, an empty or oversized file, or an unknown visibility (nothing is kept then)."""
@@ -122,12 +167,12 @@ class Library:
 
     def remove(self, source: str, member: StaffMember) -> None:
         """Take a document out of the index at once, and keep it out (a tombstone) until staff add it again.
-        Admins only (raises `NotAllowed`)."""
-        if member.role != "admin":
-            raise NotAllowed("Only an admin can remove a document.")
+        Admins only, except for a written answer, which any staff member may retire (raises `NotAllowed`)."""
         actor = member.email
         with self.sessions.begin() as session:
             row = session.scalar(select(StoredDocument).where(StoredDocument.source == source))
+            if member.role != "admin" and (row is None or row.origin != "answer"):  # staff retire answers they write
+                raise NotAllowed("Only an admin can remove a document.")
             if row is None:
                 if not any(c.source == source for c in self.assistant.index.chunks):
                     raise NotFound(f"No document {source}.")
@@ -193,11 +238,11 @@ class Library:
             if row is None or row.status == "removed" or row.content is None:
                 return {**progress, "done": progress["done"] + 1}
             source, name, data = row.source, row.filename or row.title, row.content
-            level, tags = row.visibility, row.tags
+            level, tags, origin = row.visibility, row.tags, row.origin
         jobs.set_progress(self.sessions, job_id, {**progress, "current": name})
         try:
             document = load_bytes(data, source, PurePath(name).suffix, visibility=level)
-            meta = {**document.metadata, "origin": "upload"} | ({"tags": ",".join(tags)} if tags else {})
+            meta = {**document.metadata, "origin": origin} | ({"tags": ",".join(tags)} if tags else {})
             document = replace(document, metadata=meta)
             embedder = self.assistant.embedder
             chunks = split(document, embedder.count_tokens)

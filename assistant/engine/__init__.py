@@ -13,7 +13,7 @@ from assistant.engine.guard import SIGNPOST
 from assistant.engine.store import EmbeddedChunk, Store
 from assistant.engine.terms import split_sentences, terms
 from assistant.engine.validate import bounded_history, validate_question
-from assistant.engine.visibility import PUBLIC_ONLY, STAFF_VIEW, Visible, visibility_filter
+from assistant.engine.visibility import PUBLIC_ONLY, STAFF_VIEW, Visible, one_document, visibility_filter
 
 __all__ = [
     "CALIBRATION_FILE",
@@ -34,6 +34,7 @@ __all__ = [
     "Writer",
     "bounded_history",
     "load_embedder",
+    "one_document",
     "split_sentences",
     "spoken_date",
     "terms",

@@ -30,3 +30,14 @@ def visibility_filter(levels: frozenset[str], tags: frozenset[str] = frozenset()
 PUBLIC_ONLY = visibility_filter(frozenset({PUBLIC}))
 # What staff reply drafts may draw on: every level (staff read a draft before it is sent).
 STAFF_VIEW = visibility_filter(frozenset(VISIBILITY_LEVELS))
+
+
+@functools.cache
+def one_document(source: str) -> Visible:
+    """Chunks of one document only, whatever its level (staff trying a question against it). One predicate per
+    document, so the index caches one mask each (documents are finite; a lambda per request would not be)."""
+
+    def check(chunk: Chunk) -> bool:
+        return chunk.source == source
+
+    return check

@@ -47,7 +47,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, embedder) 
     add_staff(sessions, "kim@cluster.example", PASSWORD, "staff")
     desk = Desk.open(settings, Assistant.load(settings, embedder), sessions)
     with serve_app(create_app(settings, desk)) as url:
-        yield {"url": url, "settings": settings, "root": root, "corpus": corpus}
+        yield {"url": url, "settings": settings, "root": root, "corpus": corpus, "desk": desk}
 
 
 def files(folder: Path) -> list[tuple[str, tuple[str, bytes, str]]]:
@@ -126,3 +126,38 @@ def test_the_documents_page_shows_progress_and_is_accessible(page: Page, site: d
     page.get_by_role("link", name="Garden notes").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Garden notes")
     expect(page.locator(".entry")).to_contain_text("12 herbs")
+
+
+def test_a_knowledge_gap_answered_by_staff_is_answered_with_a_citation(site: dict) -> None:  # type: ignore[type-arg]
+    url, desk = site["url"], site["desk"]
+    question = "When is the Blorptown library open on Sundays?"
+    for _ in range(3):
+        assert desk.ask(question, [], channel="chat")[0].abstained
+    desk.logbook.flush(10)
+    kim = staff_client(url, "kim@cluster.example", PASSWORD)
+    gaps = kim.get("/staff/gaps").text
+    assert "Blorptown library" in gaps and "Write an answer" in gaps
+    form = kim.get("/staff/gaps/answer", params={"question": question}).text
+    assert 'value="When is the Blorptown library open on Sundays"' in form
+    text = "The Blorptown library opens on Sundays from 10:00 to 16:00, and is closed on bank holidays."
+    token = kim.headers["X-CSRF-Token"]
+    written = kim.post("/staff/answers", data={"title": "Blorptown library opening hours", "text": text,
+                                               "visibility": "public", "csrf_token": token})  # fmt: skip
+    assert written.status_code == 303 and "job=" in written.headers["location"]
+    assert finished(kim, int(written.headers["location"].split("job=")[1]))["status"] == "done"
+    answer = ask(url, question)
+    assert not answer["abstained"] and "10:00 to 16:00" in answer["answer"]
+    assert [c["title"] for c in answer["citations"]] == ["Blorptown library opening hours"]
+    [entry] = [d for d in kim.get("/api/staff/documents").json() if d["origin"] == "answer"]
+    page = kim.get("/staff/documents/view", params={"source": entry["source"], "question": question}).text
+    assert "10:00 to 16:00" in page and "Edit this answer" in page and "Retire this answer" in page
+    elsewhere = kim.get("/staff/documents/view", params={"source": entry["source"], "question": "What is PIONEER?"})
+    assert "Not answered from this document" in elsewhere.text  # only this document is searched
+    edited = kim.post("/staff/answers", data={"title": "Blorptown library opening hours", "visibility": "public",
+                                              "text": text.replace("16:00", "17:00"), "document_id": entry["id"],
+                                              "csrf_token": token})  # fmt: skip
+    assert finished(kim, int(edited.headers["location"].split("job=")[1]))["status"] == "done"
+    assert "10:00 to 17:00" in ask(url, question)["answer"]
+    retired = kim.post("/staff/documents/remove", data={"source": entry["source"], "csrf_token": token})
+    assert retired.status_code == 303 and "error" not in retired.headers["location"]  # staff retire answers
+    assert ask(url, question)["abstained"]

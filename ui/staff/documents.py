@@ -79,7 +79,8 @@ def reingest(request: Request) -> Response:
 
 
 @router.get("/documents/view", response_class=HTMLResponse)
-def document_page(request: Request, source: str) -> Response:
+def document_page(request: Request, source: str, question: str = "") -> Response:
+    """One document: its sections and chunks; a question tried against it alone; a written answer's editor."""
     desk = _desk(request)
     try:
         chunks = desk.library.chunks_of(source)
@@ -87,8 +88,32 @@ def document_page(request: Request, source: str) -> Response:
         return render(request, "error.html", {"title": "Not found", "error": str(exc)}, exc.http_status)
     entry = next((d for d in desk.library.listing() if d["source"] == source), {"title": source, "source": source})
     sections = list(dict.fromkeys(c["section"] for c in chunks if c["section"]))
-    context = {"title": entry["title"], "section": "documents", "d": entry, "chunks": chunks, "sections": sections}
+    tried = desk.library.try_question(source, question[:500]) if question.strip() else None
+    written = desk.library.answer_of(int(entry["id"])) if entry.get("origin") == "answer" and entry.get("id") else None
+    context = {"title": entry["title"], "section": "documents", "d": entry, "chunks": chunks, "sections": sections,
+               "question": question[:500], "tried": tried, "written": written, "levels": LEVELS}  # fmt: skip
     return render(request, "document.html", context)
+
+
+@router.get("/gaps/answer", response_class=HTMLResponse)
+def answer_form(request: Request, question: str = "", topic: str = "") -> HTMLResponse:
+    """The form for a written answer to a knowledge gap, its title started from the question asked."""
+    title = question.strip().rstrip("?")[:200] or topic[:200]
+    context = {"title": "Write an answer", "section": "gaps", "levels": LEVELS, "topic": topic[:200],
+               "question": question[:500], "answer_title": title}  # fmt: skip
+    return render(request, "answer.html", context)
+
+
+@router.post("/answers")
+def write_answer(request: Request, title: str = Form("", max_length=200), text: str = Form("", max_length=20_000),
+                 visibility: str = Form("public"), document_id: int = Form(0)) -> Response:  # fmt: skip
+    """A new written answer, or a new version of one: a document of its own, ingested at once."""
+    try:
+        job_id = _desk(request).library.write_answer(title, text, visibility, staff_of(request).email,
+                                                     document_id or None)  # fmt: skip
+    except AssistantError as exc:
+        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
+    return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
