@@ -59,6 +59,19 @@ class IngestReport:
         return line
 
 
+def _no_progress(done: int, total: int, source: str, report: "IngestReport") -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """How a caller follows an ingest: `progress(done, total, current source, report so far)` before each document,
+    and `remove_now(gone)`, which of the indexed sources no longer found to remove now (all, by default)."""
+
+    progress: Callable[[int, int, str, "IngestReport"], None] = _no_progress
+    remove_now: Callable[[list[str]], list[str]] = list
+
+
 @dataclass(frozen=True)
 class _Item:
     source: str
@@ -143,15 +156,17 @@ def ingest(
     visibility: str = PUBLIC,
     fetch_policy: fetch.FetchPolicy | None = None,
     left_out: frozenset[str] = frozenset(),
+    hooks: "Hooks | None" = None,
 ) -> IngestReport:
     """Bring the store in line with `targets` (folders, files, URLs or sitemaps). See `IngestReport`.
 
     `visibility` is the level of documents that declare none; `fetch_policy` says which non-public networks web
-    targets may be fetched from (none by default); `left_out` are sources staff removed (tombstones), not indexed.
+    targets may be fetched from (none by default); `left_out` are sources staff removed (tombstones), not indexed;
+    `hooks` lets a background job follow the work and decide when pages gone from a site are removed.
     """
     visibility = check_visibility(visibility)
     with fetch.http_client(fetch_policy) as client:
-        return _ingest(targets, store, embedder, client, progress, visibility, left_out)
+        return _ingest(targets, store, embedder, client, progress, visibility, left_out, hooks or Hooks())
 
 
 def _ingest(
@@ -161,7 +176,8 @@ def _ingest(
     client: httpx.Client,
     progress: bool | None,
     visibility: str,
-    left_out: frozenset[str] = frozenset(),
+    left_out: frozenset[str],
+    hooks: "Hooks",
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
@@ -171,8 +187,9 @@ def _ingest(
     items = [item for item in items if item.source not in left_out]
     seen: set[str] = set()
     bar = tqdm(items, desc="Ingesting", unit="doc", disable=not progress if progress is not None else None)
-    for item in bar:
+    for done, item in enumerate(bar):
         bar.set_postfix_str(item.source[-40:], refresh=False)
+        hooks.progress(done, len(items), item.source, report)
         seen.add(item.source)
         known = indexed.get(item.source, set())
         try:
@@ -193,6 +210,7 @@ def _ingest(
         _store(document, chunks, known, store, embedder, report)
     failed_sources = {source for source, _ in report.failed}
     gone = [s for s in indexed if s not in seen and s not in failed_sources and any(scope(s) for scope in scopes)]
+    gone = hooks.remove_now(gone)
     remove(store, gone)
     report.removed.extend(gone)
     report.seconds = time.perf_counter() - started

@@ -28,7 +28,7 @@ from assistant.desk.inbox import (
     list_enquiries,
     neighbours,
 )
-from assistant.desk.library import INGEST, Library
+from assistant.desk.library import Library
 from assistant.desk.logbook import Logbook
 from assistant.desk.mailer import send_one
 from assistant.desk.outbox import SEND_MAIL, Outbox
@@ -149,13 +149,13 @@ class Desk:
             SEND_MAIL: lambda job: send_one(self.sessions, self.settings, job),
             "mail_poll": lambda job: self._poll(),
             "housekeeping": lambda job: self.housekeep(),
-            INGEST: self.library.run,
+            **self.library.handlers(),
         }
 
     def start_jobs(self) -> None:
         """Run background jobs in this process (a thread): each job once across every process sharing the
         database. Periodic: retention; the mailbox poll when a mailbox is configured."""
-        periodic = {"housekeeping": self.settings.housekeeping_minutes * 60.0}
+        periodic = {"housekeeping": self.settings.housekeeping_minutes * 60.0, **self.library.periodic}
         if self.settings.imap_url:
             periodic["mail_poll"] = float(self.settings.mail_poll_seconds)
         self._jobs = jobs.JobRunner(self.sessions, self.job_handlers(), periodic, self.settings.jobs_lease_seconds,

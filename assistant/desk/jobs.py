@@ -62,10 +62,12 @@ def enqueue(
     key: str | None = None,
     max_attempts: int = 1,
     delay_s: float = 0.0,
-) -> None:
+) -> Job:
     """Add a job inside the caller's transaction (it commits, or vanishes, with the change that caused it)."""
-    session.add(Job(kind=kind, key=key, payload=payload, status="queued", attempts=0, max_attempts=max_attempts,
-                    run_after=utcnow() + timedelta(seconds=delay_s), progress={}, created_at=utcnow()))  # fmt: skip
+    job = Job(kind=kind, key=key, payload=payload, status="queued", attempts=0, max_attempts=max_attempts,
+              run_after=utcnow() + timedelta(seconds=delay_s), progress={}, created_at=utcnow())  # fmt: skip
+    session.add(job)
+    return job
 
 
 def schedule(sessions: sessionmaker[Session], kind: str, every_s: float, payload: dict[str, Any] | None = None) -> int:

@@ -12,13 +12,13 @@ import logging
 from collections import Counter
 from dataclasses import replace
 from pathlib import PurePath
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
-from assistant.desk import jobs
+from assistant.desk import jobs, sites
 from assistant.desk.accounts import StaffMember
 from assistant.desk.tables import AuditEvent, Job, StoredDocument, utcnow
 from assistant.engine import Assistant, one_document
@@ -28,7 +28,7 @@ from ingest.load import SUPPORTED_SUFFIXES, check_visibility, load_bytes, split_
 from ingest.split import document_hash, split
 
 log = logging.getLogger(__name__)
-INGEST = "ingest"
+INGEST = sites.INGEST
 UPLOAD_PREFIX = "upload/"  # an upload's source in the index: upload/<id>/<file name>
 
 
@@ -47,6 +47,17 @@ class Library:
 
     def __init__(self, sessions: sessionmaker[Session], assistant: Assistant, settings: Settings) -> None:
         self.sessions, self.assistant, self.settings = sessions, assistant, settings
+
+    def handlers(self) -> dict[str, jobs.Handler]:
+        """The library's background jobs: ingests and crawls (one at a time), and the hourly re-crawl check."""
+        return {INGEST: self.run, sites.RECRAWL: self._recrawl}
+
+    periodic: ClassVar[dict[str, float]] = {sites.RECRAWL: 3600.0}  # look for due sites every hour
+
+    def _recrawl(self, job: jobs.Claimed) -> None:
+        queued = sites.queue_due(self.sessions)
+        if queued:
+            log.info("queued %d scheduled re-crawls", queued)
 
     # Reading ---------------------------------------------------------------------------------------------------
 
@@ -126,6 +137,16 @@ class Library:
             row.size = len(row.content)
             _audit(session, author, "answer_written" if document_id is None else "answer_edited", document=title)
             return self._queue(session, [row.id], author)
+
+    def add_site(self, url: str, visibility: str, every_hours: int, actor: str) -> int:
+        """A web page or sitemap, crawled now and then every `every_hours` (0: only when asked); returns the job."""
+        return sites.add_site(self.sessions, url, _level(visibility), every_hours, actor)
+
+    def crawl_now(self, site_id: int, actor: str) -> int:
+        return sites.crawl_now(self.sessions, site_id, actor)
+
+    def sites(self) -> list[dict[str, Any]]:
+        return sites.listing(self.sessions)
 
     def add_files(self, files: list[tuple[str, bytes]], visibility: str, tags: list[str], actor: str) -> int:
         """Keep each file and queue one ingest job for them all; returns the job's id. Raises `InvalidRequest` for
@@ -221,6 +242,9 @@ class Library:
         job row after each, stopping between documents when cancelled. One at a time per index."""
         if jobs.other_running(self.sessions, job, INGEST):
             raise jobs.RetryLater("another ingest is running", wait_s=2.0)
+        if "site" in job.payload:
+            sites.crawl(self.sessions, self.assistant, self.settings, job, removed_sources(self.sessions))
+            return
         started = self.job(job.id)
         progress = {"total": started["total"], "by": started.get("by"), "done": 0, "chunks": 0, "errors": [],
                     "current": None}  # fmt: skip

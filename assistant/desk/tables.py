@@ -303,3 +303,23 @@ class StoredDocument(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     removed_by: Mapped[str | None] = mapped_column(String(320))
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Site(Base):
+    """A web page or sitemap staff added: crawled now and again on a schedule. Pages gone from it are removed after
+    a grace period (`missing` keeps when each was first missed)."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(500), unique=True)
+    visibility: Mapped[str] = mapped_column(String(20), default="public")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    every_hours: Mapped[int] = mapped_column(Integer, default=24)  # 0: only when staff ask
+    grace_days: Mapped[int] = mapped_column(Integer, default=7)
+    missing: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="active")  # active | removed
+    last_crawl_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -23,6 +23,7 @@ from tests.helpers import (
     make_pdf,
     run_cli,
     serve_app,
+    serve_folder,
     settings_for,
     staff_client,
     until,
@@ -40,7 +41,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, embedder) 
     root = tmp_path_factory.mktemp("documents")
     corpus = root / "corpus"
     shutil.copytree(REPO / "corpus", corpus)
-    settings = settings_for(root / "data", model_cache, corpus_dir=corpus, jobs_poll_seconds=0.2)
+    settings = settings_for(
+        root / "data", model_cache, corpus_dir=corpus, jobs_poll_seconds=0.2, ingest_allowed_networks=["127.0.0.0/8"]
+    )  # the re-crawl test's site is on loopback
     ingest([str(corpus)], Store.open(settings, embedder), embedder, progress=False)
     sessions = open_database(settings)
     add_staff(sessions, "admin@cluster.example", PASSWORD, "admin")
@@ -161,3 +164,66 @@ def test_a_knowledge_gap_answered_by_staff_is_answered_with_a_citation(site: dic
     retired = kim.post("/staff/documents/remove", data={"source": entry["source"], "csrf_token": token})
     assert retired.status_code == 303 and "error" not in retired.headers["location"]  # staff retire answers
     assert ask(url, question)["abstained"]
+
+
+def page(title: str, text: str) -> str:
+    return f"<html><head><title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p></main></body></html>"
+
+
+def test_a_site_is_recrawled_added_changed_and_removed_after_grace(site: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    from datetime import timedelta
+
+    from assistant.desk import sites
+    from assistant.desk.tables import Site, utcnow
+
+    folder = tmp_path / "site"
+    folder.mkdir()
+    url, desk = site["url"], site["desk"]
+    kim = staff_client(url, "kim@cluster.example", PASSWORD)
+
+    def publish(pages: dict[str, str]) -> None:
+        for old in folder.glob("*.html"):
+            old.unlink()
+        for name, html in pages.items():
+            (folder / name).write_text(html, encoding="utf-8")
+        entries = "".join(f"<url><loc>{base}/{name}</loc></url>" for name in pages)
+        (folder / "sitemap.xml").write_text(
+            f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+        )
+
+    def crawled(job_id: int) -> dict:  # type: ignore[type-arg]
+        assert finished(kim, job_id)["status"] == "done"
+        [found] = [s for s in desk.library.sites() if s["url"].endswith("/sitemap.xml")]
+        return found  # type: ignore[no-any-return]
+
+    with serve_folder(folder) as base:
+        publish({"ferry.html": page("Ferry", "The Glimmerholt ferry leaves at 07:15 every weekday."),
+                 "museum.html": page("Museum", "The Snorvel museum holds 300 brass telescopes.")})  # fmt: skip
+        first = kim.post("/api/staff/documents", json={"url": f"{base}/sitemap.xml", "every_hours": 24})
+        summary = crawled(first.json()["job"])["summary"]
+        assert sorted(summary["added"]) == [f"{base}/ferry.html", f"{base}/museum.html"]
+        assert "07:15" in ask(url, "When does the Glimmerholt ferry leave?")["answer"]
+        publish({"ferry.html": page("Ferry", "The Glimmerholt ferry leaves at 08:40 every weekday."),
+                 "market.html": page("Market", "The Plinkwood market opens on Thursdays at dawn.")})  # fmt: skip
+        [row] = [s for s in desk.library.sites() if s["url"].endswith("/sitemap.xml")]
+        token = kim.headers["X-CSRF-Token"]
+        again = kim.post(f"/staff/sites/{row['id']}/crawl", data={"csrf_token": token})
+        second = crawled(int(again.headers["location"].split("job=")[1]))
+        assert second["summary"]["added"] == [f"{base}/market.html"]
+        assert second["summary"]["changed"] == [f"{base}/ferry.html"] and second["summary"]["removed"] == []
+        assert second["waiting"] == [f"{base}/museum.html"]  # gone from the site: removed after the grace period
+        assert "08:40" in ask(url, "When does the Glimmerholt ferry leave?")["answer"]
+        assert not ask(url, "How many brass telescopes does the Snorvel museum hold?")["abstained"]
+        with desk.sessions.begin() as session:  # a week passes
+            stored = session.get_one(Site, row["id"])
+            stored.missing = {k: (utcnow() - timedelta(days=8)).isoformat() for k in stored.missing}
+        third = crawled(int(kim.post(f"/staff/sites/{row['id']}/crawl", data={"csrf_token": token})
+                            .headers["location"].split("job=")[1]))  # fmt: skip
+        assert third["summary"]["removed"] == [f"{base}/museum.html"] and third["waiting"] == []
+        assert ask(url, "How many brass telescopes does the Snorvel museum hold?")["abstained"]
+        page_text = kim.get("/staff/documents").text
+        assert "1 removed" in page_text and "daily" in page_text
+    assert sites.queue_due(desk.sessions) == 0  # crawled just now: not due
+    with desk.sessions.begin() as session:
+        session.get_one(Site, row["id"]).last_crawl_at = utcnow() - timedelta(hours=25)
+    assert sites.queue_due(desk.sessions) == 1 and sites.queue_due(desk.sessions) == 0  # once per hour

@@ -2,14 +2,15 @@
 Cookie-authenticated like the pages, so state-changing calls carry the CSRF token from `GET /api/staff/session`.
 Kept out of the public OpenAPI schema: anonymous callers need not learn its shape."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
 
 from assistant.desk import Desk, EnquiryUpdate, Filters
-from assistant.errors import NotFound
+from assistant.errors import InvalidRequest, NotFound
 from ui.staff.auth import check_csrf, staff_of
 from ui.staff.documents import files_of
 from ui.staff.session import csrf_token
@@ -110,13 +111,27 @@ def documents(request: Request) -> list[dict[str, Any]]:
     return _desk(request).library.listing()
 
 
+class NewSite(BaseModel):
+    url: str = Field(..., max_length=500, description="A page, or a sitemap.xml for a whole site")
+    visibility: str = "public"
+    every_hours: int = Field(24, ge=0, le=24 * 30, description="Re-crawl interval; 0: only when asked")
+
+
 @api.post("/documents", status_code=202)
-async def add_documents(request: Request, files: Annotated[list[UploadFile], File()], visibility: str = Form("public"),
-                        tags: str = Form("", max_length=500)) -> dict[str, int]:  # fmt: skip
-    """Upload files (multipart, several at once); they are ingested by a job: follow it at /api/staff/jobs/{id}."""
-    desk = _desk(request)
-    received = await files_of(files, desk.settings.max_upload_mb)
-    return {"job": desk.library.add_files(received, visibility, tags.split(","), staff_of(request).email)}
+async def add_documents(request: Request) -> dict[str, int]:
+    """Upload files (multipart `files`, several at once, with `visibility` and `tags`), or add a site (JSON
+    `{"url": …}`); a job ingests them: follow it at /api/staff/jobs/{id}."""
+    desk, actor = _desk(request), staff_of(request).email
+    if request.headers.get("content-type", "").startswith("application/json"):
+        site = NewSite.model_validate(await request.json())
+        return {"job": desk.library.add_site(site.url, site.visibility, site.every_hours, actor)}
+    form = await request.form()
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+    received = await files_of(uploads, desk.settings.max_upload_mb)
+    if not received:
+        raise InvalidRequest("Send files (multipart, field `files`) or JSON with a `url`.")
+    tags = str(form.get("tags", ""))[:500].split(",")
+    return {"job": desk.library.add_files(received, str(form.get("visibility", "public")), tags, actor)}
 
 
 @api.delete("/documents/{document:path}")

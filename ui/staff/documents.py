@@ -1,11 +1,13 @@
 """The documents screen (`/staff/documents`): what the assistant knows, files added (uploads, several at once),
 documents removed or ingested again, and each ingest's progress, updated in place while it runs."""
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from assistant.desk import Desk
 from assistant.errors import AssistantError
@@ -35,11 +37,12 @@ def documents_page(request: Request, q: str = "", status: str = "", job: int = 0
     everything = desk.library.listing()
     context = {"title": "Documents", "section": "documents", "documents": shown(everything, q[:200], status[:20]),
                "total": len(everything), "q": q[:200], "status": status, "levels": LEVELS,
-               "job": desk.library.job(job) if job else None, "error": error[:300]}  # fmt: skip
+               "job": desk.library.job(job) if job else None, "error": error[:300],
+               "sites": desk.library.sites()}  # fmt: skip
     return render(request, "documents.html", context)
 
 
-async def files_of(uploads: list[UploadFile], limit_mb: int) -> list[tuple[str, bytes]]:
+async def files_of(uploads: Sequence[StarletteUpload], limit_mb: int) -> list[tuple[str, bytes]]:
     """The uploaded files as (name, bytes), each read up to its limit (a larger one is refused by the library)."""
     files = []
     for upload in uploads[:MAX_FILES]:
@@ -60,6 +63,25 @@ async def add(request: Request, files: Annotated[list[UploadFile], File()], visi
     return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
 
 
+@router.post("/documents/site")
+def add_site(request: Request, url: str = Form(..., max_length=500), visibility: str = Form("public"),
+             daily: str = Form("")) -> Response:  # fmt: skip
+    try:
+        job_id = _desk(request).library.add_site(url, visibility, 24 if daily else 0, staff_of(request).email)
+    except AssistantError as exc:
+        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
+    return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
+
+
+@router.post("/sites/{site_id}/crawl")
+def crawl_now(request: Request, site_id: int) -> Response:
+    try:
+        job_id = _desk(request).library.crawl_now(site_id, staff_of(request).email)
+    except AssistantError as exc:
+        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
+    return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
+
+
 @router.post("/documents/remove")
 def remove(request: Request, source: str = Form(..., max_length=500)) -> Response:
     try:
@@ -70,9 +92,10 @@ def remove(request: Request, source: str = Form(..., max_length=500)) -> Respons
 
 
 @router.post("/documents/reingest")
-def reingest(request: Request) -> Response:
+def reingest(request: Request, document_id: int = Form(0)) -> Response:
+    """Ingest one kept document again, or all of them (no `document_id`)."""
     try:
-        job_id = _desk(request).library.reingest(None, staff_of(request).email)
+        job_id = _desk(request).library.reingest([document_id] if document_id else None, staff_of(request).email)
     except AssistantError as exc:
         return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
     return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
