@@ -107,28 +107,52 @@ def test_a_removed_corpus_document_stays_out_of_the_next_ingest(site: dict) -> N
     assert listing[source]["status"] == "removed" and listing[source]["chunks"] == 0
 
 
-def test_the_documents_page_shows_progress_and_is_accessible(page: Page, site: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+def chat(page: Page, url: str, question: str) -> None:
+    page.goto(url + "/")
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_the_documents_page_uploads_with_progress_and_the_chat_follows(page: Page, site: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
     url = site["url"]
     page.goto(f"{url}/login")
     page.get_by_label("E-mail").fill("admin@cluster.example")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("link", name="Documents").click()
+    pdf = tmp_path / "hospice.pdf"
+    pdf.write_bytes(make_pdf(["The Wexmoor hospice garden was planted by Ottoline Brackwater in spring."]))
     docx = make_docx(tmp_path / "garden.docx", "Garden notes", {"Plants": ["The Blorptown garden grows 12 herbs."]})
     broken = tmp_path / "empty.pdf"
     broken.write_bytes(b"%PDF-1.4 nothing")
-    page.get_by_label("Files (Markdown, text, HTML, PDF, Word; several at once)").set_input_files([docx, broken])
+    page.get_by_label("Files (Markdown, text, HTML, PDF, Word; several at once)").set_input_files([pdf, docx, broken])
     page.get_by_role("button", name="Add and ingest").click()
+    shots = REPO / "test-output" / "browser"
+    page.screenshot(path=str(shots / "staff-documents-job.png"), full_page=True)  # as the job starts
     job = page.locator("#job")
     expect(job).to_contain_text("done", timeout=60_000)  # the panel updates itself until the job ends
-    expect(job.get_by_role("progressbar")).to_have_attribute("value", "2")
-    expect(job).to_contain_text("empty.pdf")
-    page.screenshot(path=str(REPO / "test-output" / "browser" / "staff-documents.png"), full_page=True)
-    expect(page.get_by_role("table", name="Documents")).to_contain_text("Garden notes")
+    expect(job.get_by_role("progressbar")).to_have_attribute("value", "3")
+    expect(job).to_contain_text("empty.pdf: not a readable PDF")
+    table = page.get_by_role("table", name="Documents")
+    expect(table).to_contain_text("Garden notes")  # the list refreshed when the job ended
+    expect(table.locator("tr", has_text="empty")).to_contain_text("failed")
+    page.screenshot(path=str(shots / "staff-documents.png"), full_page=True)
     assert axe_violations(page) == []
     page.get_by_role("link", name="Garden notes").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Garden notes")
     expect(page.locator(".entry")).to_contain_text("12 herbs")
+
+    question = "Who planted the Wexmoor hospice garden?"
+    chat(page, url, question)
+    expect(page.locator(".message-wrap")).to_contain_text("Ottoline Brackwater", timeout=30_000)
+    expect(page.locator(".source-card").first).to_contain_text("hospice")
+    page.goto(f"{url}/staff/documents")
+    page.get_by_role("button", name="Remove hospice").click()
+    expect(page.get_by_role("table", name="Documents").locator("tr", has_text="hospice")).to_contain_text("removed")
+    chat(page, url, question)
+    expect(page.locator(".message-wrap")).to_contain_text("couldn't find", timeout=30_000)
+    expect(page.locator(".message-wrap")).not_to_contain_text("Ottoline")
 
 
 def test_a_knowledge_gap_answered_by_staff_is_answered_with_a_citation(site: dict) -> None:  # type: ignore[type-arg]
