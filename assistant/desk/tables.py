@@ -49,7 +49,6 @@ class Enquiry(Base):
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_response_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Triage (issue: staff triage). The classifier's confidence and the examples that decided it.
     email_domain: Mapped[str | None] = mapped_column(String(255), index=True)
     subject: Mapped[str | None] = mapped_column(String(300))
     source_ref: Mapped[str | None] = mapped_column(String(300), index=True)  # e-mail Message-ID, CSV row
@@ -193,8 +192,7 @@ class Conversation(Base):
 
 
 class Job(Base):
-    """Background work (send a message, read the mailbox, apply retention), run once by whichever worker claims it
-    first. A claim is a lease: a worker that dies leaves it to expire, and another takes the job over."""
+    """Background work, run once by the worker that claims it; a claim is a lease (see desk/jobs.py)."""
 
     __tablename__ = "jobs"
 
@@ -215,8 +213,7 @@ class Job(Base):
 
 
 class OutboxMessage(Base):
-    """An e-mail we send, written in the same transaction as the change that causes it. Its Message-ID is fixed
-    here, so a re-send after a crash carries the same id (the receiver can tell it is the same message)."""
+    """An e-mail we send, written with the change that causes it; its Message-ID is fixed here (desk/outbox.py)."""
 
     __tablename__ = "outbox"
 
@@ -255,7 +252,7 @@ class MailMessage(Base):
 
 
 class MailAttachment(Base):
-    """A file that came with a message: kept (up to the size cap), listed for staff, never shown inline."""
+    """A file that came with a message: kept up to the size cap, listed for staff, never shown inline."""
 
     __tablename__ = "mail_attachments"
 
@@ -268,7 +265,7 @@ class MailAttachment(Base):
 
 
 class MailboxState(Base):
-    """Where the mailbox poll got to (IMAP UIDVALIDITY and the last UID read), and how the last poll went."""
+    """Where the mailbox poll got to (IMAP UIDVALIDITY, last UID read) and how the last poll went."""
 
     __tablename__ = "mailbox_state"
 
@@ -281,8 +278,7 @@ class MailboxState(Base):
 
 
 class StoredDocument(Base):
-    """A document staff manage: an upload (its original kept here, so every replica and a restore have it), or a
-    tombstone for one staff removed (a `corpus/` file stays out of the index until staff add it again)."""
+    """An upload or written answer staff manage (original kept), or a tombstone for a document staff removed."""
 
     __tablename__ = "documents"
 
@@ -306,8 +302,7 @@ class StoredDocument(Base):
 
 
 class Site(Base):
-    """A web page or sitemap staff added: crawled now and again on a schedule. Pages gone from it are removed after
-    a grace period (`missing` keeps when each was first missed)."""
+    """A web page or sitemap staff added, re-crawled on a schedule (`missing`: when each gone page was first missed)."""
 
     __tablename__ = "sites"
 

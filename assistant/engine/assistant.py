@@ -107,6 +107,7 @@ class Assistant:
                 raise StoreUnavailable(f"The document store is not reachable: {exc}") from None
             if version != self.index_version:
                 log.info("index changed in the store; reloading")
+                self.store.refresh()  # another process wrote it: an embedded client must open it again
                 self.reload()
             self._checked = time.monotonic()
 

@@ -114,6 +114,7 @@ class Store:
             f"{name}-sentences", configuration=config, metadata=meta, embedding_function=None
         )
         self._client, self._name, self._model_id = client, name, embedder.model_id
+        self._settings: Settings | None = None  # set by `open`: how to open the store again (`refresh`)
         stored = (self.chunks.metadata or {}).get(MODEL_KEY)
         if stored != embedder.model_id:
             raise EmbeddingModelMismatch(
@@ -127,7 +128,9 @@ class Store:
         """Open the configured store, creating it if needed, and check it was built with this embedder."""
         client = _client(settings)
         try:
-            return cls(client, settings.collection, embedder)
+            store = cls(client, settings.collection, embedder)
+            store._settings = settings
+            return store
         except (EmbeddingModelMismatch, IndexMissing):
             raise
         except Exception as exc:
@@ -153,6 +156,19 @@ class Store:
                 client.delete_collection(name)
             except Exception as exc:  # chromadb raises NotFoundError/ValueError by version; absence is the goal
                 log.debug("collection %s not deleted: %s", name, exc)
+
+    def refresh(self) -> None:
+        """Open an embedded store afresh after another process wrote to it: a `PersistentClient` keeps its segments
+        in memory, and reading ids it has not seen fails ("Error finding id"). A Chroma server needs nothing."""
+        if self._settings is None or self._settings.chroma_url:
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()  # the next client gets a new system; the old one ends with its users
+        client = _client(self._settings)
+        self.chunks = client.get_collection(self._name, embedding_function=None)
+        self.sentences = client.get_collection(f"{self._name}-sentences", embedding_function=None)
+        self._client = client
 
     def count(self) -> int:
         return int(self.chunks.count())

@@ -64,3 +64,36 @@ def test_two_workers_share_what_they_must(corpus_settings: Settings, tmp_path: P
         client = httpx.Client(base_url=url, headers={"Connection": "close"})
         assert client.post("/login", data={"email": "kim@x.example", "password": "x" * 12}).status_code == 303
         assert all(client.get("/api/staff/enquiries").status_code == 200 for _ in range(6))
+
+
+def test_a_document_ingested_by_one_worker_is_answered_by_both(
+    corpus_settings: Settings, tmp_path: Path, redis_url: str
+) -> None:
+    import shutil
+
+    from tests.helpers import staff_client, until
+
+    data = tmp_path / "data"  # a copy of the index: this test adds to it
+    shutil.copytree(corpus_settings.data_dir / "chroma", data / "chroma")
+    (data / "models").symlink_to(corpus_settings.model_cache_dir.resolve(), target_is_directory=True)
+    database = f"sqlite:///{tmp_path}/shared.db"
+    add_staff(open_database(Settings(data_dir=data, database_url=database)), "kim@x.example", "x" * 12, "staff")
+    env = {"CLUSTER_ASSISTANT_DATA_DIR": str(data), "CLUSTER_ASSISTANT_DATABASE_URL": database,
+           "CLUSTER_ASSISTANT_REDIS_URL": redis_url, "CLUSTER_ASSISTANT_JOBS_POLL_SECONDS": "0.2"}  # fmt: skip
+    question = "Which bird nests on the Vellumbry lighthouse?"
+    with server(env, "--workers", "2") as (url, _process):
+        kim = staff_client(url, "kim@x.example", "x" * 12)
+        note = (
+            "notes.md",
+            b"# Lighthouse notes\n\nA pair of puffins nests on the Vellumbry lighthouse.\n",
+            "text/markdown",
+        )
+        job = kim.post("/api/staff/documents", files=[("files", note)]).json()["job"]
+        until(lambda: kim.get(f"/api/staff/jobs/{job}").json()["status"] == "done", timeout_s=60)
+
+        def answered_everywhere() -> bool:
+            answers = [httpx.post(f"{url}/api/ask", json={"question": question}, headers={"Connection": "close"},
+                                  timeout=30).json() for _ in range(10)]  # fmt: skip
+            return all(not a["abstained"] and "puffins" in a["answer"] for a in answers)
+
+        until(answered_everywhere, timeout_s=20)  # both processes, within seconds of the job's end

@@ -29,7 +29,11 @@ def page(browser: Browser) -> Iterator[Page]:
     opened.dialogs = dialogs  # type: ignore[attr-defined]
     # The pages run under our Content-Security-Policy: anything it blocks is a page that does not work.
     blocked: list[str] = []
-    opened.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    def csp(message) -> None:  # type: ignore[no-untyped-def]
+        if "Content Security Policy" in message.text:
+            blocked.append(f"{opened.url}: {message.text}")  # which page, too
+
+    opened.on("console", csp)
     yield opened
     context.close()
     assert not blocked, f"the page broke its Content-Security-Policy: {blocked[:3]}"
