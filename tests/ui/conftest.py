@@ -29,6 +29,7 @@ def page(browser: Browser) -> Iterator[Page]:
     opened.dialogs = dialogs  # type: ignore[attr-defined]
     # The pages run under our Content-Security-Policy: anything it blocks is a page that does not work.
     blocked: list[str] = []
+
     def csp(message) -> None:  # type: ignore[no-untyped-def]
         if "Content Security Policy" in message.text:
             blocked.append(f"{opened.url}: {message.text}")  # which page, too
