@@ -7,7 +7,6 @@ job_id = library.add_files([("report.pdf", data)], "public", ["annual"], "kim@cl
 library.remove("upload/7/report.pdf", member)           # an admin's
 """
 
-import json
 import logging
 from collections import Counter
 from dataclasses import replace
@@ -18,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
-from assistant.desk import jobs, sites
+from assistant.desk import answers, jobs, sites
 from assistant.desk.accounts import StaffMember
 from assistant.desk.tables import AuditEvent, Job, StoredDocument, utcnow
 from assistant.engine import Assistant, one_document
 from assistant.errors import Conflict, InvalidRequest, LoadError, NotAllowed, NotFound
 from ingest.embed import embed
-from ingest.load import SUPPORTED_SUFFIXES, check_visibility, load_bytes, split_front_matter
+from ingest.load import SUPPORTED_SUFFIXES, check_visibility, load_bytes
+from ingest.pipeline import ingest
 from ingest.split import document_hash, split
 
 log = logging.getLogger(__name__)
@@ -102,41 +102,32 @@ class Library:
 
     def answer_of(self, document_id: int) -> dict[str, str]:
         """A staff answer's title, text and visibility, for editing it."""
-        with self.sessions() as session:
-            row = session.get(StoredDocument, document_id)
-            if row is None or row.origin != "answer" or row.content is None:
-                raise NotFound(f"No written answer {document_id}.")
-            meta, body = split_front_matter(row.content.decode("utf-8"))
-        text = body.split("\n", 2)[-1].strip() if body.startswith("# ") else body.strip()
-        return {"title": meta.get("title", row.title), "text": text, "visibility": row.visibility}
+        return answers.answer_of(self.sessions, document_id)
 
     def write_answer(self, title: str, text: str, visibility: str, author: str, document_id: int | None = None) -> int:
-        """Staff's answer to a knowledge gap as a document of its own (Markdown with front matter: title, author,
-        date, visibility), new or replacing an earlier version, ingested at once; returns the job's id."""
-        title, text, level = " ".join(title.split())[:200], text.strip(), _level(visibility)
-        if not title or len(text) < 20:
-            raise InvalidRequest("An answer needs a title and at least a sentence of text.")
-        front = {"title": title, "author": author, "date": utcnow().date().isoformat(), "visibility": level}
-        body = "---\n" + "".join(f"{k}: {json.dumps(v)}\n" for k, v in front.items()) + f"---\n# {title}\n\n{text}\n"
+        """Staff's answer to a knowledge gap as a document of its own, new or a new version, ingested at once;
+        returns the job's id."""
         with self.sessions.begin() as session:
-            if document_id is None:
-                row = StoredDocument(source=f"pending/{utcnow().timestamp()}", title=title, origin="answer", tags=[],
-                                     visibility=level, status="pending", chunk_count=0, size=0, created_by=author,
-                                     created_at=utcnow())  # fmt: skip
-                session.add(row)
-                session.flush()
-                row.source, row.filename = f"answers/{row.id}.md", f"answer-{row.id}.md"
-            else:
-                found = session.get(StoredDocument, document_id)
-                if found is None or found.origin != "answer":
-                    raise NotFound(f"No written answer {document_id}.")
-                row = found
-                if row.status == "removed":
-                    row.status, row.removed_at, row.removed_by = "pending", None, None
-            row.title, row.visibility, row.content = title, level, body.encode("utf-8")
-            row.size = len(row.content)
-            _audit(session, author, "answer_written" if document_id is None else "answer_edited", document=title)
+            row = answers.store_answer(session, title, text, _level(visibility), author, document_id)
+            _audit(session, author, "answer_written" if document_id is None else "answer_edited", document=row.title)
             return self._queue(session, [row.id], author)
+
+    def restore(self, source: str, actor: str) -> int:
+        """Add a removed document again: a kept one (upload, answer) is ingested again; a `corpus/` file loses its
+        tombstone and is ingested from where it is. Returns the job's id."""
+        with self.sessions.begin() as session:
+            row = session.scalar(select(StoredDocument).where(StoredDocument.source == source))
+            if row is None or row.status != "removed":
+                raise NotFound(f"{source} is not a removed document.")
+            _audit(session, actor, "document_restored", document=row.title)
+            if row.content is None:  # a corpus file: its tombstone goes, the file is read again
+                session.delete(row)
+                job = jobs.enqueue(session, INGEST, {"paths": [source]}, max_attempts=3)
+                job.progress = {"total": 1, "done": 0, "chunks": 0, "errors": [], "current": None, "by": actor}
+                session.flush()
+                return int(job.id)
+            row.status, row.removed_at, row.removed_by = "pending", None, None
+            return self._queue(session, [row.id], actor)
 
     def add_site(self, url: str, visibility: str, every_hours: int, actor: str) -> int:
         """A web page or sitemap, crawled now and then every `every_hours` (0: only when asked); returns the job."""
@@ -244,6 +235,13 @@ class Library:
             raise jobs.RetryLater("another ingest is running", wait_s=2.0)
         if "site" in job.payload:
             sites.crawl(self.sessions, self.assistant, self.settings, job, removed_sources(self.sessions))
+            return
+        if "paths" in job.payload:  # corpus files let back in
+            report = ingest(job.payload["paths"], self.assistant.store, self.assistant.embedder, progress=False)
+            errors = [f"{where}: {why}" for where, why in report.failed]
+            jobs.set_progress(self.sessions, job.id, {"total": 1, "done": 1, "chunks": report.chunks_written,
+                                                      "errors": errors, "current": None})  # fmt: skip
+            self.assistant.reload()
             return
         started = self.job(job.id)
         progress = {"total": started["total"], "by": started.get("by"), "done": 0, "chunks": 0, "errors": [],

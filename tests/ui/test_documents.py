@@ -105,6 +105,12 @@ def test_a_removed_corpus_document_stays_out_of_the_next_ingest(site: dict) -> N
     assert again.returncode == 0 and "1 left out: removed by staff" in again.stdout, again.stdout
     listing = {d["source"]: d for d in admin.get("/api/staff/documents").json()}
     assert listing[source]["status"] == "removed" and listing[source]["chunks"] == 0
+    back = admin.post("/staff/documents/restore", data={"source": source, "csrf_token": admin.headers["X-CSRF-Token"]})
+    assert finished(admin, int(back.headers["location"].split("job=")[1]))["status"] == "done"
+    listing = {d["source"]: d for d in admin.get("/api/staff/documents").json()}
+    assert listing[source]["status"] == "indexed" and listing[source]["chunks"] > 0  # added again by staff
+    again = run_cli(site["settings"], "ingest", str(site["corpus"]), "--quiet")
+    assert again.returncode == 0 and "left out" not in again.stdout
 
 
 def chat(page: Page, url: str, question: str) -> None:
