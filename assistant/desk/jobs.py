@@ -36,11 +36,12 @@ MAX_BACKOFF_S = 3600.0
 
 
 class RetryLater(Exception):
-    """Raised by a handler for a failure worth another attempt (a mail server saying "try later")."""
+    """Raised by a handler for a failure worth another attempt (a mail server saying "try later"), or, with
+    `counts=False`, to wait its turn (that wait does not use up an attempt)."""
 
-    def __init__(self, reason: str, wait_s: float) -> None:
+    def __init__(self, reason: str, wait_s: float, counts: bool = True) -> None:
         super().__init__(reason)
-        self.wait_s = wait_s
+        self.wait_s, self.counts = wait_s, counts
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,11 @@ def finish(sessions: sessionmaker[Session], job: Claimed, owner: str, error: Exc
     values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
     if error is None:
         values |= {"status": "done", "finished_at": utcnow(), "last_error": None}
-    elif isinstance(error, RetryLater) and job.attempts < job.max_attempts:
+    elif isinstance(error, RetryLater) and (job.attempts < job.max_attempts or not error.counts):
         values |= {"status": "queued", "last_error": str(error)[:2000],
                    "run_after": utcnow() + timedelta(seconds=min(error.wait_s, MAX_BACKOFF_S))}  # fmt: skip
+        if not error.counts:
+            values["attempts"] = job.attempts - 1
     else:
         values |= {"status": "failed", "finished_at": utcnow(), "last_error": str(error)[:2000]}
     with sessions.begin() as session:

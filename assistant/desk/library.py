@@ -232,7 +232,7 @@ class Library:
         """The ingest job: each document in turn (a failed one is recorded and the rest go on), progress on the
         job row after each, stopping between documents when cancelled. One at a time per index."""
         if jobs.other_running(self.sessions, job, INGEST):
-            raise jobs.RetryLater("another ingest is running", wait_s=2.0)
+            raise jobs.RetryLater("waiting for the ingest before it", wait_s=2.0, counts=False)
         if "site" in job.payload:
             sites.crawl(self.sessions, self.assistant, self.settings, job, removed_sources(self.sessions))
             return

@@ -88,3 +88,22 @@ def test_a_periodic_job_exists_once_per_slot(both_databases: sessionmaker[Sessio
         jobs.schedule(sessions, "poll", every_s=3600)
     with sessions() as session:
         assert len(session.scalars(select(Job).where(Job.kind == "poll")).all()) == 1
+
+
+def test_waiting_its_turn_uses_up_no_attempt(both_databases: sessionmaker[Session]) -> None:
+    sessions = both_databases
+    _clean(sessions)
+    with sessions.begin() as session:
+        jobs.enqueue(session, "turn", {}, max_attempts=1)
+    waits = []
+
+    def busy(job: jobs.Claimed) -> None:
+        waits.append(job.attempts)
+        if len(waits) < 3:
+            raise jobs.RetryLater("waiting for the job before it", wait_s=0.0, counts=False)
+
+    for _ in range(3):
+        jobs.run_until_idle(sessions, {"turn": busy}, lease_s=30)
+    with sessions() as session:
+        assert session.scalar(select(Job.status)) == "done"  # three turns waited with max_attempts=1
+    assert waits == [1, 1, 1]
