@@ -3,8 +3,6 @@
 Only the `chat` API endpoint is public; every UI event is private, so Gradio's client sees one documented call.
 """
 
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
@@ -29,16 +27,6 @@ CSS = """
 # Gradio's cache of files it made or received: checked hourly, files over an hour old deleted (every mount).
 DELETE_CACHE = (3600, 3600)
 DECLINED = "No problem: nothing has been shared. You can keep asking questions here."
-STREAM_PIECES = 8
-
-
-def _stream(text: str) -> Iterator[str]:
-    """The answer in a few growing pieces, word-aligned, so it reads as it arrives."""
-    words = text.split(" ")
-    step = max(1, len(words) // STREAM_PIECES)
-    for end in range(step, len(words), step):
-        yield " ".join(words[:end])
-    yield text
 
 
 def new_state() -> dict[str, Any]:
@@ -47,7 +35,8 @@ def new_state() -> dict[str, Any]:
 
 def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Answer in the chat: the message, then the answer as it comes (each sentence of a written answer as soon as
-    it is checked against the documents; an extractive one in a few pieces), its source cards, rating and offer."""
+    it is checked against the documents; an extractive one, ready in milliseconds, at once), its source cards,
+    rating and offer."""
     history = [*history, {"role": "user", "content": escape_markdown(message)}]
     shown: list[str] = []
     try:
@@ -83,21 +72,14 @@ def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict
         ],
         "last": {"question": message, "answer": answer.text, "citations": citations, "log_id": log_id},
     }
-    history.append({"role": "assistant", "content": ""})
-    cards = source_cards(answer.citations)
-    # What was streamed is already on screen: the final answer (with its source links) replaces it at once.
-    pieces = [chat_markdown(answer)] if shown else list(_stream(chat_markdown(answer)))
-    for i, piece in enumerate(pieces):
-        history[-1] = {"role": "assistant", "content": piece}
-        # Rating and hand-off appear with the last piece: acting on them earlier would be overwritten by the stream.
-        box = "" if i == 0 and not shown else gr.skip()
-        last = i == len(pieces) - 1
-        rating = gr.update(visible=True) if last else gr.skip()
-        # The hand-off is offered after an abstention, and opened at once when the visitor asked for a person.
-        offer = gr.update(visible=answer.abstained or answer.handoff) if last else gr.skip()
-        yield history, box, cards, state, rating, offer, "" if i == 0 and not shown else gr.skip()
-        if not last:
-            time.sleep(0.02)
+    # The whole answer with its source links, at once: what was streamed (a written answer) is replaced by it, and
+    # an extractive answer is not revealed in pieces (it was ready in milliseconds; a show of typing only delays it).
+    history.append({"role": "assistant", "content": chat_markdown(answer)})
+    first = not shown  # the box and the status line clear now unless the first streamed sentence cleared them
+    # The hand-off is offered after an abstention, and opened at once when the visitor asked for a person.
+    offer = gr.update(visible=answer.abstained or answer.handoff)
+    yield (history, "" if first else gr.skip(), source_cards(answer.citations), state, gr.update(visible=True), offer,
+           "" if first else gr.skip())  # fmt: skip
 
 
 def rate(desk: Desk, rating: str, comment: str, state: dict[str, Any]) -> tuple[str, Any, str]:
