@@ -66,6 +66,7 @@ class Library:
         (with its state and last error), newest change first."""
         counts: Counter[str] = Counter()
         shown: dict[str, dict[str, Any]] = {}
+        self.assistant.ensure_fresh()  # another process's ingest shows here within seconds, not at the next question
         for chunk in self.assistant.index.chunks:
             counts[chunk.source] += 1
             shown.setdefault(chunk.source, {"id": None, "source": chunk.source, "title": chunk.title,
@@ -86,6 +87,7 @@ class Library:
 
     def chunks_of(self, source: str) -> list[dict[str, Any]]:
         """A document's chunks in order, with their sections."""
+        self.assistant.ensure_fresh()
         found = [c for c in self.assistant.index.chunks if c.source == source]
         if not found:
             raise NotFound(f"Nothing from {source} is indexed.")
@@ -112,22 +114,21 @@ class Library:
             _audit(session, author, "answer_written" if document_id is None else "answer_edited", document=row.title)
             return self._queue(session, [row.id], author)
 
-    def restore(self, source: str, actor: str) -> int:
+    def restore(self, source: str, member: StaffMember) -> int:
         """Add a removed document again: a kept one (upload, answer) is ingested again; a `corpus/` file loses its
-        tombstone and is ingested from where it is. Returns the job's id."""
+        tombstone and is ingested from where it is. Returns the job's id. The same people as for removing it
+        (raises `NotAllowed`)."""
         with self.sessions.begin() as session:
             row = session.scalar(select(StoredDocument).where(StoredDocument.source == source))
             if row is None or row.status != "removed":
                 raise NotFound(f"{source} is not a removed document.")
-            _audit(session, actor, "document_restored", document=row.title)
+            _may_remove(member, row)
+            _audit(session, member.email, "document_restored", document=row.title)
             if row.content is None:  # a corpus file: its tombstone goes, the file is read again
                 session.delete(row)
-                job = jobs.enqueue(session, INGEST, {"paths": [source]}, max_attempts=3)
-                job.progress = {"total": 1, "done": 0, "chunks": 0, "errors": [], "current": None, "by": actor}
-                session.flush()
-                return int(job.id)
+                return sites.queue_ingest(session, {"paths": [source]}, 1, member.email)
             row.status, row.removed_at, row.removed_by = "pending", None, None
-            return self._queue(session, [row.id], actor)
+            return self._queue(session, [row.id], member.email)
 
     def add_site(self, url: str, visibility: str, every_hours: int, actor: str) -> int:
         """A web page or sitemap, crawled now and then every `every_hours` (0: only when asked); returns the job."""
@@ -183,8 +184,7 @@ class Library:
         actor = member.email
         with self.sessions.begin() as session:
             row = session.scalar(select(StoredDocument).where(StoredDocument.source == source))
-            if member.role != "admin" and (row is None or row.origin != "answer"):  # staff retire answers they write
-                raise NotAllowed("Only an admin can remove a document.")
+            _may_remove(member, row)
             if row is None:
                 if not any(c.source == source for c in self.assistant.index.chunks):
                     raise NotFound(f"No document {source}.")
@@ -219,12 +219,7 @@ class Library:
             return {"id": job.id, "status": job.status, "error": job.last_error, **(job.progress or {})}
 
     def _queue(self, session: Session, ids: list[int], actor: str) -> int:
-        progress = {"total": len(ids), "done": 0, "chunks": 0, "errors": [], "current": None, "by": actor}
-        row = Job(kind=INGEST, payload={"documents": ids}, status="queued", attempts=0, max_attempts=3,
-                  run_after=utcnow(), progress=progress, created_at=utcnow())  # fmt: skip
-        session.add(row)
-        session.flush()
-        return int(row.id)
+        return sites.queue_ingest(session, {"documents": ids}, len(ids), actor)
 
     # The job ---------------------------------------------------------------------------------------------------
 
@@ -284,6 +279,12 @@ class Library:
                 setattr(row, key, str(value)[:300] if key == "title" else value)
             row.last_ingested_at = utcnow()
         return {**progress, "done": progress["done"] + 1}
+
+
+def _may_remove(member: StaffMember, row: StoredDocument | None) -> None:
+    """Admins remove (and add back) any document; staff only the answers they write. Raises `NotAllowed`."""
+    if member.role != "admin" and (row is None or row.origin != "answer"):
+        raise NotAllowed("Only an admin can remove a document or add one again.")
 
 
 def _level(visibility: str) -> str:

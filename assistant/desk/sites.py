@@ -43,11 +43,16 @@ def add_site(sessions: sessionmaker[Session], url: str, visibility: str, every_h
         raise Conflict(f"{url} is already added: crawl it again from its row.") from None
 
 
-def queue_crawl(session: Session, site_id: int, actor: str, key: str | None = None) -> int:
-    job = jobs.enqueue(session, INGEST, {"site": site_id}, key=key, max_attempts=3)
-    job.progress = {"total": 0, "done": 0, "chunks": 0, "errors": [], "current": None, "by": actor}
+def queue_ingest(session: Session, payload: dict[str, Any], total: int, actor: str, key: str | None = None) -> int:
+    """Queue an ingest job (documents, paths or a site), its progress starting at 0 of `total`; returns its id."""
+    job = jobs.enqueue(session, INGEST, payload, key=key, max_attempts=3)
+    job.progress = {"total": total, "done": 0, "chunks": 0, "errors": [], "current": None, "by": actor}
     session.flush()
     return int(job.id)
+
+
+def queue_crawl(session: Session, site_id: int, actor: str, key: str | None = None) -> int:
+    return queue_ingest(session, {"site": site_id}, 0, actor, key)
 
 
 def crawl_now(sessions: sessionmaker[Session], site_id: int, actor: str) -> int:

@@ -105,6 +105,9 @@ def test_a_removed_corpus_document_stays_out_of_the_next_ingest(site: dict) -> N
     assert again.returncode == 0 and "1 left out: removed by staff" in again.stdout, again.stdout
     listing = {d["source"]: d for d in admin.get("/api/staff/documents").json()}
     assert listing[source]["status"] == "removed" and listing[source]["chunks"] == 0
+    kim = staff_client(url, "kim@cluster.example", PASSWORD)
+    refused = kim.post("/staff/documents/restore", data={"source": source, "csrf_token": kim.headers["X-CSRF-Token"]})
+    assert "Only%20an%20admin" in refused.headers["location"]  # adding back is for those who may remove
     back = admin.post("/staff/documents/restore", data={"source": source, "csrf_token": admin.headers["X-CSRF-Token"]})
     assert finished(admin, int(back.headers["location"].split("job=")[1]))["status"] == "done"
     listing = {d["source"]: d for d in admin.get("/api/staff/documents").json()}
