@@ -24,22 +24,6 @@ def escape_markdown(text: str) -> str:
     )
 
 
-_AUTOLINK = re.compile(r"(?<=[A-Za-z])(:)(?=//)|(?<=\bwww)(\.)", re.I)
-
-
-def plain_markdown(text: str) -> str:
-    """Text from the public, inline in staff Markdown: escaped, and with bare addresses broken up so the renderer
-    does not turn "http://…" or "www.…" into links (the text is shown as written, never made clickable)."""
-    return _AUTOLINK.sub(lambda m: "\\" + (m.group(1) or m.group(2)), escape_markdown(text))
-
-
-def plain_block(text: str) -> str:
-    """A block of public text (an enquiry's message) as a fenced code block: shown verbatim, no Markdown, no
-    links, no maths. The fence is longer than any run of backticks in the text, so the text cannot close it."""
-    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
-    return f"{fence}text\n{text}\n{fence}"
-
-
 def chat_markdown(answer: Answer) -> str:
     """The answer for the chat: escaped text whose `[n]` markers link to the source cards."""
     escaped = escape_markdown(answer.text)
