@@ -167,7 +167,7 @@ class Desk:
         return jobs.run_until_idle(self.sessions, self.job_handlers(), self.settings.jobs_lease_seconds)
 
     def starter_questions(self, configured: list[str] | None) -> list[str]:
-        """The configured starters, or questions about the names the corpus mentions most, kept if answered."""
+        """The configured starters, or the public documents' section headings asked as questions, kept if answered."""
         return configured[:MAX_STARTERS] if configured else automatic_starters(self.assistant, MAX_STARTERS)
 
     def housekeep(self) -> None:

@@ -19,15 +19,7 @@ import numpy as np
 from assistant.config import MAX_HISTORY_ITEMS, Settings
 from assistant.engine.calibration import Calibration, confidence, signals, trusted_at_most
 from assistant.engine.cite import cite_groups
-from assistant.engine.compose import (
-    ScoredSentence,
-    Topic,
-    referred_to,
-    rerank,
-    score_sentences,
-    select,
-    topic_question,
-)
+from assistant.engine.compose import ScoredSentence, Topic, referred_to, rerank, score_sentences, select, topic_question
 from assistant.engine.dated import as_of, asks_about_present, without_present
 from assistant.engine.embedder import Embedder, load_embedder
 from assistant.engine.followup import resolve
@@ -114,6 +106,15 @@ class Assistant:
     def help_text(self, visible: Visible | None = None) -> str:
         """What the assistant can help with, from the titles and sections the channel may see."""
         return self.overview.topics(visible)
+
+    def answers(self, question: str, visible: Visible | None = None) -> bool:
+        """Whether `ask` would answer this one question from the documents, decided as it decides but without
+        calling the writer (how the chat's automatic starters are checked)."""
+        read = self._read(validate_question(question), visible, time.perf_counter())
+        if isinstance(read, Answer):
+            return False  # small talk or a request for a person: replied to, not answered
+        decided = self._decide(read[0], read[0], visible, False, read[2])
+        return not isinstance(decided, Outcome) or decided.status == ANSWERED  # a named section is answered
 
     def ask(self, question: str, history: list[str] | None = None, visible: Visible | None = None) -> Answer:
         """Answer a message: one question, or several (each answered on its own, cited with one numbering).
@@ -288,21 +289,20 @@ class Assistant:
         )
 
     def _not_answered(self, signposted: bool, visible: Visible | None) -> str:
-        if signposted:
-            return f"{SIGNPOST} {self.help_text(visible)}"
-        return f"{NOT_FOUND} {self.help_text(visible)} {OFFER_PERSON}"
+        return (
+            f"{SIGNPOST} {self.help_text(visible)}"
+            if signposted
+            else f"{NOT_FOUND} {self.help_text(visible)} {OFFER_PERSON}"
+        )
 
     def assess(self, question: str, visible: Visible | None = None, vector: np.ndarray | None = None) -> Assessment:
-        """Retrieve passages for a stand-alone question and score how well their sentences answer it.
-
-        `ask` decides from this; calibration fits on it, so both always see the same evidence.
-        """
+        """Retrieve passages for a stand-alone question and score how well their sentences answer it (`ask` decides
+        from this; calibration fits on it, so both always see the same evidence)."""
         started = time.perf_counter()
         if vector is None:  # given when reading the message already encoded this very text
             vector = self.embedder.encode([question])[0]
         candidates = retrieve(self.index, question, vector, self.settings.passages * CANDIDATE_FACTOR, visible)
-        about = topic_question(question)
-        topic = None
+        about, topic = topic_question(question), None
         if about is not None and referred_to(about[0], candidates, self.index):
             topic = Topic(about[0], self.embedder.encode([about[1]])[0])  # encoded only when it can matter
         retrieved = time.perf_counter()
