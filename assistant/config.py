@@ -17,6 +17,10 @@ MAX_QUESTION_CHARS = 2000
 # Earlier questions a follow-up is resolved against, on every channel: enough for a conversation's thread, and a
 # bound on the work an anonymous caller can ask for.
 MAX_HISTORY_ITEMS = 10
+# Turns of a conversation a hand-off carries (the latest), and answers a chat visitor can still rate: bounds on what
+# one anonymous session keeps on the server.
+MAX_TRANSCRIPT_TURNS = 100
+MAX_RATEABLE_ANSWERS = 50
 
 
 class Settings(BaseSettings):

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
-from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
+from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, MAX_TRANSCRIPT_TURNS
 from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk, NewEnquiry, NewFeedback
 from assistant.errors import InvalidRequest
 
@@ -48,7 +48,7 @@ class EnquiryRequest(BaseModel):
     message: Annotated[Text, Field(max_length=5000)]
     consent: bool = Field(..., description="The sender agreed to the consent text (GET /api/consent).")
     consent_version: str = Field(..., max_length=40)
-    transcript: list[Turn] = Field(default_factory=list, max_length=100)
+    transcript: list[Turn] = Field(default_factory=list, max_length=MAX_TRANSCRIPT_TURNS)
 
 
 def new_enquiry(body: EnquiryRequest, channel: str, partner_id: str | None = None) -> NewEnquiry:

@@ -26,7 +26,7 @@ from assistant.desk import Desk, RateLimits, TokenSigner, load_secret
 from assistant.errors import AssistantError
 from ui import mail_hook
 from ui.api import router
-from ui.chat import CSS, build_chat
+from ui.chat import CSS, THEME, build_chat
 from ui.docs import router as docs_router
 from ui.edge import (
     assistant_error,
@@ -48,8 +48,6 @@ from ui.widget import router as widget_router
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
-MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
 # Gradio's footer links, run history, monitoring dashboard, MCP server, SSR and PWA: none is wanted here.
 GRADIO_EXTRAS_OFF: dict[str, Any] = {
     "footer_links": [],
@@ -138,8 +136,7 @@ def _mount_chat(app: FastAPI, settings: Settings, desk: Desk) -> FastAPI:
         max_file_size=0,  # the chat takes no files; uploads are refused before Gradio (ui/edge.py) as well
         **GRADIO_EXTRAS_OFF,
         css=CSS,
-        # System fonts: the default theme would load Google Fonts from their CDN.
-        theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS),
+        theme=THEME,
     )
 
 

@@ -1,42 +1,71 @@
-"""The visitor's chat (Gradio 6): streamed, cited answers with source cards, feedback, and hand-off to a person.
+"""The visitor's chat (Gradio 6): cited answers, each with its own sources under it; the Chatbot's own like and
+dislike, with an optional comment; the hand-off to a person offered inline when it is relevant.
 
 Only the `chat` API endpoint is public; every UI event is private, so Gradio's client sees one documented call.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
-from email_validator import EmailNotValidError, validate_email
 
-from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
-from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk, NewEnquiry, NewFeedback
+from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, MAX_RATEABLE_ANSWERS, MAX_TRANSCRIPT_TURNS
+from assistant.desk import Desk, NewFeedback
 from assistant.errors import AssistantError
-from ui.render import chat_markdown, error_markdown, escape_markdown, source_cards
+from ui.chat_handoff import DECLINED, HandOff, hand_off, wire_hand_off
+from ui.render import chat_markdown, error_markdown, escape_markdown
 
+__all__ = ["CSS", "DECLINED", "THEME", "build_chat", "chat_api", "new_state", "respond"]
+
+# One system font stack for every text on the page, as the widget and the staff pages use: nothing to download (the
+# default theme's web fonts), and no glyph drawn from a second font.
+FONTS = ["system-ui", "Segoe UI", "Roboto", "Noto Sans", "DejaVu Sans", "Liberation Sans", "Arial", "sans-serif"]
+MONO_FONTS = ["ui-monospace", "Menlo", "Consolas", "DejaVu Sans Mono", "monospace"]
+# Blue for actions, dark enough for white text (the default orange fails contrast: 2.8:1).
+THEME = gr.themes.Default(primary_hue="blue", font=FONTS, font_mono=MONO_FONTS).set(
+    button_primary_background_fill="#1d4ed8",
+    button_primary_background_fill_hover="#1e40af",
+    button_primary_text_color="#ffffff",
+    button_primary_border_color="#1d4ed8",
+)
 CSS = """
-.source-card { border: 1px solid #6b7280; border-radius: 8px; padding: 0.6rem 0.8rem; margin-bottom: 0.6rem;
+#chat-page { max-width: 860px; margin: 0 auto; }
+#chat-page .chatbot.prose { opacity: 1 !important; }  /* Gradio dims every message to 0.8 */
+.inline-panel { padding: 0.75rem; border: 1px solid #d1d5db; border-radius: 8px; background: #ffffff; }
+#chat-page h1 { font-size: clamp(1.2rem, 0.9rem + 1.5vw, 1.6rem) !important; margin-bottom: 0.25rem !important; }
+#chat-page .intro { font-size: clamp(0.9rem, 0.8rem + 0.4vw, 1rem); }
+.sources { margin-top: 0.6rem; padding-top: 0.4rem; border-top: 1px solid #d1d5db; font-size: 0.9rem; }
+.sources .sources-title { margin: 0 0 0.3rem 0; font-weight: 600; color: #374151; }
+.source-card { margin: 0 0 0.45rem 0; padding: 0.35rem 0.6rem; border-left: 3px solid #1d4ed8; border-radius: 4px;
   background: #ffffff; color: #111827; }
-.source-card h3 { font-size: 1rem; margin: 0 0 0.2rem 0; color: #111827; }
-.source-card .source-section { margin: 0; color: #374151; font-size: 0.9rem; }
-.source-card blockquote { margin: 0.4rem 0; padding-left: 0.6rem; border-left: 3px solid #1d4ed8; color: #111827; }
+.source-card p { margin: 0; }
+.source-card .source-section { color: #374151; }
+.source-card summary { cursor: pointer; color: #1d4ed8; }
+.source-card blockquote { margin: 0.3rem 0 0 0; padding-left: 0.6rem; border-left: 2px solid #9ca3af; color: #111827; }
 .source-card a { color: #1d4ed8; text-decoration: underline; }
 .source-card:target { outline: 3px solid #1d4ed8; }
+button.quiet { background: none !important; border: none !important; box-shadow: none !important;
+  color: #1d4ed8 !important; text-decoration: underline; font-weight: 400 !important; white-space: nowrap;
+  width: auto !important; padding: 0.25rem 0.5rem !important; align-self: flex-start; }
 :focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
 @media (prefers-reduced-motion: reduce) { * { animation: none !important; transition: none !important; } }
 """
 # Gradio's cache of files it made or received: checked hourly, files over an hour old deleted (every mount).
 DELETE_CACHE = (3600, 3600)
-DECLINED = "No problem: nothing has been shared. You can keep asking questions here."
+RATED = "Thank you. Anything to add about that answer? (optional)"
 
 
 def new_state() -> dict[str, Any]:
-    return {"questions": [], "transcript": [], "last": None}
+    """A visitor's conversation: their questions, the transcript a hand-off carries, each answer by its message
+    index (what a rating of that message is stored against), their ratings, and the answer a comment is for."""
+    return {"questions": [], "transcript": [], "answers": {}, "ratings": {}, "commenting": None}
 
 
 def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict[str, Any]):  # type: ignore[no-untyped-def]
-    """Answer in the chat: the message, then the answer as it comes (each sentence of a written answer as soon as
-    it is checked against the documents; an extractive one, ready in milliseconds, at once), its source cards,
-    rating and offer."""
+    """Answer in the chat: the message, then the answer (each sentence of a written answer as soon as it is checked
+    against the documents; an extractive one, ready in milliseconds, at once) with its own sources under it.
+
+    Yields the chatbot, question box, state, hand-off offer, comment box, starters and status line."""
     history = [*history, {"role": "user", "content": escape_markdown(message)}]
     shown: list[str] = []
     try:
@@ -46,90 +75,82 @@ def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict
                 break
             shown.append(item)
             written = {"role": "assistant", "content": escape_markdown(" ".join(shown))}
-            first = len(shown) == 1
-            # The box and the status line are cleared with the first sentence only: later ones must not wipe
-            # what the visitor types, or a rating's "thank you" given meanwhile.
-            yield (
-                [*history, written],
-                "" if first else gr.skip(),
-                gr.skip(),
-                state,
-                gr.skip(),
-                gr.skip(),
-                ("" if first else gr.skip()),
-            )
+            # The box and the status line are cleared with the first sentence only: later ones must not wipe what
+            # the visitor types meanwhile.
+            cleared = "" if len(shown) == 1 else gr.skip()
+            yield [*history, written], cleared, *(gr.skip(),) * 4, cleared
     except AssistantError as exc:
         history.append({"role": "assistant", "content": error_markdown(exc)})
-        yield history, message, gr.skip(), state, gr.skip(), gr.skip(), ""
+        yield history, message, *(gr.skip(),) * 4, ""
         return
+    index = len(history)  # the answer's place in the conversation: its key for sources and ratings
     citations = [f"[{c.n}] {c.title} — {c.section} ({c.source})" for c in answer.citations]
+    asked = {"question": message, "answer": answer.text, "citations": citations, "log_id": log_id}
+    answers = dict(list({**state["answers"], str(index): asked}.items())[-MAX_RATEABLE_ANSWERS:])
+    turns = [{"role": "user", "content": message}, {"role": "assistant", "content": answer.text}]
     state = {
         "questions": [*state["questions"], message[:MAX_QUESTION_CHARS]][-MAX_HISTORY_ITEMS:],
-        "transcript": [
-            *state["transcript"],
-            {"role": "user", "content": message},
-            {"role": "assistant", "content": answer.text},
-        ],
-        "last": {"question": message, "answer": answer.text, "citations": citations, "log_id": log_id},
+        "transcript": [*state["transcript"], *turns][-MAX_TRANSCRIPT_TURNS:],
+        "answers": answers,
+        "ratings": {k: v for k, v in state["ratings"].items() if k in answers},
+        "commenting": None,
     }
-    # The whole answer with its source links, at once: what was streamed (a written answer) is replaced by it, and
-    # an extractive answer is not revealed in pieces (it was ready in milliseconds; a show of typing only delays it).
-    history.append({"role": "assistant", "content": chat_markdown(answer)})
-    first = not shown  # the box and the status line clear now unless the first streamed sentence cleared them
+    history.append({"role": "assistant", "content": chat_markdown(answer, f"m{index}")})
+    cleared = gr.skip() if shown else ""  # unless the first streamed sentence cleared them
     # The hand-off is offered after an abstention, and opened at once when the visitor asked for a person.
     offer = gr.update(visible=answer.abstained or answer.handoff)
-    yield (history, "" if first else gr.skip(), source_cards(answer.citations), state, gr.update(visible=True), offer,
-           "" if first else gr.skip())  # fmt: skip
+    yield history, cleared, state, offer, gr.update(visible=False), gr.update(visible=False), cleared
 
 
-def rate(desk: Desk, rating: str, comment: str, state: dict[str, Any]) -> tuple[str, Any, str]:
-    last = state.get("last")
-    if not last:
-        return "Ask a question first, then rate its answer.", gr.skip(), comment
-    q = last
-    desk.feedback(NewFeedback("chat", q["question"], q["answer"], rating, q["citations"], comment, q["log_id"]))
-    return "Thank you: your feedback was recorded.", gr.update(visible=False), ""
-
-
-def send_enquiry(  # type: ignore[no-untyped-def]
-    desk: Desk,
-    name: str,
-    email: str,
-    organisation: str,
-    message: str,
-    history: list[dict[str, Any]],
-    state: dict[str, Any],
-):
-    problems = []
-    if not name.strip():
-        problems.append("your name")
+def rate(desk: Desk, liked: bool | str, index: Any, state: dict[str, Any]) -> tuple[Any, Any, str]:
+    """The Chatbot's like (True), dislike (False) or taking either back ("") on one answer: stored against that
+    answer's question, one rating per answer; a rating opens the comment box for it. Returns state, box, status."""
+    key = str(index)
+    asked = state["answers"].get(key)
+    if asked is None:  # a reply that answers nothing (an enquiry's receipt, an error)
+        return gr.skip(), gr.skip(), "Only the assistant's answers can be rated." if liked in (True, False) else ""
+    earlier = state["ratings"].get(key)
+    ratings = {k: v for k, v in state["ratings"].items() if k != key}
+    if liked not in (True, False):
+        if earlier:
+            desk.withdraw_feedback(earlier["id"])
+        closing = gr.update(visible=False) if state["commenting"] == key else gr.skip()
+        return {**state, "ratings": ratings, "commenting": None}, closing, ""
+    rating = "up" if liked else "down"
     try:
-        email = validate_email(email.strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
-        problems.append("a valid e-mail address")
-    if not message.strip():
-        problems.append("a message")
-    if problems:
-        return gr.skip(), gr.skip(), "Please give " + ", ".join(problems) + "."
-    receipt = desk.receive(NewEnquiry(name, email, message, "chat", CONSENT_VERSION, organisation, state["transcript"]))
-    reply = (
-        f"Thank you, {escape_markdown(name.strip())}: your enquiry (reference {receipt.reference}) has been "
-        "passed to the cluster team, who will reply by e-mail."
+        new = NewFeedback("chat", asked["question"], asked["answer"], rating, asked["citations"], None, asked["log_id"])
+        feedback_id = desk.feedback(new, earlier["id"] if earlier else None)
+    except AssistantError as exc:
+        return gr.skip(), gr.skip(), error_markdown(exc)
+    ratings[key] = {"id": feedback_id, "rating": rating}
+    return {**state, "ratings": ratings, "commenting": key}, gr.update(visible=True), ""
+
+
+def comment_on(desk: Desk, comment: str, state: dict[str, Any]) -> tuple[Any, Any, Any, str]:
+    """The optional comment on the answer just rated, kept with that rating. Returns state, box, text, status."""
+    key = state.get("commenting")
+    rated = state["ratings"].get(key) if key else None
+    if rated is None:
+        return gr.skip(), gr.update(visible=False), gr.skip(), "Rate an answer first (the thumbs under it)."
+    if not comment.strip():
+        return gr.skip(), gr.skip(), gr.skip(), "Write a comment first, or leave it: the rating is already saved."
+    asked = state["answers"][key]
+    new = NewFeedback(
+        "chat", asked["question"], asked["answer"], rated["rating"], asked["citations"], comment, asked["log_id"]
     )
-    return [*history, {"role": "assistant", "content": reply}], gr.update(visible=False), "Enquiry sent."
-
-
-def decline(history: list[dict[str, Any]]) -> tuple[Any, Any, str]:
-    return [*history, {"role": "assistant", "content": DECLINED}], gr.update(visible=False), DECLINED
-
-
-def accept(state: dict[str, Any]) -> tuple[Any, Any, str]:
-    last = state.get("last") or {}
-    return gr.update(visible=False), gr.update(visible=True), last.get("question", "")
+    try:
+        feedback_id = desk.feedback(new, rated["id"])
+    except AssistantError as exc:
+        return gr.skip(), gr.skip(), gr.skip(), error_markdown(exc)
+    ratings = {**state["ratings"], key: {**rated, "id": feedback_id}}
+    done = {**state, "ratings": ratings, "commenting": None}
+    return done, gr.update(visible=False), "", "Thank you: your comment was recorded."
 
 
 def clear() -> tuple[Any, ...]:
-    return [], "", source_cards([]), new_state(), *(gr.update(visible=False),) * 3, ""
+    """After the Chatbot's own clear: a new conversation (hand-off, comment box hidden; starters back)."""
+    hidden = gr.update(visible=False)
+    return new_state(), hidden, hidden, hidden, gr.update(visible=True), ""
 
 
 def chat_api(desk: Desk, question: str, history: list[str] | None = None) -> dict[str, Any]:
@@ -146,83 +167,86 @@ def chat_api(desk: Desk, question: str, history: list[str] | None = None) -> dic
     return answer.to_json()
 
 
-def _hand_off() -> tuple[gr.Group, gr.Button, gr.Button, gr.Group, list[gr.Textbox], gr.Button]:
-    """The consent offer and the form behind it (both hidden until needed)."""
-    with gr.Group(visible=False) as offer_group:
-        gr.Markdown(f"**Pass your question to a person?**\n\n{CONSENT_TEXT}\n\n*Consent version {CONSENT_VERSION}*")
-        with gr.Row():
-            accept_button = gr.Button("I agree", variant="primary")
-            decline_button = gr.Button("No thanks", variant="secondary")
-    with gr.Group(visible=False) as form_group:
-        fields = [
-            gr.Textbox(label="Name"),
-            gr.Textbox(label="E-mail", type="email"),
-            gr.Textbox(label="Organisation (optional)"),
-            gr.Textbox(label="Message", lines=3),
-        ]
-        send_button = gr.Button("Send to the team", variant="primary")
-    return offer_group, accept_button, decline_button, form_group, fields, send_button
+@dataclass
+class ChatPage:
+    state: gr.State
+    chatbot: gr.Chatbot
+    handoff: HandOff
+    comment_box: gr.Column
+    comment: gr.Textbox
+    comment_button: gr.Button
+    question: gr.Textbox
+    starters_row: gr.Row
+    starter_buttons: list[gr.Button]
+    person: gr.Button
+    status: gr.Markdown
+
+
+def _layout(starters: list[str]) -> ChatPage:
+    """One calm column: the conversation (each answer with its sources and thumbs), the hand-off offer and the
+    comment box when relevant, the question box, starters until the first question, and "Ask a person"."""
+    state = gr.State(new_state())
+    with gr.Column(elem_id="chat-page"):
+        gr.Markdown(
+            "# West Midlands health tech — Cluster Assistant\n"
+            "Answers come from the cluster's own documents, each with its sources. When the documents don't say, "
+            "it tells you, and a person from the team can help.",
+            elem_classes=["intro"],
+        )
+        # Thumbs under every reply (each rates that message); no grouping, so a thumb never rates two replies.
+        chatbot = gr.Chatbot(
+            label="Conversation", height=480, feedback_options=("Like", "Dislike"), buttons=[],
+            group_consecutive_messages=False,
+        )  # fmt: skip
+        handoff = hand_off()
+        with gr.Column(visible=False, elem_id="comment-box", elem_classes=["inline-panel"]) as comment_box:
+            comment = gr.Textbox(label=RATED, lines=2, max_lines=4, placeholder="What was good, missing or wrong?")
+            comment_button = gr.Button("Send comment", size="sm", variant="secondary")
+        question = gr.Textbox(
+            label="Your question", placeholder="Ask about the cluster", max_lines=4,
+            submit_btn="Ask",
+        )  # fmt: skip
+        with gr.Row(visible=bool(starters)) as starters_row:
+            starter_buttons = [gr.Button(s, size="sm", variant="secondary") for s in starters]
+        person = gr.Button("Ask a person", size="sm", elem_classes=["quiet"])
+        status = gr.Markdown("", elem_id="status")
+    return ChatPage(
+        state, chatbot, handoff, comment_box, comment, comment_button, question, starters_row, starter_buttons,
+        person, status,
+    )  # fmt: skip
+
+
+def _wire(desk: Desk, page: ChatPage, private: dict[str, Any]) -> None:
+    def answer(message: str, history: list[dict[str, Any]], state: dict[str, Any]):  # type: ignore[no-untyped-def]
+        yield from respond(desk, message, history, state)
+
+    def liked(data: gr.LikeData, state: dict[str, Any]) -> tuple[Any, Any, str]:
+        return rate(desk, data.liked, data.index, state)
+
+    outputs = [page.chatbot, page.question, page.state, page.handoff.offer, page.comment_box, page.starters_row]
+    outputs.append(page.status)
+    page.question.submit(answer, [page.question, page.chatbot, page.state], outputs, **private)
+    for button in page.starter_buttons:
+        button.click(answer, [button, page.chatbot, page.state], outputs, **private)
+    page.chatbot.like(liked, page.state, [page.state, page.comment_box, page.status], **private)
+    commented = [page.state, page.comment_box, page.comment, page.status]
+    page.comment_button.click(lambda c, s: comment_on(desk, c, s), [page.comment, page.state], commented, **private)
+    page.comment.submit(lambda c, s: comment_on(desk, c, s), [page.comment, page.state], commented, **private)
+    reset = [page.state, page.handoff.offer, page.handoff.form, page.comment_box, page.starters_row, page.status]
+    page.chatbot.clear(clear, None, reset, **private)
+    wire_hand_off(desk, page.handoff, page.chatbot, page.state, page.status, page.person, **private)
 
 
 def build_chat(desk: Desk, starters: list[str], concurrency: int, queue_size: int) -> gr.Blocks:
-    """The chat page: conversation and question box, starters, rating, hand-off, and the source cards."""
-    private: dict[str, Any] = {"api_visibility": "private"}
+    """The chat page (see `_layout`), its events (all private) and the public `chat` API endpoint."""
     title = "Cluster Assistant — West Midlands health tech"
     with gr.Blocks(title=title, analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
-        state = gr.State(new_state())
-        gr.Markdown(
-            "# West Midlands health tech — Cluster Assistant\n"
-            "Answers come from the cluster's own documents, with numbered sources. When the documents don't "
-            "say, it tells you, and a person from the team can help."
-        )
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=320):
-                chatbot = gr.Chatbot(label="Conversation", height=460, feedback_options=None, buttons=["copy"])
-                question = gr.Textbox(
-                    label="Your question",
-                    placeholder="Ask about the cluster, its members or partners",
-                    max_lines=4,
-                    submit_btn="Ask",
-                )
-                with gr.Row(visible=bool(starters)):
-                    starter_buttons = [gr.Button(s, size="sm", variant="secondary") for s in starters]
-                with gr.Row():
-                    clear_button = gr.Button("Clear conversation", variant="secondary")
-                    person_button = gr.Button("Ask a person", variant="secondary")
-                status = gr.Markdown("", elem_id="status")
-                with gr.Group(visible=False) as feedback_group:
-                    comment = gr.Textbox(label="Comment on this answer (optional)", max_lines=3)
-                    with gr.Row():
-                        up = gr.Button("Helpful", variant="secondary", icon=None)
-                        down = gr.Button("Not helpful", variant="secondary")
-                offer_group, accept_button, decline_button, form_group, fields, send_button = _hand_off()
-            with gr.Column(scale=2, min_width=280):
-                gr.Markdown("## Sources")
-                sources = gr.HTML(source_cards([]), elem_id="sources")
-        outputs = [chatbot, question, sources, state, feedback_group, offer_group, status]
-
-        def answer(message: str, history: list[dict[str, Any]], state: dict[str, Any]):  # type: ignore[no-untyped-def]
-            yield from respond(desk, message, history, state)
-
-        def send(*values: Any):  # type: ignore[no-untyped-def]
-            return send_enquiry(desk, *values)
+        _wire(desk, _layout(starters), {"api_visibility": "private"})
 
         def chat(question: str, history: list[str] | None = None) -> dict[str, Any]:
             """Answer one question from the cluster's documents; returns the `ask --json` shape."""
             return chat_api(desk, question, history)
 
-        question.submit(answer, [question, chatbot, state], outputs, **private)
-        for button in starter_buttons:
-            button.click(answer, [button, chatbot, state], outputs, **private)
-        rated = [status, feedback_group, comment]
-        up.click(lambda c, s: rate(desk, "up", c, s), [comment, state], rated, **private)
-        down.click(lambda c, s: rate(desk, "down", c, s), [comment, state], rated, **private)
-        person_button.click(lambda: gr.update(visible=True), None, offer_group, **private)
-        accept_button.click(accept, state, [offer_group, form_group, fields[3]], **private)
-        decline_button.click(decline, chatbot, [chatbot, offer_group, status], **private)
-        sent = [chatbot, form_group, status]
-        send_button.click(send, [*fields, chatbot, state], sent, **private)
-        clear_button.click(clear, None, [*outputs[:5], offer_group, form_group, status], **private)
         gr.api(chat, api_name="chat")
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     return demo

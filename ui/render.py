@@ -24,10 +24,12 @@ def escape_markdown(text: str) -> str:
     )
 
 
-def chat_markdown(answer: Answer) -> str:
-    """The answer for the chat: escaped text whose `[n]` markers link to the source cards."""
-    escaped = escape_markdown(answer.text)
-    return _MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#source-{m.group(1)})", escaped)
+def chat_markdown(answer: Answer, key: str) -> str:
+    """The answer for the chat: escaped text whose `[n]` markers link to this answer's own source cards, shown
+    under it. `key` tells this answer apart in the conversation, so every answer's links keep working."""
+    linked = _MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#{key}-source-{m.group(1)})", escape_markdown(answer.text))
+    # The cards are one HTML block after a blank line: Markdown leaves it as it is (no blank line inside it).
+    return f"{linked}\n\n{source_cards(answer.citations, key)}" if answer.citations else linked
 
 
 def safe_link(url: str | None) -> str | None:
@@ -42,26 +44,27 @@ def dated(iso: str | None) -> str:
         return ""
 
 
-def source_cards(citations: list[Citation]) -> str:
-    """Numbered source cards as HTML; every string escaped, links only http(s)."""
-    if not citations:
-        return '<p class="no-sources">Sources for each answer appear here.</p>'
+def source_cards(citations: list[Citation], key: str) -> str:
+    """An answer's numbered sources as one line of HTML: title, section and date, the passage quoted (folded), a
+    public link if the document has one. Every string escaped; whitespace folded so no blank line ends the block."""
     cards = []
     for c in citations:
         link = safe_link(c.url)
         # A public address when the document has one; never the file's place on the server.
         where = (
-            f'<a href="{html.escape(link)}" target="_blank" rel="noopener noreferrer">Open the source</a>'
-            if link
-            else ""
+            f' · <a href="{_text(link)}" target="_blank" rel="noopener noreferrer">Open the source</a>' if link else ""
         )
         cards.append(
-            f'<article class="source-card" id="source-{c.n}" aria-label="Source {c.n}">'
-            f'<h3><span class="source-n">[{c.n}]</span> {html.escape(c.title)}</h3>'
-            f'<p class="source-section">{html.escape(c.section or "")}{dated(c.date)}</p>'
-            f"<blockquote>{html.escape(c.snippet)}</blockquote>{where}</article>"
+            f'<article class="source-card" id="{key}-source-{c.n}">'
+            f'<p class="source-head"><span class="source-n">[{c.n}]</span> <strong>{_text(c.title)}</strong></p>'
+            f'<p class="source-section">{_text(c.section or "")}{dated(c.date)}{where}</p>'
+            f"<details><summary>Passage quoted</summary><blockquote>{_text(c.snippet)}</blockquote></details></article>"
         )
-    return '<div class="source-cards">' + "".join(cards) + "</div>"
+    return '<div class="sources"><p class="sources-title">Sources</p>' + "".join(cards) + "</div>"
+
+
+def _text(text: str) -> str:
+    return html.escape(" ".join(text.split()))
 
 
 def error_markdown(exc: AssistantError) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
-from assistant.desk import accounts, conversations, gdpr, imap, insights, jobs, mail, triage
+from assistant.desk import accounts, conversations, gdpr, imap, insights, jobs, mail, records, triage
 from assistant.desk.db import open_database
 from assistant.desk.inbound import parse
 from assistant.desk.inbox import (
@@ -33,15 +33,7 @@ from assistant.desk.logbook import Logbook
 from assistant.desk.mailer import send_one
 from assistant.desk.outbox import SEND_MAIL, Outbox
 from assistant.desk.partners import PartnerDirectory
-from assistant.desk.records import (
-    NewEnquiry,
-    NewFeedback,
-    Receipt,
-    create_enquiry,
-    purge_questions,
-    question_row,
-    record_feedback,
-)
+from assistant.desk.records import NewEnquiry, NewFeedback, Receipt, create_enquiry, purge_questions, question_row
 from assistant.desk.starters import automatic_starters
 from assistant.desk.taxonomy import load_taxonomy
 from assistant.desk.triage import Triage
@@ -132,9 +124,14 @@ class Desk:
         log_id = self.logbook.log(question_row(channel, question, answer, latency, partner_id))
         yield answer, log_id
 
-    def feedback(self, new: NewFeedback) -> int:
-        """Store a rating (redacted); raises `InvalidRequest` for an unknown question id."""
-        return record_feedback(self.sessions, new, self.logbook)
+    def feedback(self, new: NewFeedback, replaces: int | None = None) -> int:
+        """Store a rating (redacted), in place of the same visitor's earlier one of the same answer (`replaces`);
+        raises `InvalidRequest` for an unknown question id."""
+        return records.record_feedback(self.sessions, new, self.logbook, replaces)
+
+    def withdraw_feedback(self, feedback_id: int) -> None:
+        """Forget a rating its visitor took back (clicked the same thumb again)."""
+        records.withdraw_feedback(self.sessions, feedback_id)
 
     def close(self) -> None:
         """Stop background jobs and write what is still queued (the question log): nothing logged is lost."""

@@ -170,8 +170,12 @@ class NewFeedback:
     partner_id: str | None = None
 
 
-def record_feedback(sessions: sessionmaker[Session], new: NewFeedback, logbook: Logbook | None = None) -> int:
+def record_feedback(
+    sessions: sessionmaker[Session], new: NewFeedback, logbook: Logbook | None = None, replaces: int | None = None
+) -> int:
     """Store a rating with every text redacted; raises `InvalidRequest` for a bad rating or unknown question id.
+    `replaces` is the id of the rating it supersedes (the same visitor changed their mind, or added a comment), so
+    one answer counts once per visitor.
 
     The question it rates may still be queued in a logbook (this process's, written on demand; or another
     worker's, written within `FLUSH_S`): it is waited for, briefly, before the id is called unknown.
@@ -191,7 +195,17 @@ def record_feedback(sessions: sessionmaker[Session], new: NewFeedback, logbook: 
         rating=new.rating,
         comment=redact(comment) if comment else None,
     )
-    return _insert(sessions, row)
+    with sessions.begin() as session:
+        if replaces is not None:
+            session.execute(delete(Feedback).where(Feedback.id == replaces))
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def withdraw_feedback(sessions: sessionmaker[Session], feedback_id: int) -> None:
+    with sessions.begin() as session:
+        session.execute(delete(Feedback).where(Feedback.id == feedback_id))
 
 
 def _question_logged(sessions: sessionmaker[Session], question_id: int, logbook: Logbook | None) -> bool:
