@@ -12,7 +12,7 @@ import gradio as gr
 from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, MAX_RATEABLE_ANSWERS, MAX_TRANSCRIPT_TURNS
 from assistant.desk import Desk, NewFeedback
 from assistant.errors import AssistantError
-from ui.chat_handoff import DECLINED, HandOff, hand_off, wire_hand_off
+from ui.chat_handoff import DECLINED, HandOff, conversation, hand_off, wire_hand_off
 from ui.render import chat_markdown, error_markdown, escape_markdown
 
 __all__ = ["CSS", "DECLINED", "THEME", "build_chat", "chat_api", "new_state", "respond"]
@@ -78,10 +78,10 @@ def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict
             # The box and the status line are cleared with the first sentence only: later ones must not wipe what
             # the visitor types meanwhile.
             cleared = "" if len(shown) == 1 else gr.skip()
-            yield [*history, written], cleared, *(gr.skip(),) * 4, cleared
+            yield conversation([*history, written], state), cleared, *(gr.skip(),) * 4, cleared
     except AssistantError as exc:
         history.append({"role": "assistant", "content": error_markdown(exc)})
-        yield history, message, *(gr.skip(),) * 4, ""
+        yield conversation(history, state), message, *(gr.skip(),) * 4, ""
         return
     index = len(history)  # the answer's place in the conversation: its key for sources and ratings
     citations = [f"[{c.n}] {c.title} — {c.section} ({c.source})" for c in answer.citations]
@@ -99,7 +99,8 @@ def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict
     cleared = gr.skip() if shown else ""  # unless the first streamed sentence cleared them
     # The hand-off is offered after an abstention, and opened at once when the visitor asked for a person.
     offer = gr.update(visible=answer.abstained or answer.handoff)
-    yield history, cleared, state, offer, gr.update(visible=False), gr.update(visible=False), cleared
+    hidden = gr.update(visible=False)
+    yield conversation(history, state), cleared, state, offer, hidden, hidden, cleared
 
 
 def rate(desk: Desk, liked: bool | str, index: Any, state: dict[str, Any]) -> tuple[Any, Any, str]:

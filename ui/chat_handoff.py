@@ -11,6 +11,18 @@ from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk, NewEnquiry
 from ui.render import escape_markdown
 
 DECLINED = "No problem: nothing has been shared. You can keep asking questions here."
+THUMBS = {"up": "Like", "down": "Dislike"}
+
+
+def conversation(history: list[dict[str, Any]], state: dict[str, Any]) -> Any:
+    """The Chatbot's new messages with the visitor's ratings on them: a value alone would reset every thumb shown."""
+    ratings = state["ratings"]
+    given = [
+        THUMBS[ratings[str(i)]["rating"]] if str(i) in ratings else None
+        for i, message in enumerate(history)
+        if message["role"] == "assistant"
+    ]
+    return gr.update(value=history, feedback_value=given)
 
 
 @dataclass
@@ -87,7 +99,11 @@ def send_enquiry(  # type: ignore[no-untyped-def]
         f"Thank you, {escape_markdown(name.strip())}: your enquiry (reference {receipt.reference}) has been "
         "passed to the cluster team, who will reply by e-mail."
     )
-    return [*history, {"role": "assistant", "content": reply}], gr.update(visible=False), "Enquiry sent."
+    return (
+        conversation([*history, {"role": "assistant", "content": reply}], state),
+        gr.update(visible=False),
+        "Enquiry sent.",
+    )
 
 
 def decline() -> tuple[Any, str]:

@@ -25,15 +25,15 @@ def converse(desk: Desk, *questions: str) -> tuple[list[dict], dict]:  # type: i
     state = new_state()
     for question in questions:
         *_, last = respond(desk, question, history, state)
-        history, state = last[0], last[2]
+        history, state = last[0]["value"], last[2]
     return history, state
 
 
 def test_an_extractive_answer_arrives_whole_in_one_update_with_its_own_sources(desk: Desk) -> None:
     updates = list(respond(desk, "What is PIONEER?", [], new_state()))
     assert len(updates) == 1
-    history, box, state, *_ = updates[0]
-    shown = history[-1]
+    chatbot, box, state, *_ = updates[0]
+    shown = chatbot["value"][-1]
     assert shown["role"] == "assistant" and "PIONEER" in shown["content"] and box == ""
     assert "(#m1-source-1)" in shown["content"] and 'id="m1-source-1"' in shown["content"]
     assert state["answers"]["1"]["question"] == "What is PIONEER?"
@@ -90,3 +90,10 @@ def test_a_long_session_keeps_a_bounded_state(desk: Desk) -> None:
     assert len(state["transcript"]) == min(MAX_TRANSCRIPT_TURNS, 2 * (MAX_RATEABLE_ANSWERS + 5))
     state, *_ = rate(desk, True, len(history) - 1, state)  # the latest can still be rated
     assert list(state["ratings"]) == [str(len(history) - 1)]
+
+
+def test_thumbs_already_given_stay_shown_when_the_conversation_grows(desk: Desk) -> None:
+    history, state = converse(desk, "What is PIONEER?")
+    state, *_ = rate(desk, False, 1, state)
+    *_, last = respond(desk, "What are the four Ds?", history, state)
+    assert last[0]["feedback_value"] == ["Dislike", None]  # without it Gradio showed every thumb unrated again

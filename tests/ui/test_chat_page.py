@@ -102,14 +102,15 @@ def test_thumbs_rate_the_message_they_are_under_with_an_optional_comment(
     with chat(assistant, tmp_path) as (url, sessions, _desk):
         page.goto(url + "/")
         ask(page, "What is PIONEER?", 1)
-        ask(page, "What are the four Ds?", 2)
         expect(page.get_by_label(RATED)).to_be_hidden()
-        page.get_by_role("button", name="Dislike", exact=True).first.click()  # the first answer, not the last
+        page.get_by_role("button", name="Dislike", exact=True).click()
         page.get_by_label(RATED).fill("It did not say who may use the data")
         assert axe_violations(page) == []
         page.get_by_role("button", name="Send comment").click()
         expect(page.locator("#status")).to_contain_text("comment was recorded")
         expect(page.get_by_label(RATED)).to_be_hidden()
+        ask(page, "What are the four Ds?", 2)
+        expect(page.get_by_role("button", name="Disliked", exact=True)).to_have_count(1)  # still shown as given
         page.get_by_role("button", name="Like", exact=True).nth(1).click()  # the second answer
         eventually(lambda: _ratings(sessions) == {"What is PIONEER?": "down", "What are the four Ds?": "up"})
         with sessions() as session:
