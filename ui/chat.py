@@ -105,30 +105,36 @@ def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict
 
 def rate(desk: Desk, liked: bool | str, index: Any, state: dict[str, Any]) -> tuple[Any, Any, str]:
     """The Chatbot's like (True), dislike (False) or taking either back ("") on one answer: stored against that
-    answer's question, one rating per answer; a rating opens the comment box for it. Returns state, box, status."""
+    answer's question, one rating per answer; a rating opens the comment box for it. Returns state, box, status.
+
+    The state is changed in place (Gradio hands each event the session's own object): an answer being written
+    meanwhile reads the ratings when it finishes, so a rating given during it is neither lost nor shown unrated."""
     key = str(index)
     asked = state["answers"].get(key)
     if asked is None:  # a reply that answers nothing (an enquiry's receipt, an error)
         return gr.skip(), gr.skip(), "Only the assistant's answers can be rated." if liked in (True, False) else ""
     earlier = state["ratings"].get(key)
-    ratings = {k: v for k, v in state["ratings"].items() if k != key}
     if liked not in (True, False):
         if earlier:
             desk.withdraw_feedback(earlier["id"])
+            del state["ratings"][key]
         closing = gr.update(visible=False) if state["commenting"] == key else gr.skip()
-        return {**state, "ratings": ratings, "commenting": None}, closing, ""
+        state["commenting"] = None
+        return state, closing, ""
     rating = "up" if liked else "down"
     try:
         new = NewFeedback("chat", asked["question"], asked["answer"], rating, asked["citations"], None, asked["log_id"])
         feedback_id = desk.feedback(new, earlier["id"] if earlier else None)
     except AssistantError as exc:
         return gr.skip(), gr.skip(), error_markdown(exc)
-    ratings[key] = {"id": feedback_id, "rating": rating}
-    return {**state, "ratings": ratings, "commenting": key}, gr.update(visible=True), ""
+    state["ratings"][key] = {"id": feedback_id, "rating": rating}
+    state["commenting"] = key
+    return state, gr.update(visible=True), ""
 
 
 def comment_on(desk: Desk, comment: str, state: dict[str, Any]) -> tuple[Any, Any, Any, str]:
-    """The optional comment on the answer just rated, kept with that rating. Returns state, box, text, status."""
+    """The optional comment on the answer just rated, kept with that rating (the state changed in place, as by
+    `rate`). Returns state, box, text, status."""
     key = state.get("commenting")
     rated = state["ratings"].get(key) if key else None
     if rated is None:
@@ -143,9 +149,9 @@ def comment_on(desk: Desk, comment: str, state: dict[str, Any]) -> tuple[Any, An
         feedback_id = desk.feedback(new, rated["id"])
     except AssistantError as exc:
         return gr.skip(), gr.skip(), gr.skip(), error_markdown(exc)
-    ratings = {**state["ratings"], key: {**rated, "id": feedback_id}}
-    done = {**state, "ratings": ratings, "commenting": None}
-    return done, gr.update(visible=False), "", "Thank you: your comment was recorded."
+    state["ratings"][key] = {**rated, "id": feedback_id}
+    state["commenting"] = None
+    return state, gr.update(visible=False), "", "Thank you: your comment was recorded."
 
 
 def clear() -> tuple[Any, ...]:

@@ -97,3 +97,14 @@ def test_thumbs_already_given_stay_shown_when_the_conversation_grows(desk: Desk)
     state, *_ = rate(desk, False, 1, state)
     *_, last = respond(desk, "What are the four Ds?", history, state)
     assert last[0]["feedback_value"] == ["Dislike", None]  # without it Gradio showed every thumb unrated again
+
+
+def test_a_rating_given_while_the_next_answer_is_written_is_kept(desk: Desk) -> None:
+    """Gradio runs a rating while a written answer still streams, on the same session state: the answer, when it
+    ends, must not put back the state it started from (the thumb would show unrated, and a changed mind would
+    then count twice)."""
+    history, state = converse(desk, "What is PIONEER?")
+    answering = respond(desk, "What are the four Ds?", history, state)  # started; runs on the first update
+    rate(desk, True, 1, state)  # meanwhile, the visitor likes the first answer
+    *_, last = answering
+    assert last[2]["ratings"]["1"]["rating"] == "up" and last[0]["feedback_value"] == ["Like", None]
