@@ -91,6 +91,33 @@ def test_hostile_document_and_message_render_as_text(page: Page, tmp_path: Path,
     assert page.locator(".message-wrap img[src='x']").count() == 0
 
 
+def test_markdown_in_a_document_stays_text_in_its_source_card(  # type: ignore[no-untyped-def]
+    page: Page, tmp_path: Path, model_cache: Path, embedder
+) -> None:
+    """The cards are an HTML block inside the message's Markdown: Markdown syntax in a document must stay text there,
+    as it does in the answer (plain text keeps it; a .md file's own Markdown is rendered at ingest)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "links.txt").write_text(
+        "The Zanzibar link sample is [click here](https://evil.example/x) and *not emphasis* in a sentence.\n",
+        encoding="utf-8",
+    )
+    settings = settings_for(tmp_path / "data", model_cache, corpus_dir=corpus, min_confidence=0.0)
+    ingest([str(corpus)], Store.open(settings, embedder), embedder, progress=False)
+    with serve_app(
+        create_app(settings, Desk.open(settings, Assistant.load(settings, embedder), open_database(settings)))
+    ) as url:
+        page.goto(url + "/")
+        ask(page, "What is the Zanzibar link sample?")
+        card = page.locator(".source-card").first
+        expect(card).to_contain_text("[click here](https://evil.example/x) and *not emphasis*", timeout=30_000)
+        expect(page.locator(".message-wrap")).to_contain_text("[click here](https://evil.example/x)")
+        # Markdown's link and emphasis are not honoured (a bare address in the answer's text may be autolinked, as
+        # any address a document quotes; never in a card, whose only link is the document's own public address).
+        assert page.get_by_role("link", name="click here").count() == 0
+        assert page.locator(".message-wrap em").count() == page.locator(".source-card a").count() == 0
+
+
 def test_api_docs_and_sign_in_render_from_our_own_files(page: Page, assistant: Assistant, tmp_path: Path) -> None:
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
     with serve_app(create_app(settings, Desk.open(settings, assistant, open_database(settings)))) as url:
