@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
-from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, MAX_TRANSCRIPT_TURNS
+from assistant.config import MAX_COMMENT_CHARS, MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, MAX_TRANSCRIPT_TURNS
 from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk, NewEnquiry, NewFeedback
 from assistant.errors import InvalidRequest
 
@@ -32,7 +32,7 @@ class FeedbackRequest(BaseModel):
     answer: Annotated[Text, Field(max_length=10_000)]
     rating: Literal["up", "down"]
     citations: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=20)
-    comment: str | None = Field(None, max_length=2000)
+    comment: str | None = Field(None, max_length=MAX_COMMENT_CHARS)
     question_id: int | None = Field(None, ge=1, description="The `question_id` that /api/ask returned.")
 
 

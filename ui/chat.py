@@ -9,7 +9,13 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, MAX_RATEABLE_ANSWERS, MAX_TRANSCRIPT_TURNS
+from assistant.config import (
+    MAX_COMMENT_CHARS,
+    MAX_HISTORY_ITEMS,
+    MAX_QUESTION_CHARS,
+    MAX_RATEABLE_ANSWERS,
+    MAX_TRANSCRIPT_TURNS,
+)
 from assistant.desk import Desk, NewFeedback
 from assistant.errors import AssistantError
 from ui.chat_handoff import DECLINED, HandOff, conversation, hand_off, wire_hand_off
@@ -141,6 +147,8 @@ def comment_on(desk: Desk, comment: str, state: dict[str, Any]) -> tuple[Any, An
         return gr.skip(), gr.update(visible=False), gr.skip(), "Rate an answer first (the thumbs under it)."
     if not comment.strip():
         return gr.skip(), gr.skip(), gr.skip(), "Write a comment first, or leave it: the rating is already saved."
+    if len(comment) > MAX_COMMENT_CHARS:
+        return gr.skip(), gr.skip(), gr.skip(), f"Please keep the comment under {MAX_COMMENT_CHARS} characters."
     asked = state["answers"][key]
     new = NewFeedback(
         "chat", asked["question"], asked["answer"], rated["rating"], asked["citations"], comment, asked["log_id"]
@@ -207,7 +215,10 @@ def _layout(starters: list[str]) -> ChatPage:
         )  # fmt: skip
         handoff = hand_off()
         with gr.Column(visible=False, elem_id="comment-box", elem_classes=["inline-panel"]) as comment_box:
-            comment = gr.Textbox(label=RATED, lines=2, max_lines=4, placeholder="What was good, missing or wrong?")
+            comment = gr.Textbox(
+                label=RATED, lines=2, max_lines=4, max_length=MAX_COMMENT_CHARS,
+                placeholder="What was good, missing or wrong?",
+            )  # fmt: skip
             comment_button = gr.Button("Send comment", size="sm", variant="secondary")
         question = gr.Textbox(
             label="Your question", placeholder="Ask about the cluster", max_lines=4,

@@ -78,6 +78,7 @@ def test_a_comment_needs_a_rated_answer_and_words(desk: Desk) -> None:
     assert "Rate an answer first" in comment_on(desk, "Great", state)[3]
     state, *_ = rate(desk, True, 1, state)
     assert "Write a comment first" in comment_on(desk, "   ", state)[3]
+    assert "under 2000 characters" in comment_on(desk, "x" * 2001, state)[3]
     rate(desk, True, 0, state)  # the visitor's own message (or a greeting): not an answer, nothing stored
     with desk.sessions() as session:
         assert len(list(session.scalars(select(Feedback)))) == 1
