@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.config import Settings
 from assistant.desk import answers, jobs, sites
 from assistant.desk.accounts import StaffMember
-from assistant.desk.tables import AuditEvent, Job, StoredDocument, utcnow
+from assistant.desk.audit import audit
+from assistant.desk.tables import Job, StoredDocument, utcnow
 from assistant.engine import Assistant, one_document
 from assistant.errors import Conflict, InvalidRequest, LoadError, NotAllowed, NotFound
 from ingest.embed import embed
@@ -30,10 +31,6 @@ from ingest.split import document_hash, split
 log = logging.getLogger(__name__)
 INGEST = sites.INGEST
 UPLOAD_PREFIX = "upload/"  # an upload's source in the index: upload/<id>/<file name>
-
-
-def _audit(session: Session, actor: str, action: str, **detail: Any) -> None:
-    session.add(AuditEvent(enquiry_id=None, actor=actor, action=action, detail=detail, created_at=utcnow()))
 
 
 def removed_sources(sessions: sessionmaker[Session]) -> frozenset[str]:
@@ -111,7 +108,9 @@ class Library:
         returns the job's id."""
         with self.sessions.begin() as session:
             row = answers.store_answer(session, title, text, _level(visibility), author, document_id)
-            _audit(session, author, "answer_written" if document_id is None else "answer_edited", document=row.title)
+            audit(
+                session, None, author, "answer_written" if document_id is None else "answer_edited", document=row.title
+            )
             return self._queue(session, [row.id], author)
 
     def restore(self, source: str, member: StaffMember) -> int:
@@ -123,7 +122,7 @@ class Library:
             if row is None or row.status != "removed":
                 raise NotFound(f"{source} is not a removed document.")
             _may_remove(member, row)
-            _audit(session, member.email, "document_restored", document=row.title)
+            audit(session, None, member.email, "document_restored", document=row.title)
             if row.content is None:  # a corpus file: its tombstone goes, the file is read again
                 session.delete(row)
                 return sites.queue_ingest(session, {"paths": [source]}, 1, member.email)
@@ -162,7 +161,7 @@ class Library:
                 session.flush()
                 row.source = f"{UPLOAD_PREFIX}{row.id}/{row.filename}"
                 ids.append(row.id)
-                _audit(session, actor, "document_added", document=row.filename, visibility=level)
+                audit(session, None, actor, "document_added", document=row.filename, visibility=level)
             return self._queue(session, ids, actor)
 
     def reingest(self, document_ids: list[int] | None, actor: str) -> int:
@@ -175,7 +174,7 @@ class Library:
             ids = list(session.scalars(query))
             if not ids:
                 raise NotFound("No kept document to ingest again.")
-            _audit(session, actor, "documents_reingested", documents=len(ids))
+            audit(session, None, actor, "documents_reingested", documents=len(ids))
             return self._queue(session, ids, actor)
 
     def remove(self, source: str, member: StaffMember) -> None:
@@ -196,7 +195,7 @@ class Library:
             if row.status == "removed":
                 raise Conflict(f"{row.title} is already removed.")
             row.status, row.removed_by, row.removed_at, row.chunk_count = "removed", actor, utcnow(), 0
-            _audit(session, actor, "document_removed", document=row.title)
+            audit(session, None, actor, "document_removed", document=row.title)
             self.assistant.store.delete(source)
         self.assistant.reload()  # this process answers without it at once; the others within seconds
 
@@ -209,7 +208,7 @@ class Library:
                 raise Conflict(f"The job is already {job.status}.")
             job.status, job.finished_at = ("cancelled", utcnow()) if job.status == "queued" else (job.status, None)
             job.progress = {**(job.progress or {}), "cancel": True}
-            _audit(session, actor, "ingest_cancelled", job=job_id)
+            audit(session, None, actor, "ingest_cancelled", job=job_id)
 
     def job(self, job_id: int) -> dict[str, Any]:
         with self.sessions() as session:

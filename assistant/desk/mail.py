@@ -10,11 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
+from assistant.desk.audit import audit
 from assistant.desk.inbound import Inbound, seen, store, thread_of
 from assistant.desk.jobs import enqueue
 from assistant.desk.outbox import SEND_MAIL, Outbox
 from assistant.desk.records import NewEnquiry, Receipt
-from assistant.desk.tables import AuditEvent, Enquiry, MailAttachment, MailboxState, MailMessage, OutboxMessage, utcnow
+from assistant.desk.tables import Enquiry, MailAttachment, MailboxState, MailMessage, OutboxMessage
 from assistant.errors import Conflict, NotFound
 
 REOPENS = ("resolved", "waiting")  # a reply from the enquirer puts these back in front of staff
@@ -51,8 +52,7 @@ def _add_reply(sessions: sessionmaker[Session], enquiry_id: int, inbound: Inboun
         if before in REOPENS:
             enquiry.status, enquiry.resolved_at = "in_progress", None
         detail = {"via": via} | ({"before": before, "after": enquiry.status} if before in REOPENS else {})
-        session.add(AuditEvent(enquiry_id=enquiry_id, actor="system", action="mail_received", detail=detail,
-                               created_at=utcnow()))  # fmt: skip
+        audit(session, enquiry_id, "system", "mail_received", **detail)
 
 
 def acknowledge(sessions: sessionmaker[Session], outbox: Outbox, enquiry_id: int) -> None:
@@ -102,8 +102,7 @@ def retry(sessions: sessionmaker[Session], settings: Settings, outbox_id: int, a
             raise Conflict(f"The message is {row.status}: only a failed or unsent one can be sent again.")
         row.status, row.last_error = "queued", None
         enqueue(session, SEND_MAIL, {"outbox_id": row.id}, max_attempts=settings.mail_max_attempts)
-        session.add(AuditEvent(enquiry_id=row.enquiry_id, actor=actor, action="mail_retried",
-                               detail={"kind": row.kind}, created_at=utcnow()))  # fmt: skip
+        audit(session, row.enquiry_id, actor, "mail_retried", kind=row.kind)
 
 
 def attachment(sessions: sessionmaker[Session], attachment_id: int) -> tuple[str, bytes]:

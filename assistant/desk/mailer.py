@@ -16,8 +16,9 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
+from assistant.desk.audit import audit as record
 from assistant.desk.jobs import Claimed, RetryLater
-from assistant.desk.tables import AuditEvent, OutboxMessage, utcnow
+from assistant.desk.tables import OutboxMessage, utcnow
 from assistant.errors import UnsafeConfiguration
 
 NOT_CONFIGURED = "not sent: no mail server configured"
@@ -116,5 +117,4 @@ def _mark(sessions: sessionmaker[Session], row_id: int, status: str, error: str 
             row.sent_at = utcnow()
         if audit and row.enquiry_id is not None:
             detail = {"kind": row.kind, "to": RECIPIENTS.get(row.kind, "")} | ({"error": error} if error else {})
-            session.add(AuditEvent(enquiry_id=row.enquiry_id, actor="system", action=audit, detail=detail,
-                                   created_at=utcnow()))  # fmt: skip
+            record(session, row.enquiry_id, "system", audit, **detail)

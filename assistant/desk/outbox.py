@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant.config import Settings
+from assistant.desk.audit import audit
 from assistant.desk.jobs import enqueue
 from assistant.desk.partners import PartnerDirectory
-from assistant.desk.tables import AuditEvent, Enquiry, MailMessage, OutboxMessage, aware, utcnow
+from assistant.desk.tables import Enquiry, MailMessage, OutboxMessage, aware, utcnow
 from assistant.desk.taxonomy import TaxonomyFile
 from assistant.engine import SIGNPOST
 
@@ -58,8 +59,7 @@ class Outbox:
         sent = session.scalar(select(func.count()).where(OutboxMessage.to_addr == enquiry.email,
                               OutboxMessage.kind.in_(ACKNOWLEDGED), OutboxMessage.created_at >= since))  # fmt: skip
         if (sent or 0) >= self.settings.acks_per_address_per_day:
-            session.add(AuditEvent(enquiry_id=enquiry.id, actor="system", action="acknowledgement_skipped",
-                                   detail={"reason": "daily cap for this address"}, created_at=utcnow()))  # fmt: skip
+            audit(session, enquiry.id, "system", "acknowledgement_skipped", reason="daily cap for this address")
             return
         lines = [greeting(enquiry.name), "", f"Thank you for contacting the West Midlands health tech network. Your "
                  f"reference is {enquiry.reference}: please keep it in the subject if you write again."]  # fmt: skip

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
 from assistant.desk import jobs
-from assistant.desk.tables import AuditEvent, Site, aware, utcnow
+from assistant.desk.audit import audit
+from assistant.desk.tables import Site, aware, utcnow
 from assistant.engine import Assistant
 from assistant.errors import Conflict, InvalidRequest, NotFound
 from ingest import fetch
@@ -36,8 +37,7 @@ def add_site(sessions: sessionmaker[Session], url: str, visibility: str, every_h
                         created_at=utcnow())  # fmt: skip
             session.add(site)
             session.flush()
-            session.add(AuditEvent(enquiry_id=None, actor=actor, action="site_added", detail={"url": url},
-                                   created_at=utcnow()))  # fmt: skip
+            audit(session, None, actor, "site_added", url=url)
             return queue_crawl(session, site.id, actor)
     except IntegrityError:
         raise Conflict(f"{url} is already added: crawl it again from its row.") from None

@@ -1,6 +1,6 @@
 """Staff triage: classify, prioritise and route enquiries, draft a cited reply, and move them through the workflow.
 
-Every change goes through `_audit`, which writes who did what and when in the same transaction as the change, so
+Every change goes through `audit`, which writes who did what and when in the same transaction as the change, so
 the trail can never disagree with the data.
 """
 
@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk import gdpr
+from assistant.desk.audit import audit
 from assistant.desk.tables import AuditEvent, Enquiry, Note, PartnerConsent, TriageExample, utcnow
 from assistant.desk.taxonomy import Classifier, TaxonomyFile, due_at, priority_for
 from assistant.engine import STAFF_VIEW, Assistant
@@ -39,10 +40,6 @@ def _enquiry(session: Session, enquiry_id: int) -> Enquiry:
     if enquiry is None:
         raise NotFound(f"No enquiry {enquiry_id}.")
     return enquiry
-
-
-def _audit(session: Session, enquiry_id: int | None, actor: str, action: str, **detail: Any) -> None:
-    session.add(AuditEvent(enquiry_id=enquiry_id, actor=actor, action=action, detail=detail, created_at=utcnow()))
 
 
 @dataclass
@@ -123,8 +120,8 @@ class Triage:
             enquiry.draft, enquiry.draft_citations = self.draft(enquiry.name, enquiry.message, found.category)
             if enquiry.status == "new":
                 enquiry.status = "triaged"
-            _audit(session, enquiry.id, actor, "triaged", category=found.category, priority=priority,
-                   confidence=round(found.confidence, 3), needs_review=found.needs_review)  # fmt: skip
+            audit(session, enquiry.id, actor, "triaged", category=found.category, priority=priority,
+                  confidence=round(found.confidence, 3), needs_review=found.needs_review)  # fmt: skip
             if mail is not None:
                 mail.acknowledge(session, enquiry)
                 mail.routed(session, enquiry)
@@ -141,7 +138,7 @@ class Triage:
             enquiry.category, enquiry.route, enquiry.needs_review = category, route.route, False
             text = enquiry.message[:2000]
             session.add(TriageExample(category=category, text=text, created_by=actor, enquiry_id=enquiry_id))
-            _audit(session, enquiry_id, actor, "category_corrected", before=before, after=category)
+            audit(session, enquiry_id, actor, "category_corrected", before=before, after=category)
         self.classifier.learn(category, text, correction_label(enquiry_id))
 
 
@@ -176,9 +173,7 @@ def change_status(sessions: sessionmaker[Session], enquiry_id: int, status: str,
             raise Conflict(f"An enquiry that is '{enquiry.status}' cannot become '{status}'.")
         before, enquiry.status = enquiry.status, status
         enquiry.resolved_at = utcnow() if status == "resolved" else None
-        _audit(
-            session, enquiry_id, actor, "reopened" if before == "resolved" else "status", before=before, after=status
-        )
+        audit(session, enquiry_id, actor, "reopened" if before == "resolved" else "status", before=before, after=status)
 
 
 def assign(
@@ -187,7 +182,7 @@ def assign(
     with sessions.begin() as session:
         enquiry = _enquiry(session, enquiry_id)
         before, enquiry.assignee = enquiry.assignee, (assignee or None)
-        _audit(session, enquiry_id, actor, "assigned", before=before, after=enquiry.assignee)
+        audit(session, enquiry_id, actor, "assigned", before=before, after=enquiry.assignee)
         if mail is not None and enquiry.assignee and enquiry.assignee != before:
             mail.assigned(session, enquiry, enquiry.assignee, actor)
 
@@ -198,7 +193,7 @@ def add_note(sessions: sessionmaker[Session], enquiry_id: int, text: str, actor:
     with sessions.begin() as session:
         _enquiry(session, enquiry_id)
         session.add(Note(enquiry_id=enquiry_id, author=actor, text=text.strip(), created_at=utcnow()))
-        _audit(session, enquiry_id, actor, "note_added")
+        audit(session, enquiry_id, actor, "note_added")
 
 
 def approve_reply(
@@ -216,7 +211,7 @@ def approve_reply(
         enquiry.first_response_at = enquiry.first_response_at or now
         if enquiry.status in ("new", "triaged"):
             enquiry.status = "in_progress"
-        _audit(session, enquiry_id, actor, "reply_approved", edited=edited)
+        audit(session, enquiry_id, actor, "reply_approved", edited=edited)
         if mail is not None:
             mail.reply(session, enquiry, text.strip(), actor)
 
@@ -230,7 +225,7 @@ def record_partner_consent(
     with sessions.begin() as session:
         _enquiry(session, enquiry_id)
         session.add(PartnerConsent(enquiry_id=enquiry_id, partner=partner.strip(), how=how.strip(), recorded_by=actor))
-        _audit(session, enquiry_id, actor, "partner_consent", partner=partner.strip())
+        audit(session, enquiry_id, actor, "partner_consent", partner=partner.strip())
 
 
 def share_with_partner(
@@ -245,7 +240,7 @@ def share_with_partner(
         )
         if not consented:
             raise Conflict(f"No consent recorded to share this enquirer's details with {partner}.")
-        _audit(session, enquiry_id, actor, "shared_with_partner", partner=partner)
+        audit(session, enquiry_id, actor, "shared_with_partner", partner=partner)
         if mail is not None:
             mail.shared(session, enquiry, partner, actor)
         return {"name": enquiry.name, "email": enquiry.email, "organisation": enquiry.organisation,

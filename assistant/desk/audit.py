@@ -1,0 +1,13 @@
+"""The audit trail's one writer: who did what and when, added in the same transaction as the change it records, so
+the trail can never disagree with the data."""
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from assistant.desk.tables import AuditEvent, utcnow
+
+
+def audit(session: Session, enquiry_id: int | None, actor: str, action: str, **detail: Any) -> None:
+    """Record an action (about an enquiry, or about the desk itself with None)."""
+    session.add(AuditEvent(enquiry_id=enquiry_id, actor=actor, action=action, detail=detail, created_at=utcnow()))
