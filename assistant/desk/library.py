@@ -23,10 +23,8 @@ from assistant.desk.audit import audit
 from assistant.desk.tables import Job, StoredDocument, utcnow
 from assistant.engine import Assistant, one_document
 from assistant.errors import Conflict, InvalidRequest, LoadError, NotAllowed, NotFound
-from ingest.embed import embed
 from ingest.load import SUPPORTED_SUFFIXES, check_visibility, load_bytes
-from ingest.pipeline import ingest
-from ingest.split import document_hash, split
+from ingest.pipeline import index_documents, ingest
 
 log = logging.getLogger(__name__)
 INGEST = sites.INGEST
@@ -259,12 +257,12 @@ class Library:
         try:
             document = load_bytes(data, source, PurePath(name).suffix, visibility=level)
             meta = {**document.metadata, "origin": origin} | ({"tags": ",".join(tags)} if tags else {})
-            document = replace(document, metadata=meta)
-            embedder = self.assistant.embedder
-            chunks = split(document, embedder.count_tokens)
-            self.assistant.store.write(source, document_hash(document.content_hash), embed(chunks, embedder))
-            outcome = {"status": "indexed", "chunk_count": len(chunks), "last_error": None, "title": document.title}
-            progress = {**progress, "chunks": progress["chunks"] + len(chunks)}
+            # The pipeline's split → embed → write, incrementally: a document already indexed as it is costs nothing.
+            report = index_documents([replace(document, metadata=meta)], self.assistant.store, self.assistant.embedder)
+            outcome: dict[str, Any] = {"status": "indexed", "last_error": None, "title": document.title}
+            if not report.unchanged:
+                outcome["chunk_count"] = report.chunks_written
+            progress = {**progress, "chunks": progress["chunks"] + report.chunks_written}
         except (LoadError, ValueError) as exc:
             outcome = {"status": "failed", "last_error": str(exc).removeprefix(f"{source}: ")}
             progress = {**progress, "errors": [*progress["errors"], f"{name}: {outcome['last_error']}"]}

@@ -89,6 +89,11 @@ def test_upload_answer_remove_and_the_bad_file_reported(site: dict, tmp_path: Pa
     assert not answer["abstained"] and "Zephyrine Quillmoor" in answer["answer"]
     assert any(c["title"] == "clinic" for c in answer["citations"]), answer["citations"]
     pdf_id = listing["clinic.pdf"]["id"]
+    # Ingested again unchanged: nothing re-embedded, the chunk count kept.
+    again = finished(kim, site["desk"].library.reingest([pdf_id], "kim@cluster.example"))
+    assert again["status"] == "done" and again["chunks"] == 0
+    kept = {d["filename"]: d for d in kim.get("/api/staff/documents").json() if d.get("filename")}
+    assert kept["clinic.pdf"]["chunks"] == listing["clinic.pdf"]["chunks"] >= 1
     assert kim.delete(f"/api/staff/documents/{pdf_id}").status_code == 403  # removal is for admins
     assert admin.delete(f"/api/staff/documents/{pdf_id}").json() == {"removed": True}
     assert ask(url, "Who runs the Quorvath Clinic in Blorptown?")["abstained"]
