@@ -33,6 +33,7 @@ from assistant.desk.tables import Job, utcnow
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 3600.0
+ENDED = ("done", "failed", "cancelled")  # a job that will not run again
 
 
 class RetryLater(Exception):
@@ -192,7 +193,7 @@ def purge_finished(sessions: sessionmaker[Session], days: int) -> int:
     """Forget jobs that ended more than `days` ago (periodic jobs add one row per time slot)."""
     with sessions.begin() as session:
         gone = session.execute(
-            delete(Job).where(Job.status.in_(("done", "failed")), Job.finished_at < utcnow() - timedelta(days=days))
+            delete(Job).where(Job.status.in_(ENDED), Job.finished_at < utcnow() - timedelta(days=days))
         )
         return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -202,7 +202,7 @@ class Library:
             job = session.get(Job, job_id)
             if job is None or job.kind != INGEST:
                 raise NotFound(f"No ingest job {job_id}.")
-            if job.status in ("done", "failed", "cancelled"):
+            if job.status in jobs.ENDED:
                 raise Conflict(f"The job is already {job.status}.")
             job.status, job.finished_at = ("cancelled", utcnow()) if job.status == "queued" else (job.status, None)
             job.progress = {**(job.progress or {}), "cancel": True}

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from assistant.desk import Desk
+from assistant.desk.jobs import ENDED
 from assistant.errors import AssistantError
 from ui.staff.auth import check_csrf, staff_of
 from ui.staff.pages import is_htmx, render
@@ -157,7 +158,7 @@ def job_progress(request: Request, job_id: int) -> Response:
     except AssistantError as exc:
         return render(request, "error.html", {"title": "Not found", "error": str(exc)}, exc.http_status)
     response = render(request, "_job.html", {"job": job})
-    if is_htmx(request) and (job["status"] in ("done", "failed", "cancelled") or job.get("cancelled")):
+    if is_htmx(request) and (job["status"] in ENDED or job.get("cancelled")):
         response.headers["HX-Trigger"] = "ingest-done"  # the list below refreshes itself
     return response
 

@@ -107,3 +107,19 @@ def test_waiting_its_turn_uses_up_no_attempt(both_databases: sessionmaker[Sessio
     with sessions() as session:
         assert session.scalar(select(Job.status)) == "done"  # three turns waited with max_attempts=1
     assert waits == [1, 1, 1]
+
+
+def test_finished_jobs_are_forgotten_after_a_while_whatever_ended_them(both_databases: sessionmaker[Session]) -> None:
+    sessions = both_databases
+    _clean(sessions)
+    long_ago = jobs.utcnow() - jobs.timedelta(days=30)
+    with sessions.begin() as session:
+        for status in ("done", "failed", "cancelled", "queued"):
+            jobs.enqueue(session, "old", {}, key=f"old:{status}")
+        session.flush()
+        for job in session.scalars(select(Job)):
+            job.status = job.key.split(":")[1]
+            job.finished_at = None if job.status == "queued" else long_ago
+    assert jobs.purge_finished(sessions, days=7) == 3
+    with sessions() as session:
+        assert session.scalars(select(Job.status)).all() == ["queued"]  # what has not run yet stays
