@@ -62,9 +62,16 @@ RATED = "Thank you. Anything to add about that answer? (optional)"
 
 
 def new_state() -> dict[str, Any]:
-    """A visitor's conversation: their questions, the transcript a hand-off carries, each answer by its message
-    index (what a rating of that message is stored against), their ratings, and the answer a comment is for."""
-    return {"questions": [], "transcript": [], "answers": {}, "ratings": {}, "commenting": None}
+    """A visitor's conversation: the transcript (a hand-off carries it; follow-ups resolve against its questions),
+    each answer by its message index (what a rating of that message is stored against), their ratings, and the
+    answer a comment is for."""
+    return {"transcript": [], "answers": {}, "ratings": {}, "commenting": None}
+
+
+def questions_of(state: dict[str, Any]) -> list[str]:
+    """The visitor's earlier questions, oldest first, as many as a follow-up is resolved against."""
+    asked = [turn["content"][:MAX_QUESTION_CHARS] for turn in state["transcript"] if turn["role"] == "user"]
+    return asked[-MAX_HISTORY_ITEMS:]
 
 
 def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -75,7 +82,7 @@ def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict
     history = [*history, {"role": "user", "content": escape_markdown(message)}]
     shown: list[str] = []
     try:
-        for item in desk.ask_stream(message, state["questions"], channel="chat"):
+        for item in desk.ask_stream(message, questions_of(state), channel="chat"):
             if not isinstance(item, str):
                 answer, log_id = item
                 break
@@ -95,7 +102,6 @@ def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict
     answers = dict(list({**state["answers"], str(index): asked}.items())[-MAX_RATEABLE_ANSWERS:])
     turns = [{"role": "user", "content": message}, {"role": "assistant", "content": answer.text}]
     state = {
-        "questions": [*state["questions"], message[:MAX_QUESTION_CHARS]][-MAX_HISTORY_ITEMS:],
         "transcript": [*state["transcript"], *turns][-MAX_TRANSCRIPT_TURNS:],
         "answers": answers,
         "ratings": {k: v for k, v in state["ratings"].items() if k in answers},

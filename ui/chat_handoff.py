@@ -113,4 +113,5 @@ def decline() -> tuple[Any, str]:
 
 def accept(state: dict[str, Any]) -> tuple[Any, Any, str]:
     """The form, its message filled with the visitor's last question."""
-    return gr.update(visible=False), gr.update(visible=True), (state["questions"] or [""])[-1]
+    asked = [turn["content"] for turn in state["transcript"] if turn["role"] == "user"]
+    return gr.update(visible=False), gr.update(visible=True), (asked or [""])[-1]

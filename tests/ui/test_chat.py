@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from assistant.config import MAX_RATEABLE_ANSWERS, MAX_TRANSCRIPT_TURNS
+from assistant.config import MAX_HISTORY_ITEMS, MAX_RATEABLE_ANSWERS, MAX_TRANSCRIPT_TURNS
 from assistant.desk import Desk
 from assistant.desk.db import open_database
 from assistant.desk.tables import Feedback, QuestionLog
 from assistant.engine.assistant import Assistant
-from ui.chat import comment_on, new_state, rate, respond
+from ui.chat import comment_on, new_state, questions_of, rate, respond
 
 
 @pytest.fixture
@@ -89,6 +89,7 @@ def test_a_long_session_keeps_a_bounded_state(desk: Desk) -> None:
     history, state = converse(desk, *["What is PIONEER?"] * (MAX_RATEABLE_ANSWERS + 5))
     assert len(state["answers"]) == MAX_RATEABLE_ANSWERS and str(len(history) - 1) in state["answers"]
     assert len(state["transcript"]) == min(MAX_TRANSCRIPT_TURNS, 2 * (MAX_RATEABLE_ANSWERS + 5))
+    assert questions_of(state) == ["What is PIONEER?"] * MAX_HISTORY_ITEMS  # what a follow-up resolves against
     state, *_ = rate(desk, True, len(history) - 1, state)  # the latest can still be rated
     assert list(state["ratings"]) == [str(len(history) - 1)]
 
