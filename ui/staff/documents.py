@@ -1,7 +1,7 @@
 """The documents screen (`/staff/documents`): what the assistant knows, files added (uploads, several at once),
 documents removed or ingested again, and each ingest's progress, updated in place while it runs."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -23,6 +23,16 @@ MAX_FILES = 20
 def _desk(request: Request) -> Desk:
     desk: Desk = request.app.state.desk
     return desk
+
+
+def _then_show(change: Callable[[], int | None]) -> Response:
+    """Make a change and go back to the documents page: with its job's progress, or with the error in words (these
+    forms' one translation of the error vocabulary)."""
+    try:
+        job_id = change()
+    except AssistantError as exc:
+        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
+    return RedirectResponse(f"/staff/documents?job={job_id}" if job_id else "/staff/documents", status_code=303)
 
 
 def shown(documents: list[dict[str, Any]], q: str, status: str) -> list[dict[str, Any]]:
@@ -56,60 +66,38 @@ async def files_of(uploads: Sequence[StarletteUpload], limit_mb: int) -> list[tu
 async def add(request: Request, files: Annotated[list[UploadFile], File()], visibility: str = Form("public"),
               tags: str = Form("", max_length=500)) -> Response:  # fmt: skip
     desk = _desk(request)
-    try:
-        received = await files_of(files, desk.settings.max_upload_mb)
-        job_id = desk.library.add_files(received, visibility, tags.split(","), staff_of(request).email)
-    except AssistantError as exc:
-        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
-    return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
+    received = await files_of(files, desk.settings.max_upload_mb)
+    return _then_show(lambda: desk.library.add_files(received, visibility, tags.split(","), staff_of(request).email))
 
 
 @router.post("/documents/site")
 def add_site(request: Request, url: str = Form(..., max_length=500), visibility: str = Form("public"),
              daily: str = Form("")) -> Response:  # fmt: skip
-    try:
-        job_id = _desk(request).library.add_site(url, visibility, 24 if daily else 0, staff_of(request).email)
-    except AssistantError as exc:
-        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
-    return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
+    every_hours = 24 if daily else 0
+    return _then_show(lambda: _desk(request).library.add_site(url, visibility, every_hours, staff_of(request).email))
 
 
 @router.post("/sites/{site_id}/crawl")
 def crawl_now(request: Request, site_id: int) -> Response:
-    try:
-        job_id = _desk(request).library.crawl_now(site_id, staff_of(request).email)
-    except AssistantError as exc:
-        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
-    return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
+    return _then_show(lambda: _desk(request).library.crawl_now(site_id, staff_of(request).email))
 
 
 @router.post("/documents/remove")
 def remove(request: Request, source: str = Form(..., max_length=500)) -> Response:
-    try:
-        _desk(request).library.remove(source, staff_of(request))
-    except AssistantError as exc:
-        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
-    return RedirectResponse("/staff/documents", status_code=303)
+    return _then_show(lambda: _desk(request).library.remove(source, staff_of(request)))
 
 
 @router.post("/documents/restore")
 def restore(request: Request, source: str = Form(..., max_length=500)) -> Response:
     """Add a removed document again (admins; staff for written answers, as for removing them)."""
-    try:
-        job_id = _desk(request).library.restore(source, staff_of(request))
-    except AssistantError as exc:
-        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
-    return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
+    return _then_show(lambda: _desk(request).library.restore(source, staff_of(request)))
 
 
 @router.post("/documents/reingest")
 def reingest(request: Request, document_id: int = Form(0)) -> Response:
     """Ingest one kept document again, or all of them (no `document_id`)."""
-    try:
-        job_id = _desk(request).library.reingest([document_id] if document_id else None, staff_of(request).email)
-    except AssistantError as exc:
-        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
-    return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
+    chosen = [document_id] if document_id else None
+    return _then_show(lambda: _desk(request).library.reingest(chosen, staff_of(request).email))
 
 
 @router.get("/documents/view", response_class=HTMLResponse)
@@ -142,12 +130,8 @@ def answer_form(request: Request, question: str = "", topic: str = "") -> HTMLRe
 def write_answer(request: Request, title: str = Form("", max_length=200), text: str = Form("", max_length=20_000),
                  visibility: str = Form("public"), document_id: int = Form(0)) -> Response:  # fmt: skip
     """A new written answer, or a new version of one: a document of its own, ingested at once."""
-    try:
-        job_id = _desk(request).library.write_answer(title, text, visibility, staff_of(request).email,
-                                                     document_id or None)  # fmt: skip
-    except AssistantError as exc:
-        return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
-    return RedirectResponse(f"/staff/documents?job={job_id}", status_code=303)
+    author = staff_of(request).email
+    return _then_show(lambda: _desk(request).library.write_answer(title, text, visibility, author, document_id or None))
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
