@@ -7,8 +7,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from assistant.config import MAX_COMMENT_CHARS, MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS, MAX_TRANSCRIPT_TURNS
-from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk, NewEnquiry, NewFeedback
+from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, NewEnquiry, NewFeedback
 from assistant.errors import InvalidRequest
+from ui.edge import desk_of
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -70,24 +71,19 @@ def received(reference: str) -> dict[str, str]:
     return {"reference": reference, "status": "received"}
 
 
-def _desk(request: Request) -> Desk:
-    desk: Desk = request.app.state.desk
-    return desk
-
-
 router = APIRouter(prefix="/api", tags=["api"])
 
 
 @router.post("/ask", summary="Answer a question from the documents (the `ask --json` shape, plus question_id)")
 def ask(body: AskRequest, request: Request) -> JSONResponse:
-    answer, log_id = _desk(request).ask(body.question, body.history, channel="api", session_id=body.session_id)
+    answer, log_id = desk_of(request).ask(body.question, body.history, channel="api", session_id=body.session_id)
     return JSONResponse({**answer.to_json(), "question_id": log_id})
 
 
 @router.post("/feedback", status_code=201, summary="Thumbs up or down on an answer, with an optional comment")
 def feedback(body: FeedbackRequest, request: Request) -> dict[str, int]:
     new = NewFeedback("api", body.question, body.answer, body.rating, body.citations, body.comment, body.question_id)
-    return {"id": _desk(request).feedback(new)}
+    return {"id": desk_of(request).feedback(new)}
 
 
 @router.get("/consent", summary="The consent text an enquirer must accept, and its version")
@@ -99,4 +95,4 @@ def consent() -> dict[str, str]:
 def enquiries(body: EnquiryRequest, request: Request) -> dict[str, str]:
     if not body.consent:
         raise InvalidRequest("Consent was declined, so nothing was stored. You can keep using the chat anonymously.")
-    return received(_desk(request).receive(new_enquiry(body, "api")).reference)
+    return received(desk_of(request).receive(new_enquiry(body, "api")).reference)

@@ -32,6 +32,7 @@ from ui.edge import (
     assistant_error,
     cap_body,
     cors_for,
+    desk_of,
     one_layer,
     rate_limit,
     refuse_gradio_fetches,
@@ -146,7 +147,7 @@ health_router = APIRouter(tags=["ops"])
 @health_router.get("/healthz", summary="Index loaded, vector store and database reachable")
 def healthz(request: Request) -> JSONResponse:
     """200 when healthy; 503 with reason codes (the details go to the server log, never to the caller)."""
-    desk: Desk = request.app.state.desk
+    desk = desk_of(request)
     problems = desk.health()
     try:
         chunks = desk.assistant.store.count()

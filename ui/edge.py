@@ -11,7 +11,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from assistant.config import Settings
-from assistant.desk import PartnerDirectory, RateLimits
+from assistant.desk import Desk, PartnerDirectory, RateLimits
 from assistant.errors import AssistantError
 
 log = logging.getLogger(__name__)
@@ -229,3 +229,9 @@ def shed_load(limit: int) -> Middleware:
             in_flight -= 1
 
     return middleware
+
+
+def desk_of(request: Request) -> Desk:
+    """The app's desk (one per app, made at start-up): what every route calls."""
+    desk: Desk = request.app.state.desk
+    return desk

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from assistant.desk import Desk
 from assistant.errors import NotAllowed, NotFound
+from ui.edge import desk_of
 
 router = APIRouter(tags=["mail"])
 
@@ -21,7 +21,7 @@ router = APIRouter(tags=["mail"])
     response_description='{"result": "created" | "reply" | "duplicate" | "ignored"}',
 )
 async def inbound_mail(request: Request) -> JSONResponse:
-    desk: Desk = request.app.state.desk
+    desk = desk_of(request)
     secret = desk.settings.inbound_mail_secret
     if not secret:
         raise NotFound("Inbound mail by webhook is off.")

@@ -12,10 +12,10 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
-from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk, Partner, PartnerDirectory, RateLimits, WidgetSession
+from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Partner, PartnerDirectory, RateLimits, WidgetSession
 from assistant.errors import InvalidRequest
 from ui.api import EnquiryRequest, new_enquiry, received
-from ui.edge import client_address, cors_headers
+from ui.edge import client_address, cors_headers, desk_of
 
 WIDGET_JS = Path(__file__).with_name("static") / "widget.js"
 NOT_HERE = "The assistant is not available on this site."
@@ -130,7 +130,7 @@ async def widget_ask(request: Request) -> JSONResponse:
     if isinstance(checked, JSONResponse):
         return checked
     session, partner = checked
-    desk: Desk = request.app.state.desk
+    desk = desk_of(request)
     body = _parse(WidgetAsk, await _body(request))
     if len(body.question) > partner.max_message_chars:
         raise InvalidRequest(f"Please keep questions under {partner.max_message_chars} characters.")
@@ -153,7 +153,7 @@ async def widget_enquiry(request: Request) -> JSONResponse:
     if isinstance(checked, JSONResponse):
         return checked
     session, _partner = checked
-    desk: Desk = request.app.state.desk
+    desk = desk_of(request)
     body = _parse(EnquiryRequest, await _body(request))
     if not body.consent:
         raise InvalidRequest("Consent was declined, so nothing was stored.")

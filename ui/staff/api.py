@@ -9,8 +9,9 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
-from assistant.desk import Desk, EnquiryUpdate, Filters
+from assistant.desk import EnquiryUpdate, Filters
 from assistant.errors import InvalidRequest, NotFound
+from ui.edge import desk_of
 from ui.staff.auth import check_csrf, staff_of
 from ui.staff.documents import files_of
 from ui.staff.session import csrf_token
@@ -31,11 +32,6 @@ class Consent(BaseModel):
     how: str = Field(..., min_length=1, max_length=2000, description="How the enquirer agreed, e.g. 'reply of 3 Dec'")
 
 
-def _desk(request: Request) -> Desk:
-    desk: Desk = request.app.state.desk
-    return desk
-
-
 @api.get("/session")
 def session(request: Request) -> dict[str, str]:
     """Who is signed in, and the CSRF token to send as `X-CSRF-Token` with every state-changing call."""
@@ -48,67 +44,67 @@ def list_enquiries(request: Request, status: str = "", category: str = "", prior
                    partner: str = "", breached: bool = False, q: str = "", assignee: str = "",
                    sort: str = "received") -> list[dict[str, Any]]:  # fmt: skip
     filters = Filters(status, category, priority, channel, partner, breached, q, assignee, sort)
-    return _desk(request).inbox(filters)
+    return desk_of(request).inbox(filters)
 
 
 @api.get("/enquiries.csv")
 def enquiries_csv(request: Request) -> PlainTextResponse:
-    return PlainTextResponse(_desk(request).export_csv(staff_of(request)), media_type="text/csv")
+    return PlainTextResponse(desk_of(request).export_csv(staff_of(request)), media_type="text/csv")
 
 
 @api.get("/enquiries/{enquiry_id}")
 def get_enquiry(request: Request, enquiry_id: int) -> dict[str, Any]:
-    return _desk(request).enquiry(enquiry_id)
+    return desk_of(request).enquiry(enquiry_id)
 
 
 @api.post("/enquiries/{enquiry_id}")
 def update_enquiry(request: Request, enquiry_id: int, update: Update) -> dict[str, Any]:
     change = EnquiryUpdate(**update.model_dump())
-    return _desk(request).update(enquiry_id, change, staff_of(request).email)
+    return desk_of(request).update(enquiry_id, change, staff_of(request).email)
 
 
 @api.post("/enquiries/{enquiry_id}/partner-consent")
 def partner_consent(request: Request, enquiry_id: int, consent: Consent) -> dict[str, bool]:
-    _desk(request).record_partner_consent(enquiry_id, consent.partner, consent.how, staff_of(request).email)
+    desk_of(request).record_partner_consent(enquiry_id, consent.partner, consent.how, staff_of(request).email)
     return {"recorded": True}
 
 
 @api.post("/enquiries/{enquiry_id}/share/{partner}")
 def share(request: Request, enquiry_id: int, partner: str) -> dict[str, Any]:
     """The enquirer's details for a partner organisation; 409 unless their consent for it is recorded."""
-    return _desk(request).share_with_partner(enquiry_id, partner, staff_of(request).email)
+    return desk_of(request).share_with_partner(enquiry_id, partner, staff_of(request).email)
 
 
 @api.get("/subjects/{email}")
 def subject_access(request: Request, email: str) -> dict[str, Any]:
-    return _desk(request).export_subject(email, staff_of(request))
+    return desk_of(request).export_subject(email, staff_of(request))
 
 
 @api.delete("/subjects/{email}")
 def erase(request: Request, email: str) -> dict[str, int]:
-    return {"erased": _desk(request).erase_subject(email, staff_of(request))}
+    return {"erased": desk_of(request).erase_subject(email, staff_of(request))}
 
 
 @api.post("/sign-out-everywhere")
 def sign_out_everywhere(request: Request) -> dict[str, int]:
     """End every session of the signed-in account, this one included."""
-    return {"ended": _desk(request).sign_out_everywhere(staff_of(request))}
+    return {"ended": desk_of(request).sign_out_everywhere(staff_of(request))}
 
 
 @api.get("/gaps")
 def gaps(request: Request, days: int = 90) -> list[dict[str, Any]]:
-    return _desk(request).knowledge_gaps(days)
+    return desk_of(request).knowledge_gaps(days)
 
 
 @api.get("/figures")
 def figures(request: Request, days: int = 30) -> dict[str, Any]:
-    return _desk(request).figures(days)
+    return desk_of(request).figures(days)
 
 
 @api.get("/documents")
 def documents(request: Request) -> list[dict[str, Any]]:
     """Every indexed document, and every one staff added or removed."""
-    return _desk(request).library.listing()
+    return desk_of(request).library.listing()
 
 
 class NewSite(BaseModel):
@@ -121,7 +117,7 @@ class NewSite(BaseModel):
 async def add_documents(request: Request) -> dict[str, int]:
     """Upload files (multipart `files`, several at once, with `visibility` and `tags`), or add a site (JSON
     `{"url": …}`); a job ingests them: follow it at /api/staff/jobs/{id}."""
-    desk, actor = _desk(request), staff_of(request).email
+    desk, actor = desk_of(request), staff_of(request).email
     if request.headers.get("content-type", "").startswith("application/json"):
         site = NewSite.model_validate(await request.json())
         return {"job": desk.library.add_site(site.url, site.visibility, site.every_hours, actor)}
@@ -137,7 +133,7 @@ async def add_documents(request: Request) -> dict[str, int]:
 @api.delete("/documents/{document:path}")
 def remove_document(request: Request, document: str) -> dict[str, bool]:
     """Remove a document (its id, or its source) from the index, and keep it out; admins only."""
-    library = _desk(request).library
+    library = desk_of(request).library
     if document.isdigit():
         found = [d["source"] for d in library.listing() if d.get("id") == int(document)]
         if not found:
@@ -150,4 +146,4 @@ def remove_document(request: Request, document: str) -> dict[str, bool]:
 @api.get("/jobs/{job_id}")
 def job(request: Request, job_id: int) -> dict[str, Any]:
     """An ingest job's progress: total, done, chunks, current file, errors, status."""
-    return _desk(request).library.job(job_id)
+    return desk_of(request).library.job(job_id)

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from assistant.desk import Desk, RateLimits, SignInRefused, StaffMember
 from assistant.errors import NotAllowed
-from ui.edge import STAFF_ONLY, client_address
+from ui.edge import STAFF_ONLY, client_address, desk_of
 from ui.staff.pages import render
 from ui.staff.session import COOKIE, SECURE_COOKIE, csrf_token, secure_cookie, session_token
 
@@ -66,11 +66,6 @@ def require_staff(desk: Desk) -> Callable[[Request, Callable[[Request], Awaitabl
 router = APIRouter(include_in_schema=False)
 
 
-def _desk(request: Request) -> Desk:
-    desk: Desk = request.app.state.desk
-    return desk
-
-
 @router.get("/login")
 def login_page(request: Request) -> HTMLResponse:
     return render(request, "login.html", {"error": ""})
@@ -85,7 +80,7 @@ def login(
     limits: RateLimits = request.app.state.limits
     key = (email.strip().lower(), client_address(request))
     try:
-        token = _desk(request).sign_in(email, password, locked=limits.blocked("lockout", *key) is not None)
+        token = desk_of(request).sign_in(email, password, locked=limits.blocked("lockout", *key) is not None)
     except SignInRefused as exc:
         limits.hit("lockout", *key)
         # The address is not echoed: every refusal reads the same, so the page cannot tell which accounts exist.
@@ -105,7 +100,7 @@ def logout_page(request: Request) -> HTMLResponse:
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
 def logout(request: Request) -> Response:
-    _desk(request).sign_out(session_token(request))
+    desk_of(request).sign_out(session_token(request))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     response.delete_cookie(SECURE_COOKIE, path="/", secure=True)

@@ -9,20 +9,15 @@ from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFil
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from assistant.desk import Desk
 from assistant.desk.jobs import ENDED
 from assistant.errors import AssistantError
+from ui.edge import desk_of
 from ui.staff.auth import check_csrf, staff_of
 from ui.staff.pages import is_htmx, render
 
 router = APIRouter(prefix="/staff", include_in_schema=False, dependencies=[Depends(check_csrf)])
 LEVELS = ("public", "members", "staff", "internal")
 MAX_FILES = 20
-
-
-def _desk(request: Request) -> Desk:
-    desk: Desk = request.app.state.desk
-    return desk
 
 
 def _then_show(change: Callable[[], int | None]) -> Response:
@@ -44,7 +39,7 @@ def shown(documents: list[dict[str, Any]], q: str, status: str) -> list[dict[str
 
 @router.get("/documents", response_class=HTMLResponse)
 def documents_page(request: Request, q: str = "", status: str = "", job: int = 0, error: str = "") -> HTMLResponse:
-    desk = _desk(request)
+    desk = desk_of(request)
     everything = desk.library.listing()
     context = {"title": "Documents", "section": "documents", "documents": shown(everything, q[:200], status[:20]),
                "total": len(everything), "q": q[:200], "status": status, "levels": LEVELS,
@@ -65,7 +60,7 @@ async def files_of(uploads: Sequence[StarletteUpload], limit_mb: int) -> list[tu
 @router.post("/documents")
 async def add(request: Request, files: Annotated[list[UploadFile], File()], visibility: str = Form("public"),
               tags: str = Form("", max_length=500)) -> Response:  # fmt: skip
-    desk = _desk(request)
+    desk = desk_of(request)
     received = await files_of(files, desk.settings.max_upload_mb)
     return _then_show(lambda: desk.library.add_files(received, visibility, tags.split(","), staff_of(request).email))
 
@@ -74,36 +69,36 @@ async def add(request: Request, files: Annotated[list[UploadFile], File()], visi
 def add_site(request: Request, url: str = Form(..., max_length=500), visibility: str = Form("public"),
              daily: str = Form("")) -> Response:  # fmt: skip
     every_hours = 24 if daily else 0
-    return _then_show(lambda: _desk(request).library.add_site(url, visibility, every_hours, staff_of(request).email))
+    return _then_show(lambda: desk_of(request).library.add_site(url, visibility, every_hours, staff_of(request).email))
 
 
 @router.post("/sites/{site_id}/crawl")
 def crawl_now(request: Request, site_id: int) -> Response:
-    return _then_show(lambda: _desk(request).library.crawl_now(site_id, staff_of(request).email))
+    return _then_show(lambda: desk_of(request).library.crawl_now(site_id, staff_of(request).email))
 
 
 @router.post("/documents/remove")
 def remove(request: Request, source: str = Form(..., max_length=500)) -> Response:
-    return _then_show(lambda: _desk(request).library.remove(source, staff_of(request)))
+    return _then_show(lambda: desk_of(request).library.remove(source, staff_of(request)))
 
 
 @router.post("/documents/restore")
 def restore(request: Request, source: str = Form(..., max_length=500)) -> Response:
     """Add a removed document again (admins; staff for written answers, as for removing them)."""
-    return _then_show(lambda: _desk(request).library.restore(source, staff_of(request)))
+    return _then_show(lambda: desk_of(request).library.restore(source, staff_of(request)))
 
 
 @router.post("/documents/reingest")
 def reingest(request: Request, document_id: int = Form(0)) -> Response:
     """Ingest one kept document again, or all of them (no `document_id`)."""
     chosen = [document_id] if document_id else None
-    return _then_show(lambda: _desk(request).library.reingest(chosen, staff_of(request).email))
+    return _then_show(lambda: desk_of(request).library.reingest(chosen, staff_of(request).email))
 
 
 @router.get("/documents/view", response_class=HTMLResponse)
 def document_page(request: Request, source: str, question: str = "") -> Response:
     """One document: its sections and chunks; a question tried against it alone; a written answer's editor."""
-    desk = _desk(request)
+    desk = desk_of(request)
     try:
         chunks = desk.library.chunks_of(source)
     except AssistantError as exc:
@@ -131,14 +126,16 @@ def write_answer(request: Request, title: str = Form("", max_length=200), text: 
                  visibility: str = Form("public"), document_id: int = Form(0)) -> Response:  # fmt: skip
     """A new written answer, or a new version of one: a document of its own, ingested at once."""
     author = staff_of(request).email
-    return _then_show(lambda: _desk(request).library.write_answer(title, text, visibility, author, document_id or None))
+    return _then_show(
+        lambda: desk_of(request).library.write_answer(title, text, visibility, author, document_id or None)
+    )
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_progress(request: Request, job_id: int) -> Response:
     """The progress panel alone (htmx polls it while the job runs)."""
     try:
-        job = _desk(request).library.job(job_id)
+        job = desk_of(request).library.job(job_id)
     except AssistantError as exc:
         return render(request, "error.html", {"title": "Not found", "error": str(exc)}, exc.http_status)
     response = render(request, "_job.html", {"job": job})
@@ -150,7 +147,7 @@ def job_progress(request: Request, job_id: int) -> Response:
 @router.post("/jobs/{job_id}/cancel")
 def cancel(request: Request, job_id: int) -> Response:
     try:
-        _desk(request).library.cancel(job_id, staff_of(request).email)
+        desk_of(request).library.cancel(job_id, staff_of(request).email)
     except AssistantError as exc:
         return RedirectResponse(f"/staff/documents?error={quote(str(exc))}", status_code=303)
     if is_htmx(request):

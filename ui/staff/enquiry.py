@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from assistant.desk import STATUSES, Desk, EnquiryUpdate
+from assistant.desk import STATUSES, EnquiryUpdate
 from assistant.errors import AssistantError
+from ui.edge import desk_of
 from ui.staff.auth import check_csrf, staff_of
 from ui.staff.inbox import filters_of, kept_query
 from ui.staff.pages import is_htmx, render
@@ -26,13 +27,8 @@ DONE = {
 TEXT = 50_000
 
 
-def _desk(request: Request) -> Desk:
-    desk: Desk = request.app.state.desk
-    return desk
-
-
 def _page(request: Request, enquiry_id: int, flash: str = "", error: str = "", status_code: int = 200) -> Response:
-    desk = _desk(request)
+    desk = desk_of(request)
     try:
         enquiry = desk.enquiry(enquiry_id)
     except AssistantError as exc:
@@ -57,7 +53,7 @@ def _page(request: Request, enquiry_id: int, flash: str = "", error: str = "", s
 
 def _done(request: Request, action: str) -> str:
     """What a finished action says; a reply says whether it will leave at all."""
-    if action == "reply" and not _desk(request).settings.smtp_url:
+    if action == "reply" and not desk_of(request).settings.smtp_url:
         return "Reply saved. Not sent: no mail server configured."
     return DONE.get(action, "")
 
@@ -84,7 +80,7 @@ def _act(request: Request, enquiry_id: int, action: str, change: Any) -> Respons
 
 
 def _update(request: Request, enquiry_id: int, **fields: str | None) -> Any:
-    return lambda: _desk(request).update(enquiry_id, EnquiryUpdate(**fields), staff_of(request).email)
+    return lambda: desk_of(request).update(enquiry_id, EnquiryUpdate(**fields), staff_of(request).email)
 
 
 @router.post("/{enquiry_id}/reply")
@@ -118,10 +114,10 @@ def consent(
 ) -> Response:
     actor = staff_of(request).email
     return _act(request, enquiry_id, "consent",
-                lambda: _desk(request).record_partner_consent(enquiry_id, partner, how, actor))  # fmt: skip
+                lambda: desk_of(request).record_partner_consent(enquiry_id, partner, how, actor))  # fmt: skip
 
 
 @router.post("/{enquiry_id}/share")
 def share(request: Request, enquiry_id: int, partner: str = Form(..., max_length=200)) -> Response:
     actor = staff_of(request).email
-    return _act(request, enquiry_id, "share", lambda: _desk(request).share_with_partner(enquiry_id, partner, actor))
+    return _act(request, enquiry_id, "share", lambda: desk_of(request).share_with_partner(enquiry_id, partner, actor))

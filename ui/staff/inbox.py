@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from assistant.desk import STATUSES, Desk, Filters
+from assistant.desk import STATUSES, Filters
+from ui.edge import desk_of
 from ui.staff.auth import check_csrf, staff_of
 from ui.staff.pages import is_htmx, render
 from ui.staff.present import PRIORITY_ORDER
@@ -55,7 +56,7 @@ def staff_root() -> RedirectResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def inbox(request: Request, page: int = 1) -> HTMLResponse:
-    desk: Desk = request.app.state.desk
+    desk = desk_of(request)
     filters = filters_of(request)
     shown = desk.inbox_page(filters, max(1, page), PER_PAGE)
     context = {

@@ -6,22 +6,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from assistant.desk import Desk
 from assistant.errors import AssistantError
+from ui.edge import desk_of
 from ui.staff.auth import check_csrf, staff_of
 from ui.staff.pages import render
 
 router = APIRouter(prefix="/staff", include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 
-def _desk(request: Request) -> Desk:
-    desk: Desk = request.app.state.desk
-    return desk
-
-
 @router.get("/mail", response_class=HTMLResponse)
 def mail_page(request: Request, error: str = "") -> HTMLResponse:
-    desk = _desk(request)
+    desk = desk_of(request)
     context = {"title": "Mail", "section": "mail", "health": desk.mail_health(), "rows": desk.outgoing_mail(),
                "error": error[:300]}  # fmt: skip
     return render(request, "mail.html", context)
@@ -32,7 +27,7 @@ def retry(request: Request, outbox_id: int, back: str = Form("/staff/mail", max_
     """Queue a failed or unsent message again; back to where the button was (a path of ours only)."""
     target = back if back.startswith("/staff/") and not back.startswith("//") else "/staff/mail"
     try:
-        _desk(request).retry_mail(outbox_id, staff_of(request).email)
+        desk_of(request).retry_mail(outbox_id, staff_of(request).email)
     except AssistantError as exc:
         return render(request, "error.html", {"title": "Cannot send it again", "error": str(exc)}, exc.http_status)
     return RedirectResponse(target, status_code=303)
@@ -41,7 +36,7 @@ def retry(request: Request, outbox_id: int, back: str = Form("/staff/mail", max_
 @router.get("/attachments/{attachment_id}")
 def attachment(request: Request, attachment_id: int) -> Response:
     """The file as a download: a neutral type and `attachment`, so a browser never renders what a stranger sent."""
-    filename, data = _desk(request).attachment(attachment_id)
+    filename, data = desk_of(request).attachment(attachment_id)
     disposition = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
     headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
     return Response(data, media_type="application/octet-stream", headers=headers)

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from assistant.desk import Desk
+from ui.edge import desk_of
 from ui.staff.chart import weekly_bars
 from ui.staff.pages import render
 
@@ -18,7 +18,7 @@ def _days(days: int, default: int) -> int:
 
 @router.get("/gaps", response_class=HTMLResponse)
 def gaps(request: Request, days: int = 90) -> HTMLResponse:
-    desk: Desk = request.app.state.desk
+    desk = desk_of(request)
     days = _days(days, 90)
     context = {"title": "Knowledge gaps", "section": "gaps", "gaps": desk.knowledge_gaps(days), "days": days,
                "periods": PERIODS}  # fmt: skip
@@ -27,7 +27,7 @@ def gaps(request: Request, days: int = 90) -> HTMLResponse:
 
 @router.get("/figures", response_class=HTMLResponse)
 def figures(request: Request, days: int = 30) -> HTMLResponse:
-    desk: Desk = request.app.state.desk
+    desk = desk_of(request)
     days = _days(days, 30)
     shown = desk.figures(days)
     context = {"title": "Figures", "section": "figures", "f": shown, "chart": weekly_bars(shown["weekly"]),
