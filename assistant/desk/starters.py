@@ -24,6 +24,7 @@ _MID_SENTENCE = re.compile(r"(?<=[a-z,;:] )[A-Za-z][a-z'’-]+")  # a word that 
 _JOINS = {"in", "of", "for", "and", "at", "on", "with", "to", "from", "across", "by"}
 _DETERMINERS = {"our", "your", "their", "its", "this", "these", "those", "some", "all"}
 _LONGEST = 80  # characters: a starter is a button label
+TRIED_PER_STARTER = 5  # headings checked (each as `ask` would decide it) per starter wanted
 
 
 def automatic_starters(assistant: Assistant, count: int) -> list[str]:
@@ -32,7 +33,7 @@ def automatic_starters(assistant: Assistant, count: int) -> list[str]:
     chunks = [c for c in assistant.index.chunks if PUBLIC_ONLY(c)]
     casing = word_casing(c.text for c in chunks)
     starters: list[str] = []
-    for subject in subjects(chunks):
+    for subject in subjects(chunks)[: count * TRIED_PER_STARTER]:  # a bound on start-up work in a large corpus
         question = as_question(subject, casing)
         if question and question not in starters and len(question) <= _LONGEST and assistant.answers(question):
             starters.append(question)

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from assistant.desk.starters import as_question, automatic_starters, word_casing
+from assistant.desk.starters import TRIED_PER_STARTER, as_question, automatic_starters, word_casing
 from assistant.engine import PUBLIC_ONLY
 from assistant.engine.assistant import Assistant
 
@@ -64,3 +64,13 @@ def test_a_starter_the_assistant_would_not_answer_is_left_out(
 def test_answers_agrees_with_ask(assistant: Assistant) -> None:
     for question in ["What are the four Ds?", "What is PIONEER?", "What's the capital of Australia?", "hello"]:
         assert assistant.answers(question) == (not assistant.ask(question).abstained and question != "hello")
+
+
+def test_start_up_checks_a_bounded_number_of_headings(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many sections a corpus has, start-up decides a few dozen questions at most."""
+    checked: list[str] = []
+    headings = [f"Topic {chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(500)]  # 500 sections
+    monkeypatch.setattr("assistant.desk.starters.subjects", lambda chunks: headings)
+    monkeypatch.setattr(assistant, "answers", lambda q, visible=None: checked.append(q) or False)
+    assert automatic_starters(assistant, 4) == []
+    assert len(checked) == 4 * TRIED_PER_STARTER
