@@ -21,6 +21,7 @@ MAX_HISTORY_ITEMS = 10
 # one anonymous session keeps on the server.
 MAX_TRANSCRIPT_TURNS = 100
 MAX_RATEABLE_ANSWERS = 50
+MAX_SHOWN_MESSAGES = 100  # messages the chat keeps on screen (and on the server); older ones leave from the top
 MAX_COMMENT_CHARS = 2000  # a comment on an answer, on every channel
 
 

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from assistant.config import Settings
+from assistant.config import Settings, private_dir
 from assistant.desk import Desk, RateLimits, TokenSigner, load_secret
 from assistant.errors import AssistantError
 from ui import mail_hook
@@ -128,6 +128,9 @@ def _install_edge(app: FastAPI, settings: Settings, desk: Desk) -> None:
 
 def _mount_chat(app: FastAPI, settings: Settings, desk: Desk) -> FastAPI:
     """The public chat (Gradio) at /. It is the only Gradio screen: the staff side is our own pages."""
+    # Gradio keeps the files it makes or receives in GRADIO_TEMP_DIR (read when the Blocks and its routes are
+    # made): inside the private data directory, not in a world-readable /tmp/gradio shared with other programs.
+    os.environ["GRADIO_TEMP_DIR"] = str(private_dir(settings.data_dir / "gradio"))
     starters = desk.starter_questions(settings.starter_questions)
     chat = build_chat(desk, starters, settings.chat_concurrency, settings.chat_queue_size)
     return gr.mount_gradio_app(

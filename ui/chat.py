@@ -14,6 +14,7 @@ from assistant.config import (
     MAX_HISTORY_ITEMS,
     MAX_QUESTION_CHARS,
     MAX_RATEABLE_ANSWERS,
+    MAX_SHOWN_MESSAGES,
     MAX_TRANSCRIPT_TURNS,
 )
 from assistant.desk import Desk, NewFeedback
@@ -62,10 +63,12 @@ RATED = "Thank you. Anything to add about that answer? (optional)"
 
 
 def new_state() -> dict[str, Any]:
-    """A visitor's conversation: the transcript (a hand-off carries it; follow-ups resolve against its questions),
-    each answer by its message index (what a rating of that message is stored against), their ratings, and the
-    answer a comment is for."""
-    return {"transcript": [], "answers": {}, "ratings": {}, "commenting": None}
+    """A visitor's conversation, kept on the server: the messages shown (the Chatbot's value is only ever built
+    from these, never read from the client: a client's value could name any file for Gradio to copy and serve),
+    how many older messages were dropped from the front, the transcript (a hand-off carries it; follow-ups resolve
+    against its questions), each answer by its message number (what a rating of that message is stored against),
+    their ratings, and the answer a comment is for."""
+    return {"messages": [], "dropped": 0, "transcript": [], "answers": {}, "ratings": {}, "commenting": None}
 
 
 def questions_of(state: dict[str, Any]) -> list[str]:
@@ -74,12 +77,13 @@ def questions_of(state: dict[str, Any]) -> list[str]:
     return asked[-MAX_HISTORY_ITEMS:]
 
 
-def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict[str, Any]):  # type: ignore[no-untyped-def]
+def respond(desk: Desk, message: str, state: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Answer in the chat: the message, then the answer (each sentence of a written answer as soon as it is checked
     against the documents; an extractive one, ready in milliseconds, at once) with its own sources under it.
 
     Yields the chatbot, question box, state, hand-off offer, comment box, starters and status line."""
-    history = [*history, {"role": "user", "content": escape_markdown(message)}]
+    message = str(message)
+    history = [*state["messages"], {"role": "user", "content": escape_markdown(message)}]
     shown: list[str] = []
     try:
         for item in desk.ask_stream(message, questions_of(state), channel="chat"):
@@ -96,23 +100,28 @@ def respond(desk: Desk, message: str, history: list[dict[str, Any]], state: dict
         history.append({"role": "assistant", "content": error_markdown(exc)})
         yield conversation(history, state), message, *(gr.skip(),) * 4, ""
         return
-    index = len(history)  # the answer's place in the conversation: its key for sources and ratings
+    # The answer's number in the whole conversation (dropped messages included): the key its ratings are stored
+    # under and the prefix of its cards' ids, unique even after older messages leave the screen.
+    index = state["dropped"] + len(history)
     citations = [f"[{c.n}] {c.title} — {c.section} ({c.source})" for c in answer.citations]
     asked = {"question": message, "answer": answer.text, "citations": citations, "log_id": log_id}
     answers = dict(list({**state["answers"], str(index): asked}.items())[-MAX_RATEABLE_ANSWERS:])
     turns = [{"role": "user", "content": message}, {"role": "assistant", "content": answer.text}]
+    history.append({"role": "assistant", "content": chat_markdown(answer, f"m{index}")})
+    excess = max(0, len(history) - MAX_SHOWN_MESSAGES)
     state = {
+        "messages": history[excess:],
+        "dropped": state["dropped"] + excess,
         "transcript": [*state["transcript"], *turns][-MAX_TRANSCRIPT_TURNS:],
         "answers": answers,
         "ratings": {k: v for k, v in state["ratings"].items() if k in answers},
         "commenting": None,
     }
-    history.append({"role": "assistant", "content": chat_markdown(answer, f"m{index}")})
     cleared = gr.skip() if shown else ""  # unless the first streamed sentence cleared them
     # The hand-off is offered after an abstention, and opened at once when the visitor asked for a person.
     offer = gr.update(visible=answer.abstained or answer.handoff)
     hidden = gr.update(visible=False)
-    yield conversation(history, state), cleared, state, offer, hidden, hidden, cleared
+    yield conversation(state["messages"], state), cleared, state, offer, hidden, hidden, cleared
 
 
 def rate(desk: Desk, liked: bool | str, index: Any, state: dict[str, Any]) -> tuple[Any, Any, str]:
@@ -121,7 +130,7 @@ def rate(desk: Desk, liked: bool | str, index: Any, state: dict[str, Any]) -> tu
 
     The state is changed in place (Gradio hands each event the session's own object): an answer being written
     meanwhile reads the ratings when it finishes, so a rating given during it is neither lost nor shown unrated."""
-    key = str(index)
+    key = str(index + state["dropped"]) if isinstance(index, int) else ""
     asked = state["answers"].get(key)
     if asked is None:  # a reply that answers nothing (an enquiry's receipt, an error)
         return gr.skip(), gr.skip(), "Only the assistant's answers can be rated." if liked in (True, False) else ""
@@ -198,6 +207,7 @@ class ChatPage:
     comment_button: gr.Button
     question: gr.Textbox
     starters_row: gr.Row
+    starters: list[str]
     starter_buttons: list[gr.Button]
     person: gr.Button
     status: gr.Markdown
@@ -235,23 +245,32 @@ def _layout(starters: list[str]) -> ChatPage:
         person = gr.Button("Ask a person", size="sm", elem_classes=["quiet"])
         status = gr.Markdown("", elem_id="status")
     return ChatPage(
-        state, chatbot, handoff, comment_box, comment, comment_button, question, starters_row, starter_buttons,
-        person, status,
+        state, chatbot, handoff, comment_box, comment, comment_button, question, starters_row, starters,
+        starter_buttons, person, status,
     )  # fmt: skip
 
 
 def _wire(desk: Desk, page: ChatPage, private: dict[str, Any]) -> None:
-    def answer(message: str, history: list[dict[str, Any]], state: dict[str, Any]):  # type: ignore[no-untyped-def]
-        yield from respond(desk, message, history, state)
+    def answer(message: str, state: dict[str, Any]):  # type: ignore[no-untyped-def]
+        yield from respond(desk, message, state)
+
+    def ask_starter(starter: str):  # type: ignore[no-untyped-def]
+        # The starter's text is the server's own: a client cannot send another value for the button.
+        def starter_answer(state: dict[str, Any]):  # type: ignore[no-untyped-def]
+            yield from respond(desk, starter, state)
+
+        return starter_answer
 
     def liked(data: gr.LikeData, state: dict[str, Any]) -> tuple[Any, Any, str]:
         return rate(desk, data.liked, data.index, state)
 
     outputs = [page.chatbot, page.question, page.state, page.handoff.offer, page.comment_box, page.starters_row]
     outputs.append(page.status)
-    page.question.submit(answer, [page.question, page.chatbot, page.state], outputs, **private)
-    for button in page.starter_buttons:
-        button.click(answer, [button, page.chatbot, page.state], outputs, **private)
+    # The Chatbot is never an input: the conversation is the server's (`new_state`); text from the visitor comes
+    # only through the question box.
+    page.question.submit(answer, [page.question, page.state], outputs, **private)
+    for starter, button in zip(page.starters, page.starter_buttons, strict=True):
+        button.click(ask_starter(starter), [page.state], outputs, **private)
     page.chatbot.like(liked, page.state, [page.state, page.comment_box, page.status], **private)
     commented = [page.state, page.comment_box, page.comment, page.status]
     page.comment_button.click(lambda c, s: comment_on(desk, c, s), [page.comment, page.state], commented, **private)

@@ -14,15 +14,16 @@ DECLINED = "No problem: nothing has been shared. You can keep asking questions h
 THUMBS = {"up": "Like", "down": "Dislike"}
 
 
-def conversation(history: list[dict[str, Any]], state: dict[str, Any]) -> Any:
-    """The Chatbot's new messages with the visitor's ratings on them: a value alone would reset every thumb shown."""
-    ratings = state["ratings"]
+def conversation(messages: list[dict[str, Any]], state: dict[str, Any]) -> Any:
+    """The Chatbot's new value, built from the server's messages, with the visitor's ratings on them: a value alone
+    would reset every thumb shown."""
+    ratings, dropped = state["ratings"], state["dropped"]
     given = [
-        THUMBS[ratings[str(i)]["rating"]] if str(i) in ratings else None
-        for i, message in enumerate(history)
+        THUMBS[ratings[str(i + dropped)]["rating"]] if str(i + dropped) in ratings else None
+        for i, message in enumerate(messages)
         if message["role"] == "assistant"
     ]
-    return gr.update(value=history, feedback_value=given)
+    return gr.update(value=messages, feedback_value=given)
 
 
 @dataclass
@@ -71,7 +72,7 @@ def wire_hand_off(  # type: ignore[no-untyped-def]
     handoff.accept.click(accept, state, [handoff.offer, handoff.form, handoff.fields[3]], **private)
     handoff.decline.click(decline, None, [handoff.offer, status], **private)
     sent = [chatbot, handoff.form, status]
-    handoff.send.click(send, [*handoff.fields, chatbot, state], sent, **private)
+    handoff.send.click(send, [*handoff.fields, state], sent, **private)  # the conversation is the server's
 
 
 def send_enquiry(  # type: ignore[no-untyped-def]
@@ -80,7 +81,6 @@ def send_enquiry(  # type: ignore[no-untyped-def]
     email: str,
     organisation: str,
     message: str,
-    history: list[dict[str, Any]],
     state: dict[str, Any],
 ):
     problems = []
@@ -99,8 +99,9 @@ def send_enquiry(  # type: ignore[no-untyped-def]
         f"Thank you, {escape_markdown(name.strip())}: your enquiry (reference {receipt.reference}) has been "
         "passed to the cluster team, who will reply by e-mail."
     )
+    state["messages"] = [*state["messages"], {"role": "assistant", "content": reply}]  # in place, as ratings are
     return (
-        conversation([*history, {"role": "assistant", "content": reply}], state),
+        conversation(state["messages"], state),
         gr.update(visible=False),
         "Enquiry sent.",
     )

@@ -35,10 +35,10 @@ HSTS = "max-age=31536000; includeSubDomains"
 OWN_PAGES = ("/login", "/logout", "/staff", "/api", "/docs", "/redoc", "/openapi.json", "/healthz", "/widget.js",
              "/ui/")  # fmt: skip
 STAFF_PATHS = ("/staff", "/api/staff", "/login", "/logout")
-# Gradio fetches `file=<url>` from anywhere and serves it inline on our origin, and `proxy=` forwards requests:
-# only the app's own temporary files may be served, so any address with a scheme (or `//host`) is refused.
-_GRADIO_FETCH = re.compile(r"(?:^|/)gradio_api/(?:file=|file/|proxy=)(?P<target>.*)$", re.S)
-_REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.\-]*:|[/\\]{2})", re.I)
+# Gradio serves files from its cache at `file=` / `file/` (and fetches `file=<url>` from anywhere), and `proxy=`
+# forwards requests. The chat serves no files at all, so every such path is refused, whatever it names: a file that
+# reached the cache by any route still cannot be read back.
+_GRADIO_FETCH = re.compile(r"(?:^|/)gradio_api/(?:file=|file/|proxy=)", re.S)
 _GRADIO_CALLS = re.compile(r"^/gradio_api/(?:queue/join|call/|run/|api/)")
 _PUBLIC_UPLOAD = re.compile(r"^/gradio_api/upload")
 
@@ -110,12 +110,12 @@ def cap_body(max_bytes: int, by_path: dict[str, int] | None = None) -> Middlewar
 
 
 def refuse_gradio_fetches() -> Middleware:
-    """403 for Gradio's `file=<url>`, `file/<url>` and `proxy=` on every mount, before Gradio sees them."""
+    """403 for Gradio's `file=`, `file/` and `proxy=` on every mount and for every target, before Gradio sees
+    them: the chat serves no files."""
 
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        found = _GRADIO_FETCH.search(request.url.path)
-        if found and (found.group(0).lstrip("/").startswith("gradio_api/proxy=") or _REMOTE.match(found["target"])):
-            return PlainTextResponse("Only this app's own files are served here.", status_code=403)
+        if _GRADIO_FETCH.search(request.url.path):
+            return PlainTextResponse("The chat serves no files.", status_code=403)
         return await call_next(request)
 
     return middleware

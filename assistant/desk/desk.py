@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.config import Settings
 from assistant.desk import accounts, conversations, gdpr, imap, insights, jobs, mail, records, triage
 from assistant.desk.db import open_database
-from assistant.desk.inbound import parse
 from assistant.desk.inbox import (
     EnquiryUpdate,
     Filters,
@@ -212,14 +211,15 @@ class Desk:
     # Mail ----------------------------------------------------------------------------------------------------
 
     def receive_mail(self, raw: bytes, via: str) -> str:
-        """Store one received e-mail (created | reply | duplicate | ignored); raises `InvalidRequest` for one
-        that cannot be read."""
-        inbound = parse(raw, self.settings.max_attachment_kb * 1024)
-        return mail.receive(self.sessions, inbound, via, self.receive)
+        """Store one received e-mail (created | reply | duplicate | ignored); one that cannot be read is recorded
+        as refused and raises `InvalidRequest`."""
+        return mail.receive_raw(self.sessions, raw, via, self.settings.max_attachment_kb * 1024, self.receive)
 
     def poll_mailbox(self) -> imap.PollReport:
-        """Read the new messages of the configured mailbox."""
-        return imap.poll(self.sessions, self.settings, lambda raw: self.receive_mail(raw, "imap"))
+        """Read the new messages of the configured mailbox (one that cannot be taken is refused, never retried)."""
+        cap = self.settings.max_attachment_kb * 1024
+        return imap.poll(self.sessions, self.settings, lambda raw: mail.receive_polled(self.sessions, raw, cap,
+                                                                                       self.receive))  # fmt: skip
 
     def _poll(self) -> None:
         report = self.poll_mailbox()

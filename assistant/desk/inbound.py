@@ -8,6 +8,7 @@ with an enquiry's reference in its subject, when it comes from that enquiry's ow
 """
 
 import email
+import email.message
 import email.policy
 import hashlib
 import re
@@ -27,6 +28,9 @@ REFERENCE = re.compile(r"\bWM-[A-Z2-9]{8}\b")
 ROBOT_SENDERS = ("mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply")
 BULK = ("bulk", "junk", "list", "auto_reply")
 MAX_ATTACHMENTS = 20
+# Real mail nests a few levels (mixed > alternative > related) in tens of parts; far more is a parser bomb.
+MAX_MIME_DEPTH = 10
+MAX_MIME_PARTS = 200
 _MSGID = re.compile(r"<[^<>\s]+>")
 
 
@@ -75,16 +79,27 @@ def _robot(message: EmailMessage, address: str) -> str | None:
 
 
 def parse(raw: bytes, max_attachment_bytes: int) -> Inbound:
-    """Read a raw RFC 822 message; raises `InvalidRequest` for one that cannot be used."""
+    """Read a raw RFC 822 message. Total: any message that cannot be used, for whatever reason (malformed headers,
+    an unknown charset that cannot be read even with replacement, MIME nested too deep or in too many parts, a
+    parser's own exception), raises `InvalidRequest` with the reason, and nothing else."""
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        name, address = parseaddr(str(message.get("From", "")))
-        message_id = (_MSGID.findall(str(message.get("Message-ID", ""))) or [""])[0]
-        subject = " ".join(str(message.get("Subject", "")).split())[:300] or None
-        in_reply_to = _MSGID.findall(str(message.get("In-Reply-To", "")))
-        references = _MSGID.findall(str(message.get("References", "")))
-    except (ValueError, LookupError, TypeError) as exc:  # malformed headers, unknown charsets
-        raise InvalidRequest(f"unreadable message: {exc}") from None
+        return _parse(raw, max_attachment_bytes)
+    except InvalidRequest:
+        raise
+    except RecursionError:
+        raise InvalidRequest("unreadable message: MIME nested too deep") from None
+    except Exception as exc:  # the standard parser meeting hostile input can raise anything: a refusal, not a crash
+        raise InvalidRequest(f"unreadable message ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def _parse(raw: bytes, max_attachment_bytes: int) -> Inbound:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    _check_structure(message)
+    name, address = parseaddr(str(message.get("From", "")))
+    message_id = (_MSGID.findall(str(message.get("Message-ID", ""))) or [""])[0]
+    subject = " ".join(str(message.get("Subject", "")).split())[:300] or None
+    in_reply_to = _MSGID.findall(str(message.get("In-Reply-To", "")))
+    references = _MSGID.findall(str(message.get("References", "")))
     if "@" not in address:
         raise InvalidRequest("no sender address")
     # Without a Message-ID, one made from the bytes: the same message delivered twice is still one message.
@@ -102,6 +117,21 @@ def parse(raw: bytes, max_attachment_bytes: int) -> Inbound:
                                 len(data), kept))  # fmt: skip
     return Inbound(message_id, in_reply_to, references, name.strip(), address.strip().lower(), subject, text,
                    files[:MAX_ATTACHMENTS], robot)  # fmt: skip
+
+
+def _check_structure(message: email.message.Message) -> None:
+    """Refuse MIME nested deeper than `MAX_MIME_DEPTH` or in more than `MAX_MIME_PARTS` parts, walking the tree
+    without recursion: every later step (finding the body, the attachments) walks it again."""
+    stack, parts = [(message, 0)], 0
+    while stack:
+        part, depth = stack.pop()
+        parts += 1
+        if depth > MAX_MIME_DEPTH:
+            raise InvalidRequest(f"unreadable message: MIME nested more than {MAX_MIME_DEPTH} levels deep")
+        if parts > MAX_MIME_PARTS:
+            raise InvalidRequest(f"unreadable message: more than {MAX_MIME_PARTS} MIME parts")
+        children = part.get_payload() if part.is_multipart() else []
+        stack.extend((child, depth + 1) for child in children if isinstance(child, email.message.Message))
 
 
 def seen(session: Session, inbound: Inbound) -> bool:

@@ -1,12 +1,13 @@
 """Enquiries from outside the chat: e-mail files (.eml, .mbox) and CSV lists. Each message becomes a `NewEnquiry`;
 one bad message is reported and the rest go on."""
 
+import codecs
 import csv
 import email
 import email.policy
 import mailbox
 from collections.abc import Iterator
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -21,12 +22,25 @@ def message_text(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
-    text = part.get_content()
+    text = part_text(part)
     if part.get_content_type() == "text/html":
         import trafilatura
 
         text = trafilatura.extract(text) or ""
     return str(text).strip()
+
+
+def part_text(part: Message) -> str:
+    """A text part decoded with its charset, or as UTF-8 with replacement when the charset is unknown or wrong
+    (`unknown-8bit`, `x-user-defined`, a typo): a person wrote it, and most of it is still readable."""
+    payload = part.get_payload(decode=True)
+    data = payload if isinstance(payload, bytes) else str(part.get_payload()).encode("utf-8", "replace")
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        charset = "utf-8"
+    return data.decode(charset, errors="replace")
 
 
 def from_email(message: EmailMessage) -> NewEnquiry:
@@ -51,21 +65,18 @@ def read_mail(path: Path) -> Iterator[tuple[str, NewEnquiry | InvalidRequest]]:
     """(where, enquiry or the reason it was skipped) for each message of an .eml or .mbox file."""
     if path.suffix.lower() == ".mbox":
         for i, raw in enumerate(mailbox.mbox(str(path), create=False)):
-            where = f"{path.name} message {i + 1}"
-            parsed = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
-            yield where, _try(parsed)  # type: ignore[arg-type]
+            yield f"{path.name} message {i + 1}", _try(raw.as_bytes())
     else:
-        parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        yield path.name, _try(parsed)  # type: ignore[arg-type]
+        yield path.name, _try(path.read_bytes())
 
 
-def _try(message: EmailMessage) -> NewEnquiry | InvalidRequest:
+def _try(raw: bytes) -> NewEnquiry | InvalidRequest:
     try:
-        return from_email(message)
+        return from_email(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
     except InvalidRequest as exc:
         return exc
-    except (ValueError, LookupError) as exc:  # malformed headers or unknown charsets
-        return InvalidRequest(f"unreadable message: {exc}")
+    except Exception as exc:  # the parser meeting hostile input can raise anything: that message is skipped
+        return InvalidRequest(f"unreadable message ({type(exc).__name__})")
 
 
 def read_csv(path: Path) -> Iterator[tuple[str, NewEnquiry | InvalidRequest]]:

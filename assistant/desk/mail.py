@@ -2,6 +2,8 @@
 outbox listed and retried; attachments fetched for download; and how mail is doing (for the console and /healthz).
 """
 
+import hashlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -11,12 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
 from assistant.desk.audit import audit
-from assistant.desk.inbound import Inbound, seen, store, thread_of
+from assistant.desk.inbound import Inbound, parse, seen, store, thread_of
 from assistant.desk.jobs import enqueue
 from assistant.desk.outbox import SEND_MAIL, Outbox
 from assistant.desk.records import NewEnquiry, Receipt
 from assistant.desk.tables import Enquiry, MailAttachment, MailboxState, MailMessage, OutboxMessage
-from assistant.errors import Conflict, NotFound
+from assistant.errors import Conflict, InvalidRequest, NotFound
+
+log = logging.getLogger(__name__)
 
 REOPENS = ("resolved", "waiting")  # a reply from the enquirer puts these back in front of staff
 
@@ -42,6 +46,44 @@ def receive(
     except IntegrityError:  # the same message, stored meanwhile by another worker
         return "duplicate"
     return "created"
+
+
+def receive_raw(
+    sessions: sessionmaker[Session], raw: bytes, via: str, max_attachment_bytes: int,
+    create: Callable[[NewEnquiry], Receipt],
+) -> str:  # fmt: skip
+    """Read and store one received e-mail (see `receive`); one that cannot be read is recorded as refused and
+    raises `InvalidRequest`."""
+    try:
+        inbound = parse(raw, max_attachment_bytes)
+    except InvalidRequest as exc:
+        record_refusal(sessions, raw, via, str(exc))
+        raise
+    return receive(sessions, inbound, via, create)
+
+
+def receive_polled(
+    sessions: sessionmaker[Session], raw: bytes, max_attachment_bytes: int, create: Callable[[NewEnquiry], Receipt]
+) -> str:
+    """One message from the mailbox poll. One that breaks storing (a bug meeting odd mail) is recorded as refused
+    and the poll moves past it; only when even that record cannot be written (the database away) does the error
+    stop the poll, so the message is tried again next time."""
+    try:
+        return receive_raw(sessions, raw, "imap", max_attachment_bytes, create)
+    except InvalidRequest:
+        raise
+    except Exception as exc:
+        log.exception("a polled message could not be stored")
+        record_refusal(sessions, raw, "imap", f"could not be stored ({type(exc).__name__})")
+        return "refused"
+
+
+def record_refusal(sessions: sessionmaker[Session], raw: bytes, via: str, reason: str) -> None:
+    """Keep a trace of a message we could not take (the mailbox or the provider still holds it): its size, a
+    digest to find it by, and why. The sender's address and text are not kept: we could not read them safely."""
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    with sessions.begin() as session:
+        audit(session, None, "system", "mail_refused", via=via, reason=reason[:300], size=len(raw), sha256=digest)
 
 
 def _add_reply(sessions: sessionmaker[Session], enquiry_id: int, inbound: Inbound, via: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from assistant.config import MAX_HISTORY_ITEMS, MAX_RATEABLE_ANSWERS, MAX_TRANSCRIPT_TURNS
+from assistant.config import MAX_HISTORY_ITEMS, MAX_RATEABLE_ANSWERS, MAX_SHOWN_MESSAGES, MAX_TRANSCRIPT_TURNS
 from assistant.desk import Desk
 from assistant.desk.db import open_database
 from assistant.desk.tables import Feedback, QuestionLog
@@ -24,13 +24,13 @@ def converse(desk: Desk, *questions: str) -> tuple[list[dict], dict]:  # type: i
     history: list[dict] = []  # type: ignore[type-arg]
     state = new_state()
     for question in questions:
-        *_, last = respond(desk, question, history, state)
+        *_, last = respond(desk, question, state)
         history, state = last[0]["value"], last[2]
     return history, state
 
 
 def test_an_extractive_answer_arrives_whole_in_one_update_with_its_own_sources(desk: Desk) -> None:
-    updates = list(respond(desk, "What is PIONEER?", [], new_state()))
+    updates = list(respond(desk, "What is PIONEER?", new_state()))
     assert len(updates) == 1
     chatbot, box, state, *_ = updates[0]
     shown = chatbot["value"][-1]
@@ -87,17 +87,20 @@ def test_a_comment_needs_a_rated_answer_and_words(desk: Desk) -> None:
 def test_a_long_session_keeps_a_bounded_state(desk: Desk) -> None:
     """One anonymous visitor asking on and on: the server keeps the latest answers to rate and turns to hand off."""
     history, state = converse(desk, *["What is PIONEER?"] * (MAX_RATEABLE_ANSWERS + 5))
-    assert len(state["answers"]) == MAX_RATEABLE_ANSWERS and str(len(history) - 1) in state["answers"]
-    assert len(state["transcript"]) == min(MAX_TRANSCRIPT_TURNS, 2 * (MAX_RATEABLE_ANSWERS + 5))
+    asked = 2 * (MAX_RATEABLE_ANSWERS + 5)  # messages in the whole conversation
+    assert len(history) == len(state["messages"]) == MAX_SHOWN_MESSAGES and state["dropped"] == asked - len(history)
+    assert len(state["answers"]) == MAX_RATEABLE_ANSWERS and str(asked - 1) in state["answers"]
+    assert len(state["transcript"]) == min(MAX_TRANSCRIPT_TURNS, asked)
     assert questions_of(state) == ["What is PIONEER?"] * MAX_HISTORY_ITEMS  # what a follow-up resolves against
-    state, *_ = rate(desk, True, len(history) - 1, state)  # the latest can still be rated
-    assert list(state["ratings"]) == [str(len(history) - 1)]
+    state, *_ = rate(desk, True, len(history) - 1, state)  # the latest can still be rated (its index on screen)
+    assert list(state["ratings"]) == [str(asked - 1)]
+    assert f'id="m{asked - 1}-source-1"' in history[-1]["content"]  # card ids stay unique as messages leave
 
 
 def test_thumbs_already_given_stay_shown_when_the_conversation_grows(desk: Desk) -> None:
-    history, state = converse(desk, "What is PIONEER?")
+    _history, state = converse(desk, "What is PIONEER?")
     state, *_ = rate(desk, False, 1, state)
-    *_, last = respond(desk, "What are the four Ds?", history, state)
+    *_, last = respond(desk, "What are the four Ds?", state)
     assert last[0]["feedback_value"] == ["Dislike", None]  # without it Gradio showed every thumb unrated again
 
 
@@ -105,8 +108,8 @@ def test_a_rating_given_while_the_next_answer_is_written_is_kept(desk: Desk) -> 
     """Gradio runs a rating while a written answer still streams, on the same session state: the answer, when it
     ends, must not put back the state it started from (the thumb would show unrated, and a changed mind would
     then count twice)."""
-    history, state = converse(desk, "What is PIONEER?")
-    answering = respond(desk, "What are the four Ds?", history, state)  # started; runs on the first update
+    _history, state = converse(desk, "What is PIONEER?")
+    answering = respond(desk, "What are the four Ds?", state)  # started; runs on the first update
     rate(desk, True, 1, state)  # meanwhile, the visitor likes the first answer
     *_, last = answering
     assert last[2]["ratings"]["1"]["rating"] == "up" and last[0]["feedback_value"] == ["Like", None]

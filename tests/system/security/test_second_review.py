@@ -1,0 +1,205 @@
+"""The second security review's critical and high findings (N1–N4, N20), each proved over HTTP or on the real
+parts where it can be. Each test fails on 98ed48d..efefaaa, the code the review read.
+"""
+
+import contextlib
+import json
+import os
+import tempfile
+import tomllib
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from assistant.desk import Desk
+from assistant.desk.db import open_database
+from assistant.desk.inbound import parse
+from assistant.desk.tables import AuditEvent
+from assistant.engine.assistant import Assistant
+from assistant.errors import InvalidRequest
+from evaluation.mailservers import dovecot, throwaway_ca
+from tests.helpers import REPO, Server, serve_routes
+
+FILE = {"_type": "gradio.FileData"}
+SECRET = "n1-secret-" + uuid.uuid4().hex
+
+
+def _dependencies(url: str) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    config = httpx.get(f"{url}/config").json()
+    kinds = {c["id"]: c["type"] for c in config["components"]}
+    return config["dependencies"], kinds
+
+
+def _join(url: str, fn_index: int, data: list[Any]) -> str:
+    """Send one event through Gradio's queue, as any client can, and read its stream to the end."""
+    session = uuid.uuid4().hex
+    body = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": None}
+    joined = httpx.post(f"{url}/gradio_api/queue/join", json=body, timeout=30)
+    if joined.status_code != 200:
+        return joined.text
+    with httpx.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}, timeout=60) as stream:
+        return "".join(stream.iter_text())
+
+
+def _files_holding(root: Path, marker: str) -> list[Path]:
+    found = []
+    for path in root.rglob("*") if root.is_dir() else []:
+        try:
+            if path.is_file() and marker in path.read_text(errors="replace"):
+                found.append(path)
+        except OSError:
+            continue
+    return found
+
+
+def test_n1_no_client_value_names_a_file_the_server_then_serves(app_server: Server, tmp_path: Path) -> None:
+    secret_file = tmp_path / "outside" / "secret.txt"
+    secret_file.parent.mkdir()
+    secret_file.write_text(SECRET)
+    with serve_routes({"/big.txt": (200, {"Content-Type": "text/plain"}, SECRET.encode())}) as remote:
+        hostile = [
+            [{"role": "user", "content": [{"type": "file", "file": {"path": str(secret_file), "meta": FILE}}]}],
+            [{"role": "user", "content": [{"type": "file", "file": {"path": f"{remote}/big.txt", "meta": FILE}}]}],
+        ]
+        with app_server() as url:
+            dependencies, kinds = _dependencies(url)
+            # The conversation lives on the server: no event takes the Chatbot's value from the client.
+            taking_chatbot = [d for d in dependencies if any(kinds.get(i) == "chatbot" for i in d["inputs"])]
+            assert taking_chatbot == []
+            streams = []
+            for index, dependency in enumerate(dependencies):
+                for value in hostile:
+                    data = [value if kinds.get(i) != "state" else None for i in dependency["inputs"]]
+                    streams.append(_join(url, index, ["What is PIONEER?", *data[1:]] if data else data))
+                    streams.append(_join(url, index, data))
+            served = [line for s in streams for line in s.splitlines() if "gradio_api/file=" in line]
+            for line in served:
+                for path in {p.split('"')[0] for p in line.split("gradio_api/file=")[1:]}:
+                    assert SECRET not in httpx.get(f"{url}/gradio_api/file={path}").text
+            assert not any(SECRET in s for s in streams)
+    data_dir = tmp_path / "data"
+    caches = [data_dir / "gradio", Path(tempfile.gettempdir()) / "gradio"]
+    assert [f for root in caches for f in _files_holding(root, SECRET)] == []
+
+
+def test_n1_the_edge_refuses_every_gradio_file_path(app_server: Server, tmp_path: Path) -> None:
+    """Even a file that is in Gradio's own cache (however it got there) is not served: the chat serves none."""
+    with app_server() as url:
+        cached = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio") / "n1" / "x.txt"
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(SECRET)
+        for path in (f"/gradio_api/file={cached}", f"/gradio_api/file/{cached}", "/gradio_api/file=/etc/hostname",
+                     f"/gradio_api/file={tmp_path}/x", "/gradio_api/file/x.png"):  # fmt: skip
+            response = httpx.get(url + path)
+            assert response.status_code == 403 and SECRET not in response.text, path
+        assert httpx.get(f"{url}/").status_code == 200
+
+
+def test_n1_gradio_keeps_its_files_in_the_private_data_directory(app_server: Server, tmp_path: Path) -> None:
+    with app_server() as url:
+        config = httpx.get(f"{url}/config").json()
+        assert json.dumps(config)  # the page still boots
+        cache = tmp_path / "data" / "gradio"
+        assert cache.is_dir() and oct(cache.stat().st_mode & 0o777) == "0o700"
+
+
+# N3 — one e-mail stopped mail intake for good: an unknown charset raised out of the poll, which retried it forever.
+
+UNKNOWN_CHARSET = (
+    b"From: Pat Lee <pat@clinic.example>\r\nTo: desk@cluster.example\r\nSubject: Joining\r\n"
+    b"Message-ID: <n3-charset@clinic.example>\r\nMIME-Version: 1.0\r\n"
+    b'Content-Type: text/plain; charset="unknown-8bit"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'
+    b"Caf\xe9 owner here: how does a small clinic join the network?\r\n"
+)
+
+
+def _nested(depth: int) -> bytes:
+    head = b"From: deep@clinic.example\r\nMessage-ID: <n3-deep@clinic.example>\r\nMIME-Version: 1.0\r\n"
+    body = b"Content-Type: text/plain\r\n\r\nhello, a question about joining?\r\n"
+    for level in range(depth):
+        boundary = f"b{level}".encode()
+        body = (b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n\r\n--' + boundary + b"\r\n" + body
+                + b"\r\n--" + boundary + b"--\r\n")  # fmt: skip
+    return head + body
+
+
+def _many_parts(count: int) -> bytes:
+    head = (b"From: many@clinic.example\r\nMessage-ID: <n3-many@clinic.example>\r\nMIME-Version: 1.0\r\n"
+            b'Content-Type: multipart/mixed; boundary="x"\r\n\r\n')  # fmt: skip
+    part = b"--x\r\nContent-Type: text/plain\r\n\r\nhow do we join?\r\n"
+    return head + part * count + b"--x--\r\n"
+
+
+def test_n3_parse_is_total() -> None:
+    read = parse(UNKNOWN_CHARSET, 1024)
+    assert "how does a small clinic join the network?" in read.text and read.address == "pat@clinic.example"
+    for hostile, why in ((_nested(200), "nested"), (_many_parts(2000), "parts")):
+        with pytest.raises(InvalidRequest, match=why):
+            parse(hostile, 1024)
+    for junk in (b"", b"\xff\xfe\x00" * 50, b"From: =?unknown-8bit?q?caf=E9?= <x@y.example>\r\n\r\nhi?"):
+        with contextlib.suppress(InvalidRequest):  # a refusal with its reason is the only failure there is
+            parse(junk, 1024)
+
+
+def test_n3_a_bad_message_is_refused_and_the_poll_moves_past_it(assistant: Assistant, tmp_path: Path) -> None:
+    tls = throwaway_ca(tmp_path / "tls")
+    with dovecot(tls) as box:
+        settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data", "mail_ca_file": tls.ca_file,
+                                                         "imap_url": box.url})  # fmt: skip
+        desk = Desk.open(settings, assistant, open_database(settings))
+        box.append(UNKNOWN_CHARSET, _nested(200), _good("<n3-after@clinic.example>"))
+        report = desk.poll_mailbox()
+        assert dict(report.results) == {"created": 2, "refused": 1}
+        assert desk.poll_mailbox().messages == 0  # moved past: nothing is read again
+        with desk.sessions() as session:
+            refused = session.scalars(select(AuditEvent).where(AuditEvent.action == "mail_refused")).all()
+            assert len(refused) == 1 and "nested" in refused[0].detail["reason"]
+            assert refused[0].detail["via"] == "imap"
+
+
+def test_n3_a_message_that_crashes_storing_is_refused_not_retried_forever(
+    assistant: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tls = throwaway_ca(tmp_path / "tls")
+    with dovecot(tls) as box:
+        settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data", "mail_ca_file": tls.ca_file,
+                                                         "imap_url": box.url})  # fmt: skip
+        desk = Desk.open(settings, assistant, open_database(settings))
+        real = desk.receive
+
+        def crash_on_poison(new):  # type: ignore[no-untyped-def]
+            if "poison" in new.message:
+                raise TypeError("a bug meets an odd message")
+            return real(new)
+
+        monkeypatch.setattr(desk, "receive", crash_on_poison)
+        box.append(_good("<n3-poison@clinic.example>", "poison: how do we join?"), _good("<n3-next@clinic.example>"))
+        assert dict(desk.poll_mailbox().results) == {"refused": 1, "created": 1}
+        assert desk.poll_mailbox().messages == 0
+
+
+def test_n3_the_webhook_answers_422_for_an_unreadable_message(app_server: Server) -> None:
+    with app_server(inbound_mail_secret="a-webhook-secret-of-some-length") as url:
+        headers = {"Authorization": "Bearer a-webhook-secret-of-some-length", "Content-Type": "message/rfc822"}
+        deep = httpx.post(f"{url}/api/inbound-mail", content=_nested(200), headers=headers)
+        assert deep.status_code == 422 and "nested" in deep.json()["detail"]
+        odd = httpx.post(f"{url}/api/inbound-mail", content=UNKNOWN_CHARSET, headers=headers)
+        assert odd.status_code == 202 and odd.json() == {"result": "created"}
+
+
+def test_n3_lxml_html_clean_is_a_declared_dependency() -> None:
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert any(d.replace("_", "-").startswith("lxml-html-clean") for d in declared)
+    html = (b"From: h@clinic.example\r\nMessage-ID: <n3-html@clinic.example>\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>How do we join the network as a clinic "
+            b"in Coventry, and what does it cost?</p></body></html>")  # fmt: skip
+    assert "How do we join" in parse(html, 1024).text
+
+
+def _good(message_id: str, text: str = "How does a small clinic join the network?") -> bytes:
+    return (f"From: Sam <sam@clinic.example>\r\nTo: desk@cluster.example\r\nSubject: Joining\r\n"
+            f"Message-ID: {message_id}\r\n\r\n{text}\r\n").encode()  # fmt: skip
