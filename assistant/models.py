@@ -6,7 +6,12 @@ from dataclasses import dataclass, field
 # widget) answer only from `public`; the other levels are for staff (reply drafts). Anything else is refused at
 # ingest, so a typo can never publish a document.
 PUBLIC = "public"
-VISIBILITY_LEVELS = (PUBLIC, "members", "staff", "internal", "confidential")
+VISIBILITY_LEVELS = (PUBLIC, "members", "staff", "internal", "confidential")  # from most to least open
+
+
+def stricter(level: str, other: str) -> str:
+    """The less open of two visibility levels (a site's level is a ceiling its pages cannot raise)."""
+    return max(level, other, key=VISIBILITY_LEVELS.index)
 
 
 @dataclass(frozen=True)

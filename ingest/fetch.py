@@ -22,7 +22,7 @@ import httpcore
 import httpx
 
 from assistant.errors import LoadError
-from assistant.models import PUBLIC, LoadedDocument
+from assistant.models import PUBLIC, LoadedDocument, stricter
 from ingest.load import MAX_FILE_BYTES, load_bytes
 
 TIMEOUT_S = 20.0
@@ -241,5 +241,7 @@ def fetch_page(client: httpx.Client, page: Page, visibility: str = PUBLIC) -> Lo
         path = urlsplit(page.url).path.lower()
         suffix = next((s for s in (".pdf", ".docx", ".txt", ".md") if path.endswith(s)), ".html")
     document = load_bytes(body, page.url, suffix, url=page.url, visibility=visibility)
+    # A page is not ours: its front matter may make it less open than the level it is fetched at, never more.
+    level = stricter(document.metadata["visibility"], visibility)
     # A page's own date is rarely reliable; the day it was read is what the answer can honestly date it by.
-    return replace(document, metadata={**document.metadata, "fetched": date.today().isoformat()})
+    return replace(document, metadata={**document.metadata, "visibility": level, "fetched": date.today().isoformat()})

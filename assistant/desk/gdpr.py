@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.desk.outbox import SEND_MAIL
 from assistant.desk.tables import (
     AuditEvent,
     Enquiry,
+    Job,
     MailAttachment,
     MailMessage,
     Note,
@@ -49,8 +51,21 @@ def _erase(session: Session, enquiry: Enquiry, actor: str, reason: str) -> None:
     messages = select(MailMessage.id).where(MailMessage.enquiry_id == enquiry.id)
     session.execute(delete(MailAttachment).where(MailAttachment.message_id.in_(messages)))
     session.execute(delete(MailMessage).where(MailMessage.enquiry_id == enquiry.id))
+    _erase_send_jobs(session, enquiry.id)
     session.execute(delete(OutboxMessage).where(OutboxMessage.enquiry_id == enquiry.id))
     session.add(AuditEvent(enquiry_id=enquiry.id, actor=actor, action="erased", detail={"reason": reason}))
+
+
+def _erase_send_jobs(session: Session, enquiry_id: int) -> None:
+    """The jobs that send (or sent) the enquiry's mail: they name its rows, and an address lives on in their
+    payload's row; without them a reused row id could never meet an old job."""
+    outbox = set(session.scalars(select(OutboxMessage.id).where(OutboxMessage.enquiry_id == enquiry_id)))
+    if not outbox:
+        return
+    sending = session.execute(select(Job.id, Job.payload).where(Job.kind == SEND_MAIL)).all()
+    doomed = [job_id for job_id, payload in sending if (payload or {}).get("outbox_id") in outbox]
+    if doomed:
+        session.execute(delete(Job).where(Job.id.in_(doomed)))
 
 
 def _erase_copies(session: Session, enquiry: Enquiry) -> None:

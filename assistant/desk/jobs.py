@@ -52,6 +52,7 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     max_attempts: int
+    owner: str = ""  # the lease holder: its writes to the job are fenced on still holding it
 
 
 Handler = Callable[[Claimed], None]
@@ -85,10 +86,17 @@ def schedule(sessions: sessionmaker[Session], kind: str, every_s: float, payload
 
 
 def claim(sessions: sessionmaker[Session], owner: str, lease_s: float, kinds: tuple[str, ...]) -> Claimed | None:
-    """The next due job of these kinds, leased to `owner`; None when nothing is due."""
+    """The next due job of these kinds, leased to `owner`; None when nothing is due. A job whose lease ran out
+    with no attempt left (it killed its worker each time) is failed, not claimed again."""
     now = utcnow()
-    due = or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < now))
+    expired = (Job.status == "running") & (Job.lease_until < now)
+    due = or_(Job.status == "queued", expired & (Job.attempts < Job.max_attempts))
     with sessions.begin() as session:
+        gave_up = {"status": "failed", "finished_at": now, "lease_owner": None, "lease_until": None,
+                   "last_error": "the worker stopped during the job on each of its attempts"}  # fmt: skip
+        session.execute(
+            update(Job).where(expired, Job.attempts >= Job.max_attempts, Job.kind.in_(kinds)).values(gave_up)
+        )
         candidates = session.execute(
             select(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
             .where(due, Job.run_after <= now, Job.kind.in_(kinds))
@@ -101,7 +109,7 @@ def claim(sessions: sessionmaker[Session], owner: str, lease_s: float, kinds: tu
                 update(Job).where(Job.id == job_id, due).values(status="running", attempts=Job.attempts + 1, **lease)
             )
             if taken.rowcount == 1:  # type: ignore[attr-defined]
-                return Claimed(job_id, kind, dict(payload or {}), attempts + 1, max_attempts)
+                return Claimed(job_id, kind, dict(payload or {}), attempts + 1, max_attempts, owner)
     return None
 
 
@@ -126,15 +134,39 @@ def run_one(sessions: sessionmaker[Session], handlers: dict[str, Handler], owner
     job = claim(sessions, owner, lease_s, tuple(handlers))
     if job is None:
         return False
+    ended = threading.Event()
+    renewing = threading.Thread(target=_renew, args=(sessions, job, lease_s, ended), name=f"lease-{job.id}",
+                                daemon=True)  # fmt: skip
+    renewing.start()
     try:
         handlers[job.kind](job)
     except Exception as exc:  # a handler's failure is the job's, recorded on it; the runner goes on
         if not isinstance(exc, RetryLater):
             log.exception("job %s (%s) failed", job.id, job.kind)
+        ended.set()
         finish(sessions, job, owner, exc)
     else:
+        ended.set()
         finish(sessions, job, owner)
+    finally:
+        ended.set()
+        renewing.join()
     return True
+
+
+def _renew(sessions: sessionmaker[Session], job: Claimed, lease_s: float, ended: threading.Event) -> None:
+    """Extend the lease every third of it while the handler runs, so a long job (a large ingest) is never taken
+    by a second worker while the first is still at it; a lost lease (another worker has it) is not taken back."""
+    while not ended.wait(lease_s / 3):
+        try:
+            with sessions.begin() as session:
+                session.execute(
+                    update(Job)
+                    .where(Job.id == job.id, Job.lease_owner == job.owner, Job.status == "running")
+                    .values(lease_until=utcnow() + timedelta(seconds=lease_s))
+                )
+        except Exception:  # the database away for a moment: the next beat tries again
+            log.warning("could not renew the lease of job %s", job.id, exc_info=True)
 
 
 def worker_name() -> str:
@@ -198,11 +230,12 @@ def purge_finished(sessions: sessionmaker[Session], days: int) -> int:
         return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def set_progress(sessions: sessionmaker[Session], job_id: int, progress: dict[str, Any]) -> None:
-    """Record a running job's progress (a request to cancel it, made meanwhile, is kept)."""
+def set_progress(sessions: sessionmaker[Session], job_id: int, progress: dict[str, Any], owner: str = "") -> None:
+    """Record a running job's progress (a request to cancel it, made meanwhile, is kept); with `owner`, only while
+    that worker still holds the job's lease."""
     with sessions.begin() as session:
         job = session.get(Job, job_id)
-        if job is not None:
+        if job is not None and (not owner or job.lease_owner == owner):
             job.progress = {**progress, "cancel": bool((job.progress or {}).get("cancel"))}
 
 

@@ -23,6 +23,8 @@ from assistant.desk.audit import audit
 from assistant.desk.tables import Job, StoredDocument, utcnow
 from assistant.engine import Assistant, one_document
 from assistant.errors import Conflict, InvalidRequest, LoadError, NotAllowed, NotFound
+from assistant.models import PUBLIC
+from ingest import fetch
 from ingest.load import SUPPORTED_SUFFIXES, check_visibility, load_bytes
 from ingest.pipeline import index_documents, ingest
 
@@ -121,9 +123,9 @@ class Library:
                 raise NotFound(f"{source} is not a removed document.")
             _may_remove(member, row)
             audit(session, None, member.email, "document_restored", document=row.title)
-            if row.content is None:  # a corpus file: its tombstone goes, the file is read again
+            if row.content is None:  # a corpus file or a page: its tombstone goes, it is read again at its level
                 session.delete(row)
-                return sites.queue_ingest(session, {"paths": [source]}, 1, member.email)
+                return sites.queue_ingest(session, {"paths": [source], "visibility": row.visibility}, 1, member.email)
             row.status, row.removed_at, row.removed_by = "pending", None, None
             return self._queue(session, [row.id], member.email)
 
@@ -183,12 +185,13 @@ class Library:
             row = session.scalar(select(StoredDocument).where(StoredDocument.source == source))
             _may_remove(member, row)
             if row is None:
-                if not any(c.source == source for c in self.assistant.index.chunks):
+                chunk = next((c for c in self.assistant.index.chunks if c.source == source), None)
+                if chunk is None:
                     raise NotFound(f"No document {source}.")
-                title = next(c.title for c in self.assistant.index.chunks if c.source == source)
-                row = StoredDocument(source=source, title=title[:300], origin="corpus", size=0, tags=[],
-                                     visibility="public", chunk_count=0, created_by=actor,
-                                     created_at=utcnow())  # fmt: skip
+                # The tombstone keeps the level the document was indexed at: adding it back must not publish it.
+                row = StoredDocument(source=source, title=chunk.title[:300], origin="corpus", size=0, tags=[],
+                                     visibility=chunk.metadata.get("visibility", PUBLIC), chunk_count=0,
+                                     created_by=actor, created_at=utcnow())  # fmt: skip
                 session.add(row)
             if row.status == "removed":
                 raise Conflict(f"{row.title} is already removed.")
@@ -228,11 +231,13 @@ class Library:
         if "site" in job.payload:
             sites.crawl(self.sessions, self.assistant, self.settings, job, removed_sources(self.sessions))
             return
-        if "paths" in job.payload:  # corpus files let back in
-            report = ingest(job.payload["paths"], self.assistant.store, self.assistant.embedder, progress=False)
+        if "paths" in job.payload:  # corpus files and pages let back in, at the level they had, fetched as sites are
+            policy = fetch.FetchPolicy.allowing(self.settings.ingest_allowed_networks)
+            report = ingest(job.payload["paths"], self.assistant.store, self.assistant.embedder, progress=False,
+                            visibility=job.payload.get("visibility", PUBLIC), fetch_policy=policy)  # fmt: skip
             errors = [f"{where}: {why}" for where, why in report.failed]
             jobs.set_progress(self.sessions, job.id, {"total": 1, "done": 1, "chunks": report.chunks_written,
-                                                      "errors": errors, "current": None})  # fmt: skip
+                                                      "errors": errors, "current": None}, job.owner)  # fmt: skip
             self.assistant.reload()
             return
         started = self.job(job.id)
@@ -240,20 +245,20 @@ class Library:
                     "current": None}  # fmt: skip
         for document_id in job.payload["documents"]:
             if self.job(job.id).get("cancel"):
-                jobs.set_progress(self.sessions, job.id, {**progress, "current": None, "cancelled": True})
+                jobs.set_progress(self.sessions, job.id, {**progress, "current": None, "cancelled": True}, job.owner)
                 return
-            progress = self._one(job.id, document_id, progress)
-        jobs.set_progress(self.sessions, job.id, {**progress, "current": None})
+            progress = self._one(job, document_id, progress)
+        jobs.set_progress(self.sessions, job.id, {**progress, "current": None}, job.owner)
         self.assistant.reload()
 
-    def _one(self, job_id: int, document_id: int, progress: dict[str, Any]) -> dict[str, Any]:
+    def _one(self, job: jobs.Claimed, document_id: int, progress: dict[str, Any]) -> dict[str, Any]:
         with self.sessions() as session:
             row = session.get(StoredDocument, document_id)
             if row is None or row.status == "removed" or row.content is None:
                 return {**progress, "done": progress["done"] + 1}
             source, name, data = row.source, row.filename or row.title, row.content
             level, tags, origin = row.visibility, row.tags, row.origin
-        jobs.set_progress(self.sessions, job_id, {**progress, "current": name})
+        jobs.set_progress(self.sessions, job.id, {**progress, "current": name}, job.owner)
         try:
             document = load_bytes(data, source, PurePath(name).suffix, visibility=level)
             meta = {**document.metadata, "origin": origin} | ({"tags": ",".join(tags)} if tags else {})

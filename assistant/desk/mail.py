@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.config import Settings
 from assistant.desk.audit import audit
 from assistant.desk.inbound import Inbound, parse, seen, store, thread_of
-from assistant.desk.jobs import enqueue
-from assistant.desk.outbox import SEND_MAIL, Outbox
+from assistant.desk.outbox import Outbox, enqueue_send
 from assistant.desk.records import NewEnquiry, Receipt
 from assistant.desk.tables import Enquiry, MailAttachment, MailboxState, MailMessage, OutboxMessage
 from assistant.errors import Conflict, InvalidRequest, NotFound
@@ -143,7 +142,7 @@ def retry(sessions: sessionmaker[Session], settings: Settings, outbox_id: int, a
         if row.status not in ("failed", "unsent"):
             raise Conflict(f"The message is {row.status}: only a failed or unsent one can be sent again.")
         row.status, row.last_error = "queued", None
-        enqueue(session, SEND_MAIL, {"outbox_id": row.id}, max_attempts=settings.mail_max_attempts)
+        enqueue_send(session, row, settings.mail_max_attempts)
         audit(session, row.enquiry_id, actor, "mail_retried", kind=row.kind)
 
 

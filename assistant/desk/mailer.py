@@ -73,8 +73,9 @@ def send_one(sessions: sessionmaker[Session], settings: Settings, job: Claimed) 
     """The `send_mail` job for one outbox row."""
     with sessions() as session:
         row = session.get(OutboxMessage, job.payload["outbox_id"])
-        if row is None or row.status == "sent":  # erased since, or sent by an earlier run
-            return
+        named = job.payload.get("message_id")  # absent only in jobs queued before it was added
+        if row is None or row.status == "sent" or (named and row.message_id != named):
+            return  # erased since (its id perhaps reused by another message), or sent by an earlier run
         message = as_email(row, settings.mail_from)
     if not settings.smtp_url:
         _mark(sessions, row.id, "unsent", NOT_CONFIGURED, job.attempts)

@@ -137,5 +137,13 @@ class Outbox:
                             created_at=utcnow())  # fmt: skip
         session.add(row)
         session.flush()  # the row's id, for its job
-        enqueue(session, SEND_MAIL, {"outbox_id": row.id}, key=f"outbox:{row.id}",
-                max_attempts=self.settings.mail_max_attempts)  # fmt: skip
+        enqueue_send(session, row, self.settings.mail_max_attempts, once=True)
+
+
+def enqueue_send(session: Session, row: OutboxMessage, max_attempts: int, once: bool = False) -> None:
+    """Queue the sending of one outbox row. The job names the row by its Message-ID as well as its id, and its key
+    (`once`: at most one such job, ever) is the Message-ID: SQLite reuses the ids of deleted rows (an erasure), so a
+    key or payload of ids alone would collide with an old job, or send the new row from an old one."""
+    key = f"outbox:{row.message_id}"[:200] if once else None
+    enqueue(session, SEND_MAIL, {"outbox_id": row.id, "message_id": row.message_id}, key=key,
+            max_attempts=max_attempts)  # fmt: skip

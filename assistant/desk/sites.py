@@ -105,7 +105,7 @@ def crawl(sessions: sessionmaker[Session], assistant: Assistant, settings: Setti
     def progress(done: int, total: int, source: str, report: IngestReport) -> None:
         errors = [f"{where}: {why}" for where, why in report.failed]
         jobs.set_progress(sessions, job.id, {"total": total, "done": done, "chunks": report.chunks_written,
-                                             "errors": errors, "current": source})  # fmt: skip
+                                             "errors": errors, "current": source}, job.owner)  # fmt: skip
 
     def remove_now(gone: list[str]) -> list[str]:
         """Pages missed for longer than the grace period go; the others wait (and are remembered as missing)."""
@@ -126,6 +126,6 @@ def crawl(sessions: sessionmaker[Session], assistant: Assistant, settings: Setti
         site.last_crawl_at, site.last_summary = now, summary
     done = {"total": len(found) + len(report.failed), "done": len(found) + len(report.failed), "current": None,
             "chunks": report.chunks_written, "errors": summary["failed"], "summary": summary}  # fmt: skip
-    jobs.set_progress(sessions, job.id, done)
+    jobs.set_progress(sessions, job.id, done, job.owner)
     assistant.reload()
     return report

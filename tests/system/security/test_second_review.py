@@ -16,13 +16,18 @@ import pytest
 from sqlalchemy import select
 
 from assistant.desk import Desk
+from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
 from assistant.desk.inbound import parse
 from assistant.desk.tables import AuditEvent
+from assistant.engine import PUBLIC_ONLY
 from assistant.engine.assistant import Assistant
+from assistant.engine.embedder import OnnxEmbedder
+from assistant.engine.store import Store
 from assistant.errors import InvalidRequest
 from evaluation.mailservers import dovecot, throwaway_ca
-from tests.helpers import REPO, Server, serve_routes
+from ingest.pipeline import ingest
+from tests.helpers import REPO, Server, serve_folder, serve_routes, settings_for
 
 FILE = {"_type": "gradio.FileData"}
 SECRET = "n1-secret-" + uuid.uuid4().hex
@@ -203,3 +208,83 @@ def test_n3_lxml_html_clean_is_a_declared_dependency() -> None:
 def _good(message_id: str, text: str = "How does a small clinic join the network?") -> bytes:
     return (f"From: Sam <sam@clinic.example>\r\nTo: desk@cluster.example\r\nSubject: Joining\r\n"
             f"Message-ID: {message_id}\r\n\r\n{text}\r\n").encode()  # fmt: skip
+
+
+# N4 — "Add back" published internal documents: the tombstone kept no level, and adding back ingested as public.
+# N20 — a crawled page's own front matter raised it above its site's level.
+
+
+def _levels(desk: Desk, source: str) -> set[str]:
+    desk.assistant.reload()
+    return {c.metadata.get("visibility", "?") for c in desk.assistant.index.chunks if c.source == source}
+
+
+def _own_desk(tmp_path: Path, model_cache: Path, embedder: OnnxEmbedder) -> Desk:
+    corpus = tmp_path / "own-corpus"
+    corpus.mkdir()
+    settings = settings_for(tmp_path / "own-data", model_cache, corpus_dir=corpus,
+                            ingest_allowed_networks=["127.0.0.0/8"])  # fmt: skip
+    (corpus / "seed.md").write_text("---\ntitle: Seed\n---\n# Seed\n\nThe cluster was founded to join people up.\n")
+    ingest([str(corpus)], Store.open(settings, embedder), embedder, progress=False)
+    return Desk.open(settings, Assistant.load(settings, embedder), open_database(settings))
+
+
+def test_n4_a_crawled_page_added_back_keeps_its_sites_level(
+    tmp_path: Path, model_cache: Path, embedder: OnnxEmbedder
+) -> None:
+    desk = _own_desk(tmp_path, model_cache, embedder)
+    admin = add_staff(desk.sessions, "admin@cluster.example", "a long enough password", "admin")
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "rota.html").write_text(
+        "<html><head><title>Rota</title></head><body><p>The Quexbury on-call rota changes every Tuesday at "
+        "noon, and the internal line is extension 4471.</p></body></html>"
+    )
+    with serve_folder(folder) as base:
+        page = f"{base}/rota.html"
+        desk.library.add_site(page, "internal", 0, admin.email)
+        desk.run_jobs()
+        assert _levels(desk, page) == {"internal"}
+        desk.library.remove(page, admin)
+        assert _levels(desk, page) == set()
+        desk.library.restore(page, admin)
+        desk.run_jobs()
+        assert _levels(desk, page) == {"internal"}  # not public: the tombstone kept the site's level
+    answer = desk.assistant.ask("When does the Quexbury on-call rota change?", None, PUBLIC_ONLY)
+    assert answer.abstained
+
+
+def test_n4_a_corpus_file_added_back_keeps_the_level_it_was_ingested_at(
+    tmp_path: Path, model_cache: Path, embedder: OnnxEmbedder
+) -> None:
+    desk = _own_desk(tmp_path, model_cache, embedder)
+    admin = add_staff(desk.sessions, "admin@cluster.example", "a long enough password", "admin")
+    notes = tmp_path / "own-corpus" / "notes.txt"
+    notes.write_text("The Quexbury board meets in the Larkspur room on the first Monday of each month.\n")
+    ingest([str(notes)], desk.assistant.store, desk.assistant.embedder, progress=False, visibility="staff")
+    source = next(s for s in desk.assistant.store.documents() if s.endswith("notes.txt"))
+    assert _levels(desk, source) == {"staff"}
+    desk.library.remove(source, admin)
+    desk.library.restore(source, admin)
+    desk.run_jobs()
+    assert _levels(desk, source) == {"staff"}
+
+
+def test_n20_a_pages_front_matter_never_raises_its_sites_level(
+    tmp_path: Path, model_cache: Path, embedder: OnnxEmbedder
+) -> None:
+    desk = _own_desk(tmp_path, model_cache, embedder)
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "plan.md").write_text(
+        "---\ntitle: Plan\nvisibility: public\n---\n# Plan\n\nThe Quexbury merger closes in March, not yet announced.\n"
+    )
+    (folder / "secret.md").write_text(
+        "---\ntitle: Secret\nvisibility: confidential\n---\n# Secret\n\nThe Quexbury price is nine million.\n"
+    )
+    with serve_folder(folder) as base:
+        for name in ("plan.md", "secret.md"):
+            desk.library.add_site(f"{base}/{name}", "internal", 0, "admin@cluster.example")
+        desk.run_jobs()
+        assert _levels(desk, f"{base}/plan.md") == {"internal"}  # a ceiling: public in the page is not obeyed
+        assert _levels(desk, f"{base}/secret.md") == {"confidential"}  # stricter than the site: kept

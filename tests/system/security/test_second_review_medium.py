@@ -1,0 +1,109 @@
+"""The second security review's medium findings (N5–N10), each on the real parts (SQLite, the model, the jobs
+table). Each test fails on efefaaa, the code the review read."""
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from assistant.config import Settings
+from assistant.desk import Desk, EnquiryUpdate, NewEnquiry, jobs
+from assistant.desk.db import open_database
+from assistant.desk.records import CONSENT_VERSION
+from assistant.desk.tables import Enquiry, Job, OutboxMessage
+from assistant.engine.assistant import Assistant
+
+
+@pytest.fixture
+def desk(assistant: Assistant, tmp_path: Path) -> Desk:
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data"})
+    return Desk.open(settings, assistant, open_database(settings))
+
+
+def _enquiry(name: str, email: str, text: str) -> NewEnquiry:
+    return NewEnquiry(name, email, text, "chat", CONSENT_VERSION)
+
+
+# N5 — after an erasure SQLite reused the deleted outbox ids, and the next acknowledgement collided with an old job.
+
+
+def test_n5_erase_then_receive_then_reply(desk: Desk) -> None:
+    first = desk.receive(_enquiry("Ada Byron", "ada@uni.example", "How does a university join the network?"))
+    desk.run_jobs()  # the acknowledgement is "sent" (no SMTP here: kept unsent), its job done and kept a week
+    with desk.sessions() as session:
+        erased_outbox = set(session.scalars(select(OutboxMessage.id).where(OutboxMessage.enquiry_id == first.id)))
+    assert erased_outbox
+    assert desk.erase_subject("ada@uni.example", None) == 1
+    with desk.sessions() as session:  # erasure removes the subject's jobs too
+        payloads = [j.payload for j in session.scalars(select(Job).where(Job.kind == "send_mail"))]
+    assert not [p for p in payloads if p.get("outbox_id") in erased_outbox]
+    second = desk.receive(_enquiry("Bo Chen", "bo@clinic.example", "Does the cluster run events for clinics?"))
+    with desk.sessions() as session:
+        acknowledged = session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.enquiry_id == second.id)
+        )
+        assert acknowledged == 1
+        assert session.get_one(Enquiry, second.id).category  # triage ran to the end
+    desk.update(second.id, EnquiryUpdate(reply="Yes: see the events page."), "kim@cluster.example")
+    desk.run_jobs()
+    with desk.sessions() as session:
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.enquiry_id == second.id)).all()
+        assert sorted(r.kind for r in rows) == ["acknowledgement", "reply"]
+        assert all(r.to_addr == "bo@clinic.example" for r in rows)
+
+
+# N6 — leases were never renewed (a long job ran twice at once) and a job that killed its worker was retried forever.
+
+
+def test_n6_a_running_jobs_lease_is_renewed_so_no_one_else_claims_it(tmp_path: Path) -> None:
+    sessions = open_database(Settings(data_dir=tmp_path))
+    with sessions.begin() as session:
+        jobs.enqueue(session, "slow", {}, max_attempts=3)
+    started, stolen = threading.Event(), []
+
+    def slow(job: jobs.Claimed) -> None:
+        started.set()
+        time.sleep(2.0)
+
+    runner = threading.Thread(target=jobs.run_one, args=(sessions, {"slow": slow}, "worker-a", 0.6))
+    runner.start()
+    started.wait(5)
+    for _ in range(6):  # well past the first lease
+        time.sleep(0.25)
+        stolen.append(jobs.claim(sessions, "worker-b", 0.6, ("slow",)))
+    runner.join()
+    assert stolen == [None] * 6
+    with sessions() as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.status, job.attempts) == ("done", 1)
+
+
+def test_n6_a_stale_owner_cannot_write_the_end_of_a_job_it_lost(tmp_path: Path) -> None:
+    sessions = open_database(Settings(data_dir=tmp_path))
+    with sessions.begin() as session:
+        jobs.enqueue(session, "work", {}, max_attempts=3)
+    lost = jobs.claim(sessions, "worker-a", 0.0, ("work",))
+    assert lost is not None
+    time.sleep(0.05)
+    taken = jobs.claim(sessions, "worker-b", 30.0, ("work",))
+    assert taken is not None
+    jobs.finish(sessions, lost, "worker-a", RuntimeError("late"))
+    jobs.set_progress(sessions, lost.id, {"done": 99}, owner="worker-a")
+    with sessions() as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.status, job.lease_owner, job.progress.get("done")) == ("running", "worker-b", None)
+
+
+def test_n6_a_job_that_kills_its_worker_is_not_retried_for_ever(tmp_path: Path) -> None:
+    sessions = open_database(Settings(data_dir=tmp_path))
+    with sessions.begin() as session:
+        jobs.enqueue(session, "poison", {}, max_attempts=2)
+    for worker in ("dies-1", "dies-2"):  # each claims it and dies: no finish, the lease runs out
+        assert jobs.claim(sessions, worker, 0.0, ("poison",)) is not None
+        time.sleep(0.05)
+    assert jobs.claim(sessions, "worker-3", 30.0, ("poison",)) is None
+    with sessions() as session:
+        job = session.scalars(select(Job)).one()
+        assert job.status == "failed" and "each of its attempts" in (job.last_error or "")
