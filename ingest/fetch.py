@@ -10,11 +10,14 @@ gzip (inflated in bounded steps) or no content encoding is accepted.
 import ipaddress
 import socket
 import ssl
+import threading
+import time
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import certifi
@@ -25,7 +28,13 @@ from assistant.errors import LoadError
 from assistant.models import PUBLIC, LoadedDocument, stricter
 from ingest.load import MAX_FILE_BYTES, load_bytes
 
-TIMEOUT_S = 20.0
+TIMEOUT_S = 20.0  # for any one connect or read
+# A page's whole fetch (redirects included) must end within FETCH_DEADLINE_S, and once MIN_RATE_AFTER_S have
+# passed it must have come at MIN_BYTES_PER_S on average: a server trickling a byte every 15 s defeats any read
+# timeout, and held the only job thread for ever. 1 KB/s is a hundred times slower than any real site.
+FETCH_DEADLINE_S = 120.0
+MIN_RATE_AFTER_S = 10.0
+MIN_BYTES_PER_S = 1024.0
 MAX_REDIRECTS = 5
 MAX_SITEMAP_URLS = 5000  # pages taken from one sitemap target, index and child sitemaps together
 MAX_CHILD_SITEMAPS = 100
@@ -76,6 +85,57 @@ class Expansion:
     is_sitemap: bool = False
 
 
+class _Budget(threading.local):
+    """This thread's current fetch: when it started and how many bytes it has read (see FETCH_DEADLINE_S)."""
+
+    started: float | None = None
+    received: int = 0
+
+    def wait_for(self, timeout: float | None) -> float | None:
+        """The longest the next read may wait; raises once the deadline or the minimum rate is missed."""
+        if self.started is None:
+            return timeout
+        elapsed = time.monotonic() - self.started
+        if elapsed >= FETCH_DEADLINE_S:
+            raise httpcore.ReadTimeout(f"the fetch took longer than {FETCH_DEADLINE_S:g} s")
+        if elapsed >= MIN_RATE_AFTER_S and self.received < MIN_BYTES_PER_S * elapsed:
+            raise httpcore.ReadTimeout(f"the server sent less than {MIN_BYTES_PER_S:g} bytes a second")
+        left = FETCH_DEADLINE_S - elapsed
+        return left if timeout is None else min(timeout, left)
+
+
+_budget = _Budget()
+
+
+class _BudgetedStream(httpcore.NetworkStream):
+    """A connection whose every read counts against this thread's fetch budget."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self.inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        try:
+            data = self.inner.read(max_bytes, _budget.wait_for(timeout))
+        except httpcore.ReadTimeout:
+            _budget.wait_for(None)  # the budget's own reason, when the wait ended because the budget ran out
+            raise
+        _budget.received += len(data)
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, _budget.wait_for(timeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:  # fmt: skip
+        return _BudgetedStream(self.inner.start_tls(ssl_context, server_hostname, _budget.wait_for(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
 class _CheckedBackend(httpcore.SyncBackend):
     """Resolves the host itself and connects only to an address the policy permits, to that very address (no
     second lookup for a rebinding DNS server to answer differently)."""
@@ -94,7 +154,8 @@ class _CheckedBackend(httpcore.SyncBackend):
         refused = [a for a in addresses if not self.policy.permits(a)]
         if refused or not addresses:
             raise httpcore.ConnectError(f"{host} resolves to {refused[0] if refused else 'nothing'}: not public")
-        return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+        stream = super().connect_tcp(addresses[0], port, _budget.wait_for(timeout), local_address, socket_options)
+        return _BudgetedStream(stream)
 
 
 class _CheckedTransport(httpx.HTTPTransport):
@@ -144,7 +205,16 @@ def _read_body(response: httpx.Response, url: str) -> bytes:
 
 
 def _get(client: httpx.Client, url: str) -> tuple[str, bytes, str]:
-    """(final url, body, content type) of a GET, following at most `MAX_REDIRECTS` redirects, each checked."""
+    """(final url, body, content type) of a GET, following at most `MAX_REDIRECTS` redirects, each checked, all
+    within one budget (FETCH_DEADLINE_S, MIN_BYTES_PER_S)."""
+    _budget.started, _budget.received = time.monotonic(), 0
+    try:
+        return _follow(client, url)
+    finally:
+        _budget.started = None
+
+
+def _follow(client: httpx.Client, url: str) -> tuple[str, bytes, str]:
     for _hop in range(MAX_REDIRECTS + 1):
         if not is_url(url):
             raise LoadError(f"{url}: only http(s) addresses are fetched")

@@ -14,8 +14,12 @@ import yaml
 
 from assistant.errors import LoadError
 from assistant.models import PUBLIC, VISIBILITY_LEVELS, Block, LoadedDocument
+from ingest import isolate
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
+# Read by third-party parsers (pypdf, python-docx, lxml/trafilatura): each in a child process with limits
+# (ingest/isolate.py). Markdown and text are our own short, linear code and stay in-process.
+ISOLATED_SUFFIXES = (".html", ".htm", ".pdf", ".docx")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_FRONT_MATTER_CHARS = 16_384
 # A .docx is a zip: its parts are checked by their declared sizes before anything is inflated (zipfile never
@@ -265,7 +269,10 @@ def load_bytes(
     if not data.strip():
         raise LoadError(f"{source}: the file is empty")
     try:
-        title, blocks, meta = reader(data, source)
+        if suffix.lower() in ISOLATED_SUFFIXES:
+            title, blocks, meta = isolate.run_reader(reader, data, source)
+        else:
+            title, blocks, meta = reader(data, source)
     except LoadError as exc:
         message = str(exc)
         raise LoadError(message if message.startswith(source) else f"{source}: {message}") from None

@@ -115,10 +115,11 @@ def _install_edge(app: FastAPI, settings: Settings, desk: Desk) -> None:
         one_layer(
             security_headers(settings),
             cap_body(settings.max_request_kb * 1024, {"/api/inbound-mail": settings.max_inbound_mail_kb * 1024}),
+            refuse_gradio_fetches(every_path=False),  # remote addresses: refused before anything else
             staff_host_only(settings.staff_host),
             rate_limit(app.state.limits),
             auth.require_staff(desk),
-            refuse_gradio_fetches(),
+            refuse_gradio_fetches(),  # every other path: the chat serves no files
             shed_load(settings.max_in_flight),
         )
     )

@@ -37,8 +37,9 @@ OWN_PAGES = ("/login", "/logout", "/staff", "/api", "/docs", "/redoc", "/openapi
 STAFF_PATHS = ("/staff", "/api/staff", "/login", "/logout")
 # Gradio serves files from its cache at `file=` / `file/` (and fetches `file=<url>` from anywhere), and `proxy=`
 # forwards requests. The chat serves no files at all, so every such path is refused, whatever it names: a file that
-# reached the cache by any route still cannot be read back.
-_GRADIO_FETCH = re.compile(r"(?:^|/)gradio_api/(?:file=|file/|proxy=)", re.S)
+# reached the cache by any route still cannot be read back. Remote targets are refused before anything else.
+_GRADIO_FETCH = re.compile(r"(?:^|/)gradio_api/(?:file=|file/|proxy=)(?P<target>.*)$", re.S)
+_REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.\-]*:|[/\\]{2})", re.I)
 _GRADIO_CALLS = re.compile(r"^/gradio_api/(?:queue/join|call/|run/|api/)")
 _PUBLIC_UPLOAD = re.compile(r"^/gradio_api/upload")
 
@@ -109,12 +110,17 @@ def cap_body(max_bytes: int, by_path: dict[str, int] | None = None) -> Middlewar
     return middleware
 
 
-def refuse_gradio_fetches() -> Middleware:
-    """403 for Gradio's `file=`, `file/` and `proxy=` on every mount and for every target, before Gradio sees
-    them: the chat serves no files."""
+def refuse_gradio_fetches(every_path: bool = True) -> Middleware:
+    """403 for Gradio's `file=`, `file/` and `proxy=` on every mount, before Gradio sees them: for every target
+    (the chat serves no files), or with `every_path` False only for remote addresses and `proxy=` (the first
+    layer, before sign-in is checked)."""
 
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if _GRADIO_FETCH.search(request.url.path):
+        found = _GRADIO_FETCH.search(request.url.path)
+        remote = found and (
+            found.group(0).lstrip("/").startswith("gradio_api/proxy=") or _REMOTE.match(found["target"])
+        )
+        if found and (every_path or remote):
             return PlainTextResponse("The chat serves no files.", status_code=403)
         return await call_next(request)
 

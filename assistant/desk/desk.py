@@ -61,7 +61,7 @@ class Desk:
         self.partners = PartnerDirectory(settings.partners_file)
         self.outbox = Outbox(settings, triage.taxonomy if triage else None, self.partners)
         self.library = Library(sessions, assistant, settings)  # the documents staff manage (ui: desk.library)
-        self._jobs: jobs.JobRunner | None = None
+        self._jobs: list[jobs.JobRunner] = []
 
     @classmethod
     def open(
@@ -134,8 +134,8 @@ class Desk:
 
     def close(self) -> None:
         """Stop background jobs and write what is still queued (the question log): nothing logged is lost."""
-        if self._jobs is not None:
-            self._jobs.stop()
+        for runner in self._jobs:
+            runner.stop()
         self.logbook.close()
 
     # Background jobs -----------------------------------------------------------------------------------------
@@ -149,14 +149,18 @@ class Desk:
         }
 
     def start_jobs(self) -> None:
-        """Run background jobs in this process (a thread): each job once across every process sharing the
-        database. Periodic: retention; the mailbox poll when a mailbox is configured."""
-        periodic = {"housekeeping": self.settings.housekeeping_minutes * 60.0, **self.library.periodic}
+        """Run background jobs in this process: each job once across every process sharing the database. Two
+        lanes, each a thread: ingests and crawls (minutes, at times) in one, so mail, the mailbox poll and retention
+        (periodic, in the other) never wait behind them."""
+        periodic = {"housekeeping": self.settings.housekeeping_minutes * 60.0}
         if self.settings.imap_url:
             periodic["mail_poll"] = float(self.settings.mail_poll_seconds)
-        self._jobs = jobs.JobRunner(self.sessions, self.job_handlers(), periodic, self.settings.jobs_lease_seconds,
-                                    self.settings.jobs_poll_seconds)  # fmt: skip
-        self._jobs.start()
+        handlers, library = self.job_handlers(), self.library.handlers()
+        lanes = [({k: h for k, h in handlers.items() if k not in library}, periodic), (library, self.library.periodic)]
+        self._jobs = [jobs.JobRunner(self.sessions, lane, every, self.settings.jobs_lease_seconds,
+                                     self.settings.jobs_poll_seconds) for lane, every in lanes]  # fmt: skip
+        for runner in self._jobs:
+            runner.start()
 
     def run_jobs(self) -> int:
         """Run the jobs due now in this thread, until none is (the CLI); returns how many ran."""

@@ -1,8 +1,11 @@
 """The second security review's medium findings (N5–N10), each on the real parts (SQLite, the model, the jobs
 table). Each test fails on efefaaa, the code the review read."""
 
+import contextlib
+import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,9 @@ from assistant.desk.db import open_database
 from assistant.desk.records import CONSENT_VERSION
 from assistant.desk.tables import Enquiry, Job, OutboxMessage
 from assistant.engine.assistant import Assistant
+from assistant.errors import LoadError
+from ingest import fetch, isolate, load
+from tests.helpers import make_pdf
 
 
 @pytest.fixture
@@ -107,3 +113,112 @@ def test_n6_a_job_that_kills_its_worker_is_not_retried_for_ever(tmp_path: Path) 
     with sessions() as session:
         job = session.scalars(select(Job)).one()
         assert job.status == "failed" and "each of its attempts" in (job.last_error or "")
+
+
+# N7 — one PDF held the only job thread for 65 s, a trickling page never timed out, and mail waited behind both.
+
+
+def _spin(data: bytes, source: str) -> object:
+    while True:
+        pass
+
+
+def _hog(data: bytes, source: str) -> object:
+    return bytearray(8 * 1024**3)
+
+
+def _slow_pdf() -> bytes:
+    return make_pdf(["word " * 400_000])  # ~0.6 s of pypdf here: far over the limits the tests set
+
+
+def test_n7_a_parser_is_stopped_at_each_limit_with_the_reason() -> None:
+    tight = isolate.ParseLimits(wall_s=0.3, cpu_s=30, memory_mb=2048)
+    started = time.monotonic()
+    with pytest.raises(LoadError, match=r"longer than 0\.3 s"):
+        isolate.run_reader(load._read_pdf, _slow_pdf(), "slow.pdf", tight)
+    assert time.monotonic() - started < 5
+    with pytest.raises(LoadError, match="more than 1 s of CPU"):
+        isolate.run_reader(_spin, b"x", "spin.pdf", isolate.ParseLimits(wall_s=30, cpu_s=1, memory_mb=2048))
+    with pytest.raises(LoadError, match="more than 512 MB of memory"):
+        isolate.run_reader(_hog, b"x", "hog.pdf", isolate.ParseLimits(wall_s=30, cpu_s=30, memory_mb=512))
+    _title, blocks, _meta = isolate.run_reader(load._read_pdf, make_pdf(["A plain page."]), "ok.pdf")
+    assert [b.text for b in blocks] == ["A plain page."]
+
+
+def test_n7_load_bytes_parses_third_party_formats_in_a_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(isolate, "LIMITS", isolate.ParseLimits(wall_s=0.3, cpu_s=30, memory_mb=2048))
+    started = time.monotonic()
+    with pytest.raises(LoadError, match=r"slow\.pdf: parsing took longer"):
+        load.load_bytes(_slow_pdf(), "slow.pdf", ".pdf")
+    assert time.monotonic() - started < 5
+
+
+def _trickle(seconds: float, gap_s: float) -> Iterator[str]:
+    """A page that sends its headers, then one byte every `gap_s` for `seconds` (a slow-loris server)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = server.accept()
+            connection.recv(4096)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")
+            ends = time.monotonic() + seconds
+            while time.monotonic() < ends:
+                connection.sendall(b"a")
+                time.sleep(gap_s)
+            connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/page.html"
+    finally:
+        server.close()
+
+
+def _fetch(url: str) -> None:
+    with fetch.http_client(fetch.FetchPolicy.allowing(["127.0.0.0/8"])) as client:
+        fetch.fetch_page(client, fetch.Page(url))
+
+
+def test_n7_a_trickling_page_is_given_up_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fetch, "MIN_RATE_AFTER_S", 1.0)
+    with contextlib.contextmanager(_trickle)(12, 0.4) as url:
+        started = time.monotonic()
+        with pytest.raises(LoadError, match="bytes a second"):
+            _fetch(url)
+        assert time.monotonic() - started < 5
+    monkeypatch.setattr(fetch, "MIN_RATE_AFTER_S", 60.0)
+    monkeypatch.setattr(fetch, "FETCH_DEADLINE_S", 1.5)
+    with contextlib.contextmanager(_trickle)(12, 0.2) as url:
+        started = time.monotonic()
+        with pytest.raises(LoadError, match=r"longer than 1\.5 s"):
+            _fetch(url)
+        assert time.monotonic() - started < 5
+
+
+def test_n7_mail_never_waits_behind_an_ingest(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    ingesting = threading.Event()
+
+    def long_ingest(job: jobs.Claimed) -> None:
+        ingesting.set()
+        time.sleep(6)
+
+    monkeypatch.setattr(desk.library, "run", long_ingest)
+    with desk.sessions.begin() as session:
+        jobs.enqueue(session, "ingest", {"documents": []})
+    desk.start_jobs()
+    try:
+        assert ingesting.wait(5)
+        receipt = desk.receive(_enquiry("Ada Byron", "ada@uni.example", "How does a university join?"))
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            with desk.sessions() as session:
+                row = session.scalars(select(OutboxMessage).where(OutboxMessage.enquiry_id == receipt.id)).first()
+            if row is not None and row.status != "queued":
+                break
+            time.sleep(0.1)
+        assert row is not None and row.status == "unsent"  # handled (no SMTP configured) while the ingest ran
+    finally:
+        desk.close()
