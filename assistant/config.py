@@ -199,6 +199,14 @@ class Settings(BaseSettings):
     mail_poll_seconds: int = Field(60, ge=1, description="How often the mailbox is read.")
     acks_per_address_per_day: int = Field(3, ge=0, description="Acknowledgements sent to one address in 24 hours "
                                           "at most: the public forms must not mail-bomb a stranger.")  # fmt: skip
+    acks_per_domain_per_day: int = Field(30, ge=0, description="Acknowledgements sent to one mail domain in 24 "
+                                         "hours at most (a +tag or a new mailbox per message does not escape "
+                                         "it).")  # fmt: skip
+    acks_per_hour: int = Field(200, ge=0, description="Acknowledgements sent in one hour at most, to anyone: a "
+                               "flood of forged enquiries cannot turn the desk into a mail cannon.")  # fmt: skip
+    mail_per_sender_per_hour: int = Field(20, ge=1, description="E-mails taken in from one sender (mailbox, "
+                                          "+tags aside) in an hour; more are refused and left in the "
+                                          "mailbox.")  # fmt: skip
     inbound_mail_secret: str | None = Field(None, description="Shared secret for POST /api/inbound-mail (sent as "
                                             "'Authorization: Bearer …'). Unset: the webhook is off.")  # fmt: skip
     max_inbound_mail_kb: int = Field(10_240, ge=16, description="Largest e-mail accepted, in KiB.")

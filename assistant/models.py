@@ -75,6 +75,7 @@ class Citation:
     url: str | None
     snippet: str
     date: str | None = None  # ISO date of the document (front matter `date:`, or when a web page was fetched)
+    visibility: str = PUBLIC  # the cited document's level: staff drafts mark a source that is not public
 
     def to_json(self) -> dict[str, object]:
         """The public shape. `source` here is the public address or null, never `self.source`: that is where the
@@ -83,8 +84,9 @@ class Citation:
                 "snippet": self.snippet, "date": self.date}  # fmt: skip
 
     def to_record(self) -> dict[str, object]:
-        """The shape staff records keep (reply drafts): the public one, with where the file is on the server."""
-        return {**self.to_json(), "source": self.source}
+        """The shape staff records keep (reply drafts): the public one, with where the file is on the server and the
+        document's visibility."""
+        return {**self.to_json(), "source": self.source, "visibility": self.visibility}
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,9 @@ def _mount_chat(app: FastAPI, settings: Settings, desk: Desk) -> FastAPI:
     # made): inside the private data directory, not in a world-readable /tmp/gradio shared with other programs.
     os.environ["GRADIO_TEMP_DIR"] = str(private_dir(settings.data_dir / "gradio"))
     starters = desk.starter_questions(settings.starter_questions)
-    chat = build_chat(desk, starters, settings.chat_concurrency, settings.chat_queue_size)
+    limits: RateLimits = app.state.limits
+    chat = build_chat(desk, starters, settings.chat_concurrency, settings.chat_queue_size,
+                      lambda address: limits.hit("enquiries", address))  # fmt: skip
     return gr.mount_gradio_app(
         app,
         chat,

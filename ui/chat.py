@@ -19,7 +19,7 @@ from assistant.config import (
 )
 from assistant.desk import Desk, NewFeedback
 from assistant.errors import AssistantError
-from ui.chat_handoff import DECLINED, HandOff, conversation, hand_off, wire_hand_off
+from ui.chat_handoff import DECLINED, HandOff, HandOffLimit, conversation, hand_off, wire_hand_off
 from ui.render import chat_markdown, error_markdown, escape_markdown
 
 __all__ = ["CSS", "DECLINED", "THEME", "build_chat", "chat_api", "new_state", "respond"]
@@ -250,7 +250,7 @@ def _layout(starters: list[str]) -> ChatPage:
     )  # fmt: skip
 
 
-def _wire(desk: Desk, page: ChatPage, private: dict[str, Any]) -> None:
+def _wire(desk: Desk, page: ChatPage, limit: HandOffLimit, private: dict[str, Any]) -> None:
     def answer(message: str, state: dict[str, Any]):  # type: ignore[no-untyped-def]
         yield from respond(desk, message, state)
 
@@ -277,14 +277,15 @@ def _wire(desk: Desk, page: ChatPage, private: dict[str, Any]) -> None:
     page.comment.submit(lambda c, s: comment_on(desk, c, s), [page.comment, page.state], commented, **private)
     reset = [page.state, page.handoff.offer, page.handoff.form, page.comment_box, page.starters_row, page.status]
     page.chatbot.clear(clear, None, reset, **private)
-    wire_hand_off(desk, page.handoff, page.chatbot, page.state, page.status, page.person, **private)
+    wire_hand_off(desk, page.handoff, page.chatbot, page.state, page.status, page.person, limit, **private)
 
 
-def build_chat(desk: Desk, starters: list[str], concurrency: int, queue_size: int) -> gr.Blocks:
-    """The chat page (see `_layout`), its events (all private) and the public `chat` API endpoint."""
+def build_chat(desk: Desk, starters: list[str], concurrency: int, queue_size: int, limit: HandOffLimit) -> gr.Blocks:
+    """The chat page (see `_layout`), its events (all private) and the public `chat` API endpoint; `limit` counts a
+    hand-off against the per-address enquiries limit."""
     title = "Cluster Assistant — West Midlands health tech"
     with gr.Blocks(title=title, analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
-        _wire(desk, _layout(starters), {"api_visibility": "private"})
+        _wire(desk, _layout(starters), limit, {"api_visibility": "private"})
 
         def chat(question: str, history: list[str] | None = None) -> dict[str, Any]:
             """Answer one question from the cluster's documents; returns the `ask --json` shape."""

@@ -1,14 +1,21 @@
 """The chat's hand-off to a person: the consent offer (shown inline after an abstention, a request for a person, or
 "Ask a person") and the form behind it, which files an enquiry carrying the conversation."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
-from email_validator import EmailNotValidError, validate_email
+from pydantic import ValidationError
 
-from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk, NewEnquiry
+from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk
+from ui.api import EnquiryRequest, new_enquiry
 from ui.render import escape_markdown
+
+# Counts one hand-off from a client address against the enquiries limit: the seconds to wait when over it, or None.
+HandOffLimit = Callable[[str], int | None]
+FIELD_NAMES = {"name": "your name", "email": "a valid e-mail address", "organisation": "a shorter organisation",
+               "message": "a message (at most 5,000 characters)"}  # fmt: skip
 
 DECLINED = "No problem: nothing has been shared. You can keep asking questions here."
 THUMBS = {"up": "Like", "down": "Dislike"}
@@ -46,10 +53,10 @@ def hand_off() -> HandOff:
             decline = gr.Button("No thanks", variant="secondary", size="sm")
     with gr.Column(visible=False, elem_id="enquiry-form", elem_classes=["inline-panel"]) as form:
         fields = [
-            gr.Textbox(label="Name"),
-            gr.Textbox(label="E-mail", type="email"),
-            gr.Textbox(label="Organisation (optional)"),
-            gr.Textbox(label="Message", lines=3),
+            gr.Textbox(label="Name", max_length=200),
+            gr.Textbox(label="E-mail", type="email", max_length=320),
+            gr.Textbox(label="Organisation (optional)", max_length=200),
+            gr.Textbox(label="Message", lines=3, max_length=5000),
         ]
         send = gr.Button("Send to the team", variant="primary", size="sm")
     return HandOff(offer, accept, decline, form, fields, send)
@@ -62,10 +69,12 @@ def wire_hand_off(  # type: ignore[no-untyped-def]
     state: gr.State,
     status: gr.Markdown,
     person: gr.Button,
+    limit: HandOffLimit,
     **private,
 ) -> None:
-    def send(*values: Any):  # type: ignore[no-untyped-def]
-        return send_enquiry(desk, *values)
+    def send(name: str, email: str, organisation: str, message: str, state: dict[str, Any], request: gr.Request):  # type: ignore[no-untyped-def]
+        address = request.client.host if request.client else "unknown"
+        return send_enquiry(desk, limit, address, [name, email, organisation, message], state)
 
     hidden, shown = gr.update(visible=False), gr.update(visible=True)
     person.click(lambda: (shown, hidden), None, [handoff.offer, handoff.form], **private)
@@ -76,25 +85,23 @@ def wire_hand_off(  # type: ignore[no-untyped-def]
 
 
 def send_enquiry(  # type: ignore[no-untyped-def]
-    desk: Desk,
-    name: str,
-    email: str,
-    organisation: str,
-    message: str,
-    state: dict[str, Any],
+    desk: Desk, limit: HandOffLimit, address: str, fields: list[str], state: dict[str, Any]
 ):
-    problems = []
-    if not name.strip():
-        problems.append("your name")
+    """File the form as an enquiry carrying the conversation: checked with the API's own model and bounds, and
+    counted against the same per-address enquiries limit as the API and the widget."""
+    name, email, organisation, message = (str(f or "") for f in fields)
+    transcript = [{**t, "content": t["content"][:10_000]} for t in state["transcript"]]
     try:
-        email = validate_email(email.strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
-        problems.append("a valid e-mail address")
-    if not message.strip():
-        problems.append("a message")
-    if problems:
-        return gr.skip(), gr.skip(), "Please give " + ", ".join(problems) + "."
-    receipt = desk.receive(NewEnquiry(name, email, message, "chat", CONSENT_VERSION, organisation, state["transcript"]))
+        body = EnquiryRequest(name=name, email=email.strip(), organisation=organisation.strip() or None,
+                              message=message, consent=True, consent_version=CONSENT_VERSION,
+                              transcript=transcript)  # fmt: skip
+    except ValidationError as exc:
+        wrong = dict.fromkeys(FIELD_NAMES[str(e["loc"][0])] for e in exc.errors() if e["loc"][0] in FIELD_NAMES)
+        return gr.skip(), gr.skip(), "Please give " + ", ".join(wrong or ["the form's fields"]) + "."
+    wait = limit(address)
+    if wait is not None:
+        return gr.skip(), gr.skip(), f"You're sending enquiries a little fast. Please wait {wait} seconds."
+    receipt = desk.receive(new_enquiry(body, "chat"))
     reply = (
         f"Thank you, {escape_markdown(name.strip())}: your enquiry (reference {receipt.reference}) has been "
         "passed to the cluster team, who will reply by e-mail."

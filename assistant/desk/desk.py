@@ -202,12 +202,13 @@ class Desk:
             return receipt
         try:
             if self.triage is not None:  # triage queues the acknowledgement (with the SLA) in its transaction
-                self.triage.triage(self.sessions, receipt.id, mail=self.outbox)
+                self.triage.triage(self.sessions, receipt.id, mail=self.outbox, acknowledge=new.acknowledge)
                 return receipt
         except Exception:  # any triage fault: the enquiry stays new and visible in the inbox
             log.exception("triage failed for enquiry %s; left as new", receipt.id)
         try:
-            mail.acknowledge(self.sessions, self.outbox, receipt.id)
+            if new.acknowledge:
+                mail.acknowledge(self.sessions, self.outbox, receipt.id)
         except Exception:  # the enquiry is stored: a missing acknowledgement must not undo that
             log.exception("could not queue the acknowledgement of enquiry %s", receipt.id)
         return receipt
@@ -215,15 +216,13 @@ class Desk:
     # Mail ----------------------------------------------------------------------------------------------------
 
     def receive_mail(self, raw: bytes, via: str) -> str:
-        """Store one received e-mail (created | reply | duplicate | ignored); one that cannot be read is recorded
-        as refused and raises `InvalidRequest`."""
-        return mail.receive_raw(self.sessions, raw, via, self.settings.max_attachment_kb * 1024, self.receive)
+        """Store one received e-mail: created | reply | duplicate | ignored | refused (see `mail.receive_raw`)."""
+        return mail.receive_raw(self.sessions, self.settings, raw, via, self.receive)
 
     def poll_mailbox(self) -> imap.PollReport:
         """Read the new messages of the configured mailbox (one that cannot be taken is refused, never retried)."""
-        cap = self.settings.max_attachment_kb * 1024
-        return imap.poll(self.sessions, self.settings, lambda raw: mail.receive_polled(self.sessions, raw, cap,
-                                                                                       self.receive))  # fmt: skip
+        return imap.poll(self.sessions, self.settings,
+                         lambda raw: mail.receive_polled(self.sessions, self.settings, raw, self.receive))  # fmt: skip
 
     def _poll(self) -> None:
         report = self.poll_mailbox()

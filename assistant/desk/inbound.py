@@ -32,6 +32,7 @@ MAX_ATTACHMENTS = 20
 MAX_MIME_DEPTH = 10
 MAX_MIME_PARTS = 200
 _MSGID = re.compile(r"<[^<>\s]+>")
+_AUTH_RESULT = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)")
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,24 @@ class Inbound:
     text: str
     attachments: list["Attachment"] = field(default_factory=list)
     robot: str | None = None  # why it is automatic mail (and so ignored), or None
+    forged: bool = False  # its Authentication-Results show SPF, DKIM and DMARC all failing
 
     def as_enquiry(self) -> NewEnquiry:
         return NewEnquiry(name=self.name or self.address.split("@")[0], email=self.address, message=self.text,
                           channel="email", consent_version=DIRECT_CONTACT, subject=self.subject,
-                          source_ref=self.message_id)  # fmt: skip
+                          source_ref=self.message_id, acknowledge=not self.forged)  # fmt: skip
+
+
+def _forged(message: email.message.Message) -> bool:
+    """Whether the receiving server's verdict (the topmost Authentication-Results, which it adds above any a sender
+    forged) has SPF, DKIM and DMARC all failing: the From address is not the sender's, so nothing is sent to it."""
+    verdict = str(message.get("Authentication-Results", "")).lower()
+    results = {method: result for method, result in _AUTH_RESULT.findall(verdict)}
+    return (
+        results.get("spf") in ("fail", "softfail")
+        and results.get("dkim") in ("fail", "none")
+        and (results.get("dmarc") == "fail")
+    )
 
 
 def _robot(message: EmailMessage, address: str) -> str | None:
@@ -116,7 +130,7 @@ def _parse(raw: bytes, max_attachment_bytes: int) -> Inbound:
         files.append(Attachment(str(part.get_filename() or "attachment")[:255], part.get_content_type()[:100],
                                 len(data), kept))  # fmt: skip
     return Inbound(message_id, in_reply_to, references, name.strip(), address.strip().lower(), subject, text,
-                   files[:MAX_ATTACHMENTS], robot)  # fmt: skip
+                   files[:MAX_ATTACHMENTS], robot, _forged(message))  # fmt: skip
 
 
 def _check_structure(message: email.message.Message) -> None:

@@ -5,6 +5,7 @@ outbox listed and retried; attachments fetched for download; and how mail is doi
 import hashlib
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.config import Settings
 from assistant.desk.audit import audit
 from assistant.desk.inbound import Inbound, parse, seen, store, thread_of
-from assistant.desk.outbox import Outbox, enqueue_send
+from assistant.desk.outbox import Outbox, enqueue_send, normal_mailbox
 from assistant.desk.records import NewEnquiry, Receipt
-from assistant.desk.tables import Enquiry, MailAttachment, MailboxState, MailMessage, OutboxMessage
+from assistant.desk.tables import Enquiry, MailAttachment, MailboxState, MailMessage, OutboxMessage, utcnow
 from assistant.errors import Conflict, InvalidRequest, NotFound
 
 log = logging.getLogger(__name__)
@@ -48,27 +49,38 @@ def receive(
 
 
 def receive_raw(
-    sessions: sessionmaker[Session], raw: bytes, via: str, max_attachment_bytes: int,
-    create: Callable[[NewEnquiry], Receipt],
-) -> str:  # fmt: skip
+    sessions: sessionmaker[Session], settings: Settings, raw: bytes, via: str, create: Callable[[NewEnquiry], Receipt]
+) -> str:
     """Read and store one received e-mail (see `receive`); one that cannot be read is recorded as refused and
-    raises `InvalidRequest`."""
+    raises `InvalidRequest`; one past its sender's hourly allowance is recorded as refused."""
     try:
-        inbound = parse(raw, max_attachment_bytes)
+        inbound = parse(raw, settings.max_attachment_kb * 1024)
     except InvalidRequest as exc:
         record_refusal(sessions, raw, via, str(exc))
         raise
+    if not inbound.robot and _recent_from(sessions, inbound.address) >= settings.mail_per_sender_per_hour:
+        record_refusal(sessions, raw, via, f"over {settings.mail_per_sender_per_hour} messages an hour from its sender")
+        return "refused"
     return receive(sessions, inbound, via, create)
 
 
+def _recent_from(sessions: sessionmaker[Session], address: str) -> int:
+    """Messages taken in from this mailbox (+tags aside) in the last hour: each is stored, new or a reply."""
+    mailbox, domain, since = normal_mailbox(address), f"@{address.rpartition('@')[2]}", utcnow() - timedelta(hours=1)
+    with sessions() as session:
+        stored = session.scalars(select(MailMessage.from_addr).where(MailMessage.created_at >= since,
+                                 func.lower(MailMessage.from_addr).endswith(domain, autoescape=True)))  # fmt: skip
+        return sum(normal_mailbox(a) == mailbox for a in stored)
+
+
 def receive_polled(
-    sessions: sessionmaker[Session], raw: bytes, max_attachment_bytes: int, create: Callable[[NewEnquiry], Receipt]
+    sessions: sessionmaker[Session], settings: Settings, raw: bytes, create: Callable[[NewEnquiry], Receipt]
 ) -> str:
     """One message from the mailbox poll. One that breaks storing (a bug meeting odd mail) is recorded as refused
     and the poll moves past it; only when even that record cannot be written (the database away) does the error
     stop the poll, so the message is tried again next time."""
     try:
-        return receive_raw(sessions, raw, "imap", max_attachment_bytes, create)
+        return receive_raw(sessions, settings, raw, "imap", create)
     except InvalidRequest:
         raise
     except Exception as exc:

@@ -32,6 +32,12 @@ TEAM = "The West Midlands health tech network team"
 FIRST_NAME = re.compile(r"[^\W\d_][^\W\d_'’.-]*(?:['’-][^\W\d_]+)*", re.UNICODE)  # Ada, O'Neil, Anne-Marie, Zoë
 
 
+def normal_mailbox(address: str) -> str:
+    """One mailbox however it is written: lower case, without a `+tag` (ada+1@ and ADA+2@ reach the same person)."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
 def greeting(name: str | None) -> str:
     """ "Dear Ada," when the name starts with something a first name looks like; else "Hello,". The name is whatever
     a visitor typed, and this goes to the address they typed: it must not carry a link or a message of theirs."""
@@ -52,14 +58,12 @@ class Outbox:
 
     def acknowledge(self, session: Session, enquiry: Enquiry) -> None:
         """Tell a new enquirer we have it: the reference and when to expect a reply; a clinical request gets the
-        signpost instead. Not for CSV imports (old mail), and at most `acks_per_address_per_day` per address."""
+        signpost instead. Not for CSV imports (old mail), and within the caps (`over_cap`)."""
         if enquiry.channel == "csv" or "@" not in (enquiry.email or ""):
             return
-        since = utcnow() - timedelta(days=1)
-        sent = session.scalar(select(func.count()).where(OutboxMessage.to_addr == enquiry.email,
-                              OutboxMessage.kind.in_(ACKNOWLEDGED), OutboxMessage.created_at >= since))  # fmt: skip
-        if (sent or 0) >= self.settings.acks_per_address_per_day:
-            audit(session, enquiry.id, "system", "acknowledgement_skipped", reason="daily cap for this address")
+        capped = self.over_cap(session, enquiry.email)
+        if capped:
+            audit(session, enquiry.id, "system", "acknowledgement_skipped", reason=capped)
             return
         lines = [greeting(enquiry.name), "", f"Thank you for contacting the West Midlands health tech network. Your "
                  f"reference is {enquiry.reference}: please keep it in the subject if you write again."]  # fmt: skip
@@ -71,7 +75,27 @@ class Outbox:
                 due = aware(enquiry.due_at).astimezone(self.zone)
                 lines += ["", f"We aim to reply by {due:%A} {due.day} {due:%B}, {due:%H:%M}."]
         lines += ["", "This is an automatic acknowledgement.", "", TEAM]
-        self._queue(session, enquiry, kind, enquiry.email, self.subject_for(enquiry), "\n".join(lines))
+        # Our own subject, never the sender's: an acknowledgement must not carry a stranger's words to an address
+        # they typed (a forged sender turns it into spam from us).
+        subject = f"Your enquiry to the West Midlands health tech network [{enquiry.reference}]"
+        self._queue(session, enquiry, kind, enquiry.email, subject, "\n".join(lines))
+
+    def over_cap(self, session: Session, address: str) -> str | None:
+        """Why no acknowledgement may go to `address` now (a cap reached), or None: per mailbox (+tags aside) and
+        per domain in 24 hours, and for everyone in an hour."""
+        mailbox, domain = normal_mailbox(address), address.rpartition("@")[2].lower()
+        now = utcnow()
+        acks = (OutboxMessage.kind.in_(ACKNOWLEDGED), OutboxMessage.created_at >= now - timedelta(days=1))
+        to_domain = func.lower(OutboxMessage.to_addr).endswith(f"@{domain}", autoescape=True)
+        recent = list(session.scalars(select(OutboxMessage.to_addr).where(*acks, to_domain)))
+        if sum(normal_mailbox(a) == mailbox for a in recent) >= self.settings.acks_per_address_per_day:
+            return "daily cap for this address"
+        if len(recent) >= self.settings.acks_per_domain_per_day:
+            return "daily cap for this domain"
+        hour = (OutboxMessage.kind.in_(ACKNOWLEDGED), OutboxMessage.created_at >= now - timedelta(hours=1))
+        if (session.scalar(select(func.count()).where(*hour)) or 0) >= self.settings.acks_per_hour:
+            return "hourly cap for all acknowledgements"
+        return None
 
     def reply(self, session: Session, enquiry: Enquiry, text: str, actor: str) -> None:
         """The reply staff sent, threaded under the enquirer's last message (or our acknowledgement)."""

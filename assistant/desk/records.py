@@ -54,6 +54,7 @@ class NewEnquiry:
     partner_id: str | None = None
     subject: str | None = None
     source_ref: str | None = None
+    acknowledge: bool = True  # False for e-mail whose sender failed SPF, DKIM and DMARC: no mail goes back to it
 
 
 def find_duplicate(session: Session, email: str, message: str) -> Enquiry | None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk import gdpr
 from assistant.desk.audit import audit
+from assistant.desk.outbox import greeting
 from assistant.desk.tables import AuditEvent, Enquiry, Note, PartnerConsent, TriageExample, utcnow
 from assistant.desk.taxonomy import Classifier, TaxonomyFile, due_at, priority_for
 from assistant.engine import STAFF_VIEW, Assistant
@@ -77,8 +78,7 @@ class Triage:
         """A reply from the documents, cited sentence by sentence, with the route's next steps. Its document
         answer, when there is one, is the paragraph after `DOCUMENTS_HEADING`."""
         route = self.taxonomy.categories[category]
-        first_name = (name or "").split(" ")[0] or "there"
-        lines = [f"Dear {first_name},", "", "Thank you for your enquiry."]
+        lines = [greeting(name), "", "Thank you for your enquiry."]  # the rule the mail sent uses: a name, or Hello
         citations: list[dict[str, Any]] = []
         if category != "clinical-advice":
             answer = self.assistant.ask(message[:2000], None, STAFF_VIEW)
@@ -87,13 +87,13 @@ class Triage:
                 text = answer.text.split("\n\n", 1)[-1] if answer.corrections else answer.text
                 lines += ["", DOCUMENTS_HEADING, text]
                 citations = [c.to_record() for c in answer.citations]
-                # Drafts may draw on staff-only documents: say so beside each, for staff to check before sending.
-                private = {h.chunk.source for h in answer.hits if h.chunk.metadata.get("visibility", PUBLIC) != PUBLIC}
+                # Drafts may draw on staff-only documents: say so beside each (the level the citation carries, read
+                # from its document), for staff to check before sending.
                 lines += [""] + [
                     # A web address when the document has one; never where a file sits on the server: this is mailed.
                     f"[{c['n']}] {c['title']}, {c['section']}"
                     + (f" ({c['url']})" if c["url"] else "")
-                    + (" [NOT PUBLIC: check before sending]" if c["source"].split("#")[0] in private else "")
+                    + (" [NOT PUBLIC: check before sending]" if c["visibility"] != PUBLIC else "")
                     for c in citations
                 ]
         lines += ["", route.next_steps]
@@ -103,10 +103,12 @@ class Triage:
         return "\n".join(lines), citations
 
     def triage(
-        self, sessions: sessionmaker[Session], enquiry_id: int, actor: str = "system", mail: "Outbox | None" = None
-    ) -> Enquiry:
+        self, sessions: sessionmaker[Session], enquiry_id: int, actor: str = "system", mail: "Outbox | None" = None,
+        acknowledge: bool = True,
+    ) -> Enquiry:  # fmt: skip
         """Classify, prioritise, route and draft one enquiry; status new → triaged. With `mail`, the enquirer's
-        acknowledgement and the route's notice are queued in the same transaction."""
+        acknowledgement (unless `acknowledge` is False: a forged sender) and the route's notice are queued in the
+        same transaction."""
         with sessions.begin() as session:
             enquiry = _enquiry(session, enquiry_id)
             text = f"{enquiry.subject or ''}\n{enquiry.message}".strip()
@@ -123,7 +125,10 @@ class Triage:
             audit(session, enquiry.id, actor, "triaged", category=found.category, priority=priority,
                   confidence=round(found.confidence, 3), needs_review=found.needs_review)  # fmt: skip
             if mail is not None:
-                mail.acknowledge(session, enquiry)
+                if acknowledge:
+                    mail.acknowledge(session, enquiry)
+                else:
+                    audit(session, enquiry.id, "system", "acknowledgement_skipped", reason="sender not authenticated")
                 mail.routed(session, enquiry)
             return enquiry
 

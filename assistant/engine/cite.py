@@ -4,7 +4,7 @@ import re
 
 from assistant.engine.compose import ScoredSentence
 from assistant.engine.dated import document_date
-from assistant.models import Chunk, Citation
+from assistant.models import PUBLIC, Chunk, Citation
 
 SNIPPET_CHARS = 400
 
@@ -30,7 +30,8 @@ def citation(n: int, chunk: Chunk, snippet: str) -> Citation:
     if url and chunk.page is not None:
         url = f"{url}#page={chunk.page}"
     day = document_date(chunk)
-    return Citation(n, chunk.title, chunk.section, anchor(chunk), url, snippet, day.isoformat() if day else None)
+    return Citation(n, chunk.title, chunk.section, anchor(chunk), url, snippet, day.isoformat() if day else None,
+                    chunk.metadata.get("visibility", PUBLIC))  # fmt: skip
 
 
 def cite(sentences: list[ScoredSentence]) -> tuple[str, list[Citation]]:

@@ -114,7 +114,8 @@ def test_received_mail_threads_reopens_ignores_robots_and_keeps_attachments(
     assert desk.receive_mail(first, "webhook") == "duplicate"
     desk.run_jobs()
     [ack] = smtp.received
-    assert ack["In-Reply-To"] == "<q1@uni.example>" and ack["Subject"].startswith("Re: Funding for a pilot [WM-")
+    assert ack["In-Reply-To"] == "<q1@uni.example>"  # threaded under the enquiry, with our own subject (N9)
+    assert ack["Subject"].startswith("Your enquiry to the West Midlands health tech network [WM-")
     with desk.sessions() as session:
         enquiry = session.scalars(select(Enquiry)).one()
     desk.update(enquiry.id, EnquiryUpdate(status="resolved"), "kim@cluster.example")

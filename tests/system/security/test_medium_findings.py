@@ -158,7 +158,7 @@ def test_m8_every_gradio_mount_cleans_its_cache(assistant: Assistant) -> None:
     from ui.chat import DELETE_CACHE, build_chat
 
     assert DELETE_CACHE[1] <= 24 * 3600
-    demo = build_chat(None, [], 1, 1)  # type: ignore[arg-type]
+    demo = build_chat(None, [], 1, 1, lambda address: None)  # type: ignore[arg-type]
     assert demo.delete_cache == DELETE_CACHE
 
 

@@ -13,13 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from assistant.desk import Desk
 from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
 from assistant.desk.inbound import parse
-from assistant.desk.tables import AuditEvent
+from assistant.desk.tables import AuditEvent, Enquiry
 from assistant.engine import PUBLIC_ONLY
 from assistant.engine.assistant import Assistant
 from assistant.engine.embedder import OnnxEmbedder
@@ -288,3 +288,56 @@ def test_n20_a_pages_front_matter_never_raises_its_sites_level(
         desk.run_jobs()
         assert _levels(desk, f"{base}/plan.md") == {"internal"}  # a ceiling: public in the page is not obeyed
         assert _levels(desk, f"{base}/secret.md") == {"confidential"}  # stricter than the site: kept
+
+
+# N8 — the chat's hand-off skipped the enquiries limit and the API's field bounds (12 in 1.9 s went through).
+
+
+def test_n8_the_chats_hand_off_counts_against_the_enquiries_limit(
+    app_server: Server, tmp_path: Path, assistant: Assistant
+) -> None:
+    with app_server(rate_limit_enquiries="2/minute") as url:
+        dependencies, _kinds = _dependencies(url)
+        config = httpx.get(f"{url}/config").json()
+        send_button = next(
+            c["id"] for c in config["components"] if c.get("props", {}).get("value") == "Send to the team"
+        )
+        send = next(i for i, d in enumerate(dependencies) if [send_button, "click"] in d["targets"])
+        fields = ["Ada Byron", "ada@uni.example", "", "Can someone call me about joining?"]
+        streams = [_join(url, send, [*fields, None]) for _ in range(5)]
+        assert sum("a little fast" in s for s in streams) == 3
+        too_long = _join(url, send, [*fields[:3], "x" * 5001, None])
+        assert "a message (at most 5,000 characters)" in too_long
+    sessions = open_database(assistant.settings.model_copy(update={"data_dir": tmp_path / "data"}))
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Enquiry)) == 1  # two hand-offs, merged into one open
+
+
+# N10 — the draft's "[NOT PUBLIC …]" label vanished when a source's name held a `#`. N13 — drafts opened "Dear there,".
+
+
+def test_n10_a_citation_carries_its_documents_visibility_into_the_draft(
+    tmp_path: Path, model_cache: Path, embedder: OnnxEmbedder
+) -> None:
+    desk = _own_desk(tmp_path, model_cache, embedder)
+    minutes = tmp_path / "own-corpus" / "board#minutes.md"
+    fact = "The Quexbury board meets in the Larkspur room on the first Monday of each month."
+    minutes.write_text(f"---\ntitle: Board minutes\nvisibility: staff\n---\n# Board minutes\n\n{fact}\n")
+    ingest([str(minutes)], desk.assistant.store, desk.assistant.embedder, progress=False)
+    desk.assistant.reload()
+    assert desk.triage is not None
+    category = next(c for c in desk.categories() if c != "clinical-advice")
+    text, citations = desk.triage.draft("Ada Byron", "Where does the Quexbury board meet?", category)
+    assert citations and citations[0]["visibility"] == "staff" and "#" in citations[0]["source"]
+    assert "Larkspur" in text and "[NOT PUBLIC: check before sending]" in text
+
+
+def test_n13_a_draft_greets_by_name_only_when_it_looks_like_one(assistant: Assistant, tmp_path: Path) -> None:
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data"})
+    desk = Desk.open(settings, assistant, open_database(settings))
+    assert desk.triage is not None
+    category = next(c for c in desk.categories() if c != "clinical-advice")
+    for name, opening in (("Ada Byron", "Dear Ada,"), ("", "Hello,"), ("12345", "Hello,"),
+                          ("https://spam.example", "Hello,")):  # fmt: skip
+        text, _ = desk.triage.draft(name, "How does a clinic join the network?", category)
+        assert text.startswith(opening + "\n"), (name, text[:40])

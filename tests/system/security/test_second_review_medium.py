@@ -222,3 +222,59 @@ def test_n7_mail_never_waits_behind_an_ingest(desk: Desk, monkeypatch: pytest.Mo
         assert row is not None and row.status == "unsent"  # handled (no SMTP configured) while the ingest ran
     finally:
         desk.close()
+
+
+# N9 — acknowledgements echoed the sender's subject to any address, capped only per exact address; forged senders
+# and floods of mail from one sender were acknowledged and taken in without limit.
+
+
+def _raw(sender: str, subject: str, message_id: str, verdict: str | None = None) -> bytes:
+    auth = f"Authentication-Results: mx.cluster.example; {verdict}\r\n" if verdict else ""
+    head = f"{auth}From: {sender}\r\nTo: desk@cluster.example\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n"
+    return (head + "\r\nHow does a small clinic join the network?\r\n").encode()
+
+
+def _acks(desk: Desk) -> list[OutboxMessage]:
+    with desk.sessions() as session:
+        return list(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "acknowledgement")))
+
+
+def test_n9_an_acknowledgement_has_our_subject_never_the_senders(desk: Desk) -> None:
+    spam = "Cheap pills at https://spam.example — reply now"
+    assert desk.receive_mail(_raw("victim@home.example", spam, "<n9-1@x>"), "webhook") == "created"
+    [ack] = _acks(desk)
+    assert "spam" not in ack.subject and ack.subject.startswith("Your enquiry to the West Midlands health tech")
+    assert "[WM-" in ack.subject
+
+
+def test_n9_caps_per_mailbox_with_tags_per_domain_and_per_hour(assistant: Assistant, tmp_path: Path) -> None:
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data", "acks_per_address_per_day": 2,
+                                                     "acks_per_domain_per_day": 4, "acks_per_hour": 6})  # fmt: skip
+    desk = Desk.open(settings, assistant, open_database(settings))
+    for i in range(4):  # one mailbox behind four +tags
+        desk.receive(_enquiry("Vic Tim", f"victim+{i}@home.example", f"Question number {i} about joining?"))
+    assert len(_acks(desk)) == 2
+    for i in range(4):  # new mailboxes on one domain
+        desk.receive(_enquiry("Vic Tim", f"person{i}@home.example", f"Another question {i} about joining?"))
+    assert len(_acks(desk)) == 4
+    for i in range(4):  # anywhere: the hourly cap
+        desk.receive(_enquiry("Vic Tim", f"someone@domain{i}.example", f"A third question {i} about joining?"))
+    assert len(_acks(desk)) == 6
+
+
+def test_n9_no_acknowledgement_to_a_sender_failing_spf_dkim_and_dmarc(desk: Desk) -> None:
+    forged = _raw("victim@home.example", "Hello", "<n9-forged@x>", "spf=fail smtp.mailfrom=home.example; "
+                  "dkim=none; dmarc=fail (p=reject) header.from=home.example")  # fmt: skip
+    assert desk.receive_mail(forged, "imap") == "created"  # kept for staff to read
+    passing = _raw("ada@uni.example", "Hello", "<n9-real@x>", "spf=pass; dkim=pass header.d=uni.example; dmarc=pass")
+    assert desk.receive_mail(passing, "imap") == "created"
+    assert [a.to_addr for a in _acks(desk)] == ["ada@uni.example"]
+
+
+def test_n9_intake_is_rate_limited_per_sender(assistant: Assistant, tmp_path: Path) -> None:
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data", "mail_per_sender_per_hour": 3})
+    desk = Desk.open(settings, assistant, open_database(settings))
+    results = [desk.receive_mail(_raw(f"flood+{i}@spam.example", f"Offer {i}", f"<n9-{i}@x>"), "webhook")
+               for i in range(6)]  # fmt: skip
+    assert results == ["created"] * 3 + ["refused"] * 3
+    assert desk.receive_mail(_raw("ada@uni.example", "Hello", "<n9-ada@x>"), "webhook") == "created"
