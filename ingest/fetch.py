@@ -227,7 +227,7 @@ def _follow(client: httpx.Client, url: str) -> tuple[str, bytes, str]:
                     raise LoadError(f"{url}: the server answered HTTP {response.status_code}")
                 content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
                 return url, _read_body(response, url), content_type
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # a bad redirect: an invalid URL, IDNA
             raise LoadError(f"{url}: could not be fetched ({exc.__class__.__name__}: {exc})") from None
     raise LoadError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
@@ -288,7 +288,7 @@ def expand(client: httpx.Client, target: str) -> Expansion:
         seen.add(child)
         try:
             child_url, child_body, _ = _get(client, child)
-        except LoadError as exc:
+        except Exception as exc:  # any failure is that child's; the others go on
             out.problems.append((child, str(exc).removeprefix(f"{child}: ")))
             continue
         listed = _sitemap(child_body, child_url)

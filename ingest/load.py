@@ -9,6 +9,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -278,6 +279,9 @@ def load_bytes(
         raise LoadError(message if message.startswith(source) else f"{source}: {message}") from None
     if not blocks:
         raise LoadError(f"{source}: no text found in the document")
+    declared = meta.get("url", "").strip()
+    if declared and urlsplit(declared).scheme.lower() not in ("http", "https"):  # a `javascript:` link in a card
+        raise LoadError(f"{source}: front matter url {declared[:80]!r} is not an http(s) address")
     fallback = Path(source.split("?")[0].rstrip("/")).stem.replace("-", " ").replace("_", " ") or source
     return LoadedDocument(
         source=source,

@@ -120,8 +120,11 @@ def _plan(
         if fetch.is_url(target):
             try:
                 expansion = fetch.expand(client, target)
-            except LoadError as exc:
-                report.failed.append((target, str(exc).removeprefix(f"{target}: ")))
+            except Exception as exc:  # whatever goes wrong with one target (a bad redirect) is that target's failure
+                reason = (
+                    str(exc) if isinstance(exc, LoadError) else f"could not be fetched ({type(exc).__name__}: {exc})"
+                )
+                report.failed.append((target, reason.removeprefix(f"{target}: ")))
                 continue
             report.failed.extend(expansion.problems)
             for page in expansion.pages:

@@ -105,6 +105,9 @@ def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
     for routes in (router, docs_router, widget_router, health_router, mail_hook.router, *staff_pages):
         app.include_router(routes)
     app.mount(ASSETS, StaticFiles(directory=STATIC), name="assets")  # htmx (vendored), the console's CSS and JS
+    if not settings.staff_host:
+        log.warning("CLUSTER_ASSISTANT_STAFF_HOST is not set: the staff console and the public chat share one "
+                    "origin. Exposed to the internet, give staff a host of their own (docs/deploy.md).")  # fmt: skip
     _install_edge(app, settings, desk)
     return _mount_chat(app, settings, desk)
 

@@ -35,6 +35,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 OWN_PAGES = ("/login", "/logout", "/staff", "/api", "/docs", "/redoc", "/openapi.json", "/healthz", "/widget.js",
              "/ui/")  # fmt: skip
 STAFF_PATHS = ("/staff", "/api/staff", "/login", "/logout")
+SHARED_PATHS = ("/ui/", "/healthz")  # the console's own files, and the health check, on either host
 # Gradio serves files from its cache at `file=` / `file/` (and fetches `file=<url>` from anywhere), and `proxy=`
 # forwards requests. The chat serves no files at all, so every such path is refused, whatever it names: a file that
 # reached the cache by any route still cannot be read back. Remote targets are refused before anything else.
@@ -128,12 +129,15 @@ def refuse_gradio_fetches(every_path: bool = True) -> Middleware:
 
 
 def staff_host_only(staff_host: str | None) -> Middleware:
-    """With `staff_host` set, staff pages, sign-in and the staff API exist only on that host name (404 elsewhere),
-    so the public chat's origin never carries a staff session."""
+    """With `staff_host` set, staff pages, sign-in and the staff API exist only on that host name, and that host
+    serves nothing else (404 both ways, but for their assets and /healthz): the public chat's origin never carries
+    a staff session, and no public page (Gradio's) runs on the staff origin."""
 
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         host = (request.headers.get("host") or "").rsplit(":", 1)[0].lower()
-        if staff_host and request.url.path.startswith(STAFF_PATHS) and host != staff_host.lower():
+        path = request.url.path
+        misplaced = staff_host and (host == staff_host.lower()) != path.startswith(STAFF_PATHS)
+        if misplaced and not path.startswith(SHARED_PATHS):
             return PlainTextResponse("Not found.", status_code=404)
         return await call_next(request)
 

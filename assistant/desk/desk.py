@@ -221,8 +221,7 @@ class Desk:
 
     def poll_mailbox(self) -> imap.PollReport:
         """Read the new messages of the configured mailbox (one that cannot be taken is refused, never retried)."""
-        return imap.poll(self.sessions, self.settings,
-                         lambda raw: mail.receive_polled(self.sessions, self.settings, raw, self.receive))  # fmt: skip
+        return mail.poll(self.sessions, self.settings, lambda new: self.receive(new))
 
     def _poll(self) -> None:
         report = self.poll_mailbox()
@@ -254,8 +253,8 @@ class Desk:
     def categories(self) -> list[str]:
         return list(self.triage.taxonomy.categories) if self.triage else []
 
-    def inbox(self, filters: Filters) -> list[dict[str, Any]]:
-        return list_enquiries(self.sessions, filters)
+    def inbox(self, filters: Filters, reader: str | None = None) -> list[dict[str, Any]]:
+        return list_enquiries(self.sessions, filters, reader)
 
     def inbox_page(self, filters: Filters, page: int = 1, per_page: int = 25) -> InboxPage:
         """One page of the inbox as filtered and sorted, with the count of enquiries per status."""
@@ -278,8 +277,9 @@ class Desk:
         apply(self.sessions, self.triage, enquiry_id, update, actor, self.outbox)
         return detail(self.sessions, enquiry_id)
 
-    def record_partner_consent(self, enquiry_id: int, partner: str, how: str, actor: str) -> None:
-        triage.record_partner_consent(self.sessions, enquiry_id, partner, how, actor)
+    def record_partner_consent(self, enquiry_id: int, partner: str, how: str, member: accounts.StaffMember) -> None:
+        """Record that the enquirer agreed to be shared with a partner (admins only: it lets their data out)."""
+        triage.record_partner_consent(self.sessions, enquiry_id, partner, how, _admin(member, "record consent"))
 
     def share_with_partner(self, enquiry_id: int, partner: str, actor: str) -> dict[str, Any]:
         return triage.share_with_partner(self.sessions, enquiry_id, partner, actor, self.outbox)

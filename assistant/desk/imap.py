@@ -50,9 +50,16 @@ def _state(session: Session, name: str) -> MailboxState:
     return state
 
 
-def poll(sessions: sessionmaker[Session], settings: Settings, receive: Callable[[bytes], str]) -> PollReport:
+def poll(
+    sessions: sessionmaker[Session], settings: Settings, receive: Callable[[bytes], str],
+    too_large: Callable[[int], None],
+) -> PollReport:  # fmt: skip
     """Read new messages and hand each to `receive` (raw bytes → what became of it); the last UID read and the
-    poll's outcome are kept for the console and /healthz. Raises the mail server's error after recording it."""
+    poll's outcome are kept for the console and /healthz. Raises the mail server's error after recording it.
+
+    Headers and sizes are fetched first: a message over `max_inbound_mail_kb` is never downloaded (`too_large` is
+    told its size and it counts as refused), as the webhook refuses one."""
+    cap = settings.max_inbound_mail_kb * 1024
     host, port, user, password, folder = mailbox_address(settings)
     name = f"{user}@{host}/{folder}"
     report, started = PollReport(), time.perf_counter()
@@ -64,11 +71,17 @@ def poll(sessions: sessionmaker[Session], settings: Settings, receive: Callable[
                 if state.uidvalidity != validity:  # a new folder, or renumbered: read it from the start
                     state.uidvalidity, state.last_uid = validity, 0
                 last = int(state.last_uid)
-            for message in box.fetch(AND(uid=U(str(last + 1), "*")), mark_seen=False, bulk=BATCH):
-                uid = int(message.uid or 0)
+            for header in box.fetch(AND(uid=U(str(last + 1), "*")), mark_seen=False, headers_only=True, bulk=BATCH):
+                uid = int(header.uid or 0)
                 if uid <= last:  # "n:*" returns the newest message even when it is below n
                     continue
-                report.results[_receive_one(receive, message.obj.as_bytes())] += 1
+                if header.size_rfc822 > cap:
+                    too_large(header.size_rfc822)
+                    report.results["refused"] += 1
+                else:
+                    whole = next(box.fetch(AND(uid=str(uid)), mark_seen=False), None)
+                    raw = whole.obj.as_bytes() if whole is not None else b""
+                    report.results[_receive_one(receive, raw) if raw else "gone"] += 1
                 report.messages += 1
                 with sessions.begin() as session:
                     _state(session, name).last_uid = last = uid

@@ -28,6 +28,7 @@ REFERENCE = re.compile(r"\bWM-[A-Z2-9]{8}\b")
 ROBOT_SENDERS = ("mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply")
 BULK = ("bulk", "junk", "list", "auto_reply")
 MAX_ATTACHMENTS = 20
+ATTACHMENTS_KEPT_PER_MESSAGE = 4  # at most this many attachments' worth of bytes kept (max_attachment_kb each)
 # Real mail nests a few levels (mixed > alternative > related) in tens of parts; far more is a parser bomb.
 MAX_MIME_DEPTH = 10
 MAX_MIME_PARTS = 200
@@ -122,11 +123,12 @@ def _parse(raw: bytes, max_attachment_bytes: int) -> Inbound:
     text = "" if robot else message_text(message)[:MAX_MESSAGE_CHARS]  # type: ignore[arg-type]
     if not robot and not text:
         raise InvalidRequest("no text in the message")
-    files = []
+    files, room = [], max_attachment_bytes * ATTACHMENTS_KEPT_PER_MESSAGE
     for part in message.iter_attachments() if not robot else []:  # type: ignore[attr-defined]
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
-        kept = data if len(data) <= max_attachment_bytes else None
+        kept = data if len(data) <= min(max_attachment_bytes, room) else None
+        room -= len(kept or b"")
         files.append(Attachment(str(part.get_filename() or "attachment")[:255], part.get_content_type()[:100],
                                 len(data), kept))  # fmt: skip
     return Inbound(message_id, in_reply_to, references, name.strip(), address.strip().lower(), subject, text,

@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk import insights, triage
+from assistant.desk.audit import audit
 from assistant.desk.mail import messages_of
 from assistant.desk.outbox import Outbox
 from assistant.desk.tables import Enquiry, Note, PartnerConsent, utcnow
@@ -109,10 +110,17 @@ def _ordered(filters: Filters) -> Select[Any]:
     return query.order_by(Enquiry.created_at.desc(), Enquiry.id.desc())
 
 
-def list_enquiries(sessions: sessionmaker[Session], filters: Filters) -> list[dict[str, Any]]:
-    """The newest enquiries (at most `INBOX_LIMIT`) that pass the filters."""
-    with sessions() as session:
-        return [summary(e) for e in session.scalars(_ordered(filters).limit(INBOX_LIMIT))]
+def list_enquiries(
+    sessions: sessionmaker[Session], filters: Filters, reader: str | None = None
+) -> list[dict[str, Any]]:
+    """The newest enquiries (at most `INBOX_LIMIT`) that pass the filters; with `reader`, the read is audited (who
+    read how many, with which filters: the staff API hands out personal data in bulk)."""
+    with sessions.begin() as session:
+        found = [summary(e) for e in session.scalars(_ordered(filters).limit(INBOX_LIMIT))]
+        if reader:
+            used = {k: v for k, v in vars(filters).items() if v}
+            audit(session, None, reader, "enquiries_read", count=len(found), filters=used)
+        return found
 
 
 def inbox_page(sessions: sessionmaker[Session], filters: Filters, page: int, per_page: int) -> InboxPage:

@@ -13,7 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
+from assistant.desk import imap
 from assistant.desk.audit import audit
+from assistant.desk.imap import PollReport
 from assistant.desk.inbound import Inbound, parse, seen, store, thread_of
 from assistant.desk.outbox import Outbox, enqueue_send, normal_mailbox
 from assistant.desk.records import NewEnquiry, Receipt
@@ -29,20 +31,27 @@ def receive(
     sessions: sessionmaker[Session], inbound: Inbound, via: str, create: Callable[[NewEnquiry], Receipt]
 ) -> str:
     """What became of a received message: ignored (a robot's), duplicate, reply (added to its enquiry, which
-    reopens), or created (a new enquiry, triaged and acknowledged by `create`)."""
+    reopens), or created (a new enquiry, triaged and acknowledged by `create`). A message threaded by its headers
+    onto an enquiry that is not its sender's is a new enquiry linked to that one: anyone who saw a Message-ID
+    must not be able to add to someone else's enquiry, or reopen it."""
     if inbound.robot:
         return "ignored"
     with sessions() as session:
         if seen(session, inbound):
             return "duplicate"
         enquiry_id = thread_of(session, inbound)
+        owner = session.get(Enquiry, enquiry_id) if enquiry_id is not None else None
+        linked = owner is not None and normal_mailbox(owner.email) != normal_mailbox(inbound.address)
     try:
-        if enquiry_id is not None:
+        if enquiry_id is not None and not linked:
             _add_reply(sessions, enquiry_id, inbound, via)
             return "reply"
         receipt = create(inbound.as_enquiry())
         with sessions.begin() as session:
             store(session, receipt.id, inbound, via)
+            if linked and owner is not None:
+                audit(session, receipt.id, "system", "linked", to=owner.reference, why="replied from another address")
+                audit(session, owner.id, "system", "linked", to=receipt.reference, why="a reply from another address")
     except IntegrityError:  # the same message, stored meanwhile by another worker
         return "duplicate"
     return "created"
@@ -87,6 +96,17 @@ def receive_polled(
         log.exception("a polled message could not be stored")
         record_refusal(sessions, raw, "imap", f"could not be stored ({type(exc).__name__})")
         return "refused"
+
+
+def poll(sessions: sessionmaker[Session], settings: Settings, create: Callable[[NewEnquiry], Receipt]) -> PollReport:
+    """Read the configured mailbox's new messages (see `imap.poll`): each taken in as `receive_polled` does, one
+    too large for `max_inbound_mail_kb` refused unread."""
+    return imap.poll(
+        sessions,
+        settings,
+        lambda raw: receive_polled(sessions, settings, raw, create),
+        lambda size: record_refusal(sessions, b"", "imap", f"{size:,} bytes, over max_inbound_mail_kb"),
+    )
 
 
 def record_refusal(sessions: sessionmaker[Session], raw: bytes, via: str, reason: str) -> None:

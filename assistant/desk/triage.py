@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.desk import gdpr
 from assistant.desk.audit import audit
 from assistant.desk.outbox import greeting
-from assistant.desk.tables import AuditEvent, Enquiry, Note, PartnerConsent, TriageExample, utcnow
+from assistant.desk.tables import AuditEvent, Enquiry, Note, PartnerConsent, StaffUser, TriageExample, utcnow
 from assistant.desk.taxonomy import Classifier, TaxonomyFile, due_at, priority_for
 from assistant.engine import STAFF_VIEW, Assistant
 from assistant.errors import Conflict, InvalidRequest, NotFound
@@ -184,9 +184,15 @@ def change_status(sessions: sessionmaker[Session], enquiry_id: int, status: str,
 def assign(
     sessions: sessionmaker[Session], enquiry_id: int, assignee: str | None, actor: str, mail: "Outbox | None" = None
 ) -> None:
+    """Give the enquiry to an active staff account (None or "": to no one); raises `InvalidRequest` for any other
+    address: the assignee is mailed a notice, so a typo or an outside address must never be saved."""
+    assignee = (assignee or "").strip().lower() or None
     with sessions.begin() as session:
+        account = select(StaffUser.id).where(func.lower(StaffUser.email) == assignee, StaffUser.disabled.is_(False))
+        if assignee and session.scalar(account) is None:
+            raise InvalidRequest(f"{assignee} is not an active staff account.")
         enquiry = _enquiry(session, enquiry_id)
-        before, enquiry.assignee = enquiry.assignee, (assignee or None)
+        before, enquiry.assignee = enquiry.assignee, assignee
         audit(session, enquiry_id, actor, "assigned", before=before, after=enquiry.assignee)
         if mail is not None and enquiry.assignee and enquiry.assignee != before:
             mail.assigned(session, enquiry, enquiry.assignee, actor)

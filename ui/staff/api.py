@@ -44,7 +44,7 @@ def list_enquiries(request: Request, status: str = "", category: str = "", prior
                    partner: str = "", breached: bool = False, q: str = "", assignee: str = "",
                    sort: str = "received") -> list[dict[str, Any]]:  # fmt: skip
     filters = Filters(status, category, priority, channel, partner, breached, q, assignee, sort)
-    return desk_of(request).inbox(filters)
+    return desk_of(request).inbox(filters, reader=staff_of(request).email)
 
 
 @api.get("/enquiries.csv")
@@ -65,7 +65,7 @@ def update_enquiry(request: Request, enquiry_id: int, update: Update) -> dict[st
 
 @api.post("/enquiries/{enquiry_id}/partner-consent")
 def partner_consent(request: Request, enquiry_id: int, consent: Consent) -> dict[str, bool]:
-    desk_of(request).record_partner_consent(enquiry_id, consent.partner, consent.how, staff_of(request).email)
+    desk_of(request).record_partner_consent(enquiry_id, consent.partner, consent.how, staff_of(request))
     return {"recorded": True}
 
 

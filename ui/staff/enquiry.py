@@ -112,9 +112,9 @@ def note(request: Request, enquiry_id: int, note: str = Form("", max_length=10_0
 def consent(
     request: Request, enquiry_id: int, partner: str = Form("", max_length=200), how: str = Form("", max_length=2000)
 ) -> Response:
-    actor = staff_of(request).email
+    member = staff_of(request)
     return _act(request, enquiry_id, "consent",
-                lambda: desk_of(request).record_partner_consent(enquiry_id, partner, how, actor))  # fmt: skip
+                lambda: desk_of(request).record_partner_consent(enquiry_id, partner, how, member))  # fmt: skip
 
 
 @router.post("/{enquiry_id}/share")

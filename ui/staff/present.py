@@ -137,7 +137,8 @@ AUDIT_WORDS: dict[str, Any] = {
     "mail_failed": lambda d: f"could not send the {_mail(d)} ({d.get('error', 'refused')})",
     "mail_retried": lambda d: f"queued the {_mail(d)} to be sent again",
     "mail_received": _received,
-    "acknowledgement_skipped": lambda d: "sent no acknowledgement (the daily limit for this address was reached)",
+    "acknowledgement_skipped": lambda d: f"sent no acknowledgement ({d.get('reason') or 'a limit was reached'})",
+    "linked": lambda d: f"linked it to {d.get('to')}: {d.get('why', 'related mail')}",
 }
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assistant.desk import Desk, EnquiryUpdate, NewEnquiry
+from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
 from assistant.desk.records import CONSENT_VERSION
 from assistant.desk.tables import AuditEvent, Enquiry, MailAttachment, OutboxMessage
@@ -60,6 +61,7 @@ def test_acknowledgement_reply_and_notice_go_out_threaded(assistant: Assistant, 
     assert ack["Auto-Submitted"] == "auto-replied" and ack["From"] == "West Midlands HTN <desk@cluster.example>"
     with desk.sessions() as session:
         assert session.scalar(select(OutboxMessage.message_id)) == ack["Message-ID"]
+    add_staff(desk.sessions, "lee@cluster.example", "a long enough password", "staff")  # an assignee is an account
     desk.update(receipt.id, EnquiryUpdate(assignee="lee@cluster.example"), "kim@cluster.example")
     desk.update(receipt.id, EnquiryUpdate(reply="Dear Robin,\n\nYes: here is how.\n\nKim"), "kim@cluster.example")
     assert desk.run_jobs() == 2

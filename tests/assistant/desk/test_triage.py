@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
 from assistant.desk import intake, triage
+from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
 from assistant.desk.records import CONSENT_VERSION, NewEnquiry, create_enquiry
 from assistant.desk.tables import Enquiry
@@ -98,6 +99,7 @@ def test_clinical_advice_is_signposted_without_an_answer(staff_triage: triage.Tr
 def test_workflow_and_audit_trail(staff_triage: triage.Triage, sessions: sessionmaker[Session]) -> None:
     enquiry_id = enquiry(sessions, "We want to join the cluster as members.")
     staff_triage.triage(sessions, enquiry_id)
+    add_staff(sessions, "kim@cluster.example", "a long enough password", "staff")  # an assignee is an account
     triage.assign(sessions, enquiry_id, "kim@cluster.example", "lead@cluster.example")
     triage.add_note(sessions, enquiry_id, "Sent the membership pack", "kim@cluster.example")
     triage.approve_reply(sessions, enquiry_id, "Dear Sam, welcome!", "kim@cluster.example")

@@ -24,10 +24,12 @@ from assistant.engine import PUBLIC_ONLY
 from assistant.engine.assistant import Assistant
 from assistant.engine.embedder import OnnxEmbedder
 from assistant.engine.store import Store
-from assistant.errors import InvalidRequest
+from assistant.errors import InvalidRequest, LoadError
 from evaluation.mailservers import dovecot, throwaway_ca
+from ingest.load import load_bytes
 from ingest.pipeline import ingest
 from tests.helpers import REPO, Server, serve_folder, serve_routes, settings_for
+from ui.app import create_app
 
 FILE = {"_type": "gradio.FileData"}
 SECRET = "n1-secret-" + uuid.uuid4().hex
@@ -341,3 +343,44 @@ def test_n13_a_draft_greets_by_name_only_when_it_looks_like_one(assistant: Assis
                           ("https://spam.example", "Hello,")):  # fmt: skip
         text, _ = desk.triage.draft(name, "How does a clinic join the network?", category)
         assert text.startswith(opening + "\n"), (name, text[:40])
+
+
+# N14 — a document's `url:` could be any scheme (a `javascript:` link behind "Open the source").
+
+
+def test_n14_a_documents_url_must_be_http_or_https() -> None:
+    for url in ("javascript:alert(document.cookie)", "JavaScript:x", "data:text/html,<b>", "file:///etc/passwd"):
+        text = f"---\ntitle: Page\nurl: {url}\n---\n# Page\n\nA sentence about the cluster.\n".encode()
+        with pytest.raises(LoadError, match="not an http"):
+            load_bytes(text, "page.md", ".md")
+    kept = load_bytes(b"---\nurl: https://cluster.example/page\n---\n# Page\n\nA sentence.\n", "page.md", ".md")
+    assert kept.url == "https://cluster.example/page"
+
+
+# N15 — the staff host served the public chat too (Gradio's page on the staff origin); nothing warned that staff and
+# public shared one origin when no staff host was set.
+
+
+def test_n15_the_staff_host_serves_only_staff_paths(app_server: Server) -> None:
+    staff = {"Host": "staff.cluster.example"}
+    with app_server(staff_host="staff.cluster.example") as url:
+        assert httpx.get(f"{url}/login", headers=staff).status_code == 200
+        assert httpx.get(f"{url}/ui/htmx.min.js", headers=staff).status_code in (200, 404)  # assets: not refused
+        for path in ("/", "/config", "/api/consent", "/widget.js", "/docs", "/gradio_api/info"):
+            assert httpx.get(url + path, headers=staff).status_code == 404, path
+        assert httpx.get(f"{url}/healthz", headers=staff).status_code in (200, 503)
+        assert httpx.get(f"{url}/").status_code == 200 and httpx.get(f"{url}/login").status_code == 404
+
+
+def test_n15_without_a_staff_host_the_start_up_log_says_so(
+    assistant: Assistant, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data"})
+    with caplog.at_level("WARNING", logger="ui.app"):
+        create_app(settings, Desk.open(settings, assistant, open_database(settings)))
+    assert any("share one origin" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="ui.app"):
+        create_app(settings.model_copy(update={"staff_host": "staff.example"}),
+                   Desk.open(settings, assistant, open_database(settings)))  # fmt: skip
+    assert not any("share one origin" in r.getMessage() for r in caplog.records)

@@ -6,20 +6,27 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from assistant.config import Settings
-from assistant.desk import Desk, EnquiryUpdate, NewEnquiry, jobs
+from assistant.desk import Desk, EnquiryUpdate, Filters, NewEnquiry, jobs
+from assistant.desk.accounts import add_staff, set_disabled
 from assistant.desk.db import open_database
+from assistant.desk.inbound import parse
 from assistant.desk.records import CONSENT_VERSION
-from assistant.desk.tables import Enquiry, Job, OutboxMessage
+from assistant.desk.tables import AuditEvent, Enquiry, Job, OutboxMessage
 from assistant.engine.assistant import Assistant
-from assistant.errors import LoadError
+from assistant.engine.embedder import OnnxEmbedder
+from assistant.engine.store import Store
+from assistant.errors import InvalidRequest, LoadError, NotAllowed
+from evaluation.mailservers import dovecot, throwaway_ca
 from ingest import fetch, isolate, load
-from tests.helpers import make_pdf
+from ingest.pipeline import ingest
+from tests.helpers import make_pdf, serve_routes, settings_for
 
 
 @pytest.fixture
@@ -278,3 +285,103 @@ def test_n9_intake_is_rate_limited_per_sender(assistant: Assistant, tmp_path: Pa
                for i in range(6)]  # fmt: skip
     assert results == ["created"] * 3 + ["refused"] * 3
     assert desk.receive_mail(_raw("ada@uni.example", "Hello", "<n9-ada@x>"), "webhook") == "created"
+
+
+# N11 — the IMAP poll downloaded messages of any size, and kept every attachment under the per-file cap.
+
+
+def test_n11_the_mailbox_poll_refuses_a_message_over_the_size_cap_unread(assistant: Assistant, tmp_path: Path) -> None:
+    tls = throwaway_ca(tmp_path / "tls")
+    with dovecot(tls) as box:
+        settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data", "mail_ca_file": tls.ca_file,
+                                                         "imap_url": box.url, "max_inbound_mail_kb": 16})  # fmt: skip
+        desk = Desk.open(settings, assistant, open_database(settings))
+        huge = _raw("big@home.example", "Big", "<n11-big@x>").replace(b"How does", b"x" * 40_000 + b" How does")
+        box.append(huge, _raw("ada@uni.example", "Hello", "<n11-ok@x>"))
+        assert dict(desk.poll_mailbox().results) == {"refused": 1, "created": 1}
+        assert desk.poll_mailbox().messages == 0
+
+
+def test_n11_attachments_kept_per_message_are_bounded_in_total() -> None:
+    message = EmailMessage()
+    message["From"], message["Subject"], message["Message-ID"] = "ada@uni.example", "Files", "<n11-files@x>"
+    message.set_content("Please see the files attached: how do we join?")
+    for i in range(6):
+        message.add_attachment(bytes([i]) * 900, maintype="application", subtype="octet-stream", filename=f"{i}.bin")
+    read = parse(message.as_bytes(), 1024)
+    assert len(read.attachments) == 6
+    assert sum(a.data is not None for a in read.attachments) == 4  # 4 KiB kept in all: the rest listed only
+
+
+# N12 — a reply threaded by its headers from a stranger's address was added to the enquiry, and reopened it.
+
+
+def test_n12_a_threaded_reply_from_a_stranger_is_a_linked_new_enquiry(desk: Desk) -> None:
+    assert desk.receive_mail(_raw("ada@uni.example", "Joining", "<n12-first@x>"), "imap") == "created"
+    with desk.sessions() as session:
+        first = session.scalars(select(Enquiry)).one()
+    desk.update(first.id, EnquiryUpdate(status="resolved"), "kim@cluster.example")
+    stranger = _raw("mallory@else.example", "Re: Joining", "<n12-stranger@x>").replace(
+        b"Message-ID:", b"In-Reply-To: <n12-first@x>\r\nMessage-ID:"
+    )
+    assert desk.receive_mail(stranger, "imap") == "created"
+    owner = _raw("ada+list@uni.example", "Re: Joining", "<n12-owner@x>").replace(
+        b"Message-ID:", b"In-Reply-To: <n12-first@x>\r\nMessage-ID:"
+    )
+    with desk.sessions() as session:
+        assert session.get_one(Enquiry, first.id).status == "resolved"  # not reopened by a stranger
+        events = session.scalars(select(AuditEvent).where(AuditEvent.action == "linked")).all()
+        assert sorted(e.enquiry_id == first.id for e in events) == [False, True]
+    assert desk.receive_mail(owner, "imap") == "reply"  # the enquirer's own mailbox, +tag or not, still threads
+
+
+# N16 — any text was saved (and mailed) as the assignee; any staff member could record a partner consent; the staff
+# API's bulk reads left no trace.
+
+
+def test_n16_the_assignee_must_be_an_active_account(desk: Desk) -> None:
+    receipt = desk.receive(_enquiry("Ada Byron", "ada@uni.example", "How does a university join?"))
+    add_staff(desk.sessions, "lou@cluster.example", "a long enough password", "staff")
+    gone = add_staff(desk.sessions, "old@cluster.example", "a long enough password", "staff")
+    set_disabled(desk.sessions, gone.email, True)
+    for outsider in ("attacker@evil.example", "old@cluster.example", "not an address"):
+        with pytest.raises(InvalidRequest, match="not an active staff account"):
+            desk.update(receipt.id, EnquiryUpdate(assignee=outsider), "kim@cluster.example")
+    desk.update(receipt.id, EnquiryUpdate(assignee="Lou@cluster.example"), "kim@cluster.example")
+    with desk.sessions() as session:
+        assert session.get_one(Enquiry, receipt.id).assignee == "lou@cluster.example"
+        assert not session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr.contains("evil"))).all()
+
+
+def test_n16_recording_partner_consent_needs_an_admin(desk: Desk) -> None:
+    receipt = desk.receive(_enquiry("Ada Byron", "ada@uni.example", "Could a partner trust contact me?"))
+    staff = add_staff(desk.sessions, "kim@cluster.example", "a long enough password", "staff")
+    admin = add_staff(desk.sessions, "root@cluster.example", "a long enough password", "admin")
+    with pytest.raises(NotAllowed):
+        desk.record_partner_consent(receipt.id, "Example Trust", "said yes by phone", staff)
+    desk.record_partner_consent(receipt.id, "Example Trust", "said yes by phone", admin)
+
+
+def test_n16_bulk_reads_of_the_staff_api_are_audited(desk: Desk) -> None:
+    desk.receive(_enquiry("Ada Byron", "ada@uni.example", "How does a university join?"))
+    assert len(desk.inbox(Filters(), reader="kim@cluster.example")) == 1
+    with desk.sessions() as session:
+        [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "enquiries_read")).all()
+    assert (event.actor, event.detail["count"]) == ("kim@cluster.example", 1)
+
+
+# N17 — a bad redirect raised out of expand() and aborted a whole ingest run.
+
+
+def test_n17_a_bad_redirect_fails_its_target_and_the_run_goes_on(
+    tmp_path: Path, model_cache: Path, embedder: OnnxEmbedder
+) -> None:
+    settings = settings_for(tmp_path / "data", model_cache)
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\nThe Quexbury clinic opens at nine.\n")
+    routes = {"/bad": (302, {"Location": "http://[::1"}, b""), "/idna": (302, {"Location": "http://a..b/"}, b"")}
+    with serve_routes(routes) as base:
+        report = ingest([f"{base}/bad", f"{base}/idna", str(note)], Store.open(settings, embedder), embedder,
+                        progress=False, fetch_policy=fetch.FetchPolicy.allowing(["127.0.0.0/8"]))  # fmt: skip
+    assert {source for source, _ in report.failed} == {f"{base}/bad", f"{base}/idna"}
+    assert len(report.added) == 1
