@@ -143,6 +143,11 @@ class Settings(BaseSettings):
         description="Failed sign-ins for one account from one address before that address is refused for it; "
         "the owner signing in from elsewhere is never locked out.",
     )
+    login_account_slowdown: str = Field(
+        "20/minute",
+        description="Sign-in attempts for one account from all addresses together; past it, attempts wait (429 "
+        "with Retry-After): many addresses guessing one password are slowed, and the owner waits at most that long.",
+    )
     chat_frame_ancestors: str = Field(
         "'none'",
         description="CSP frame-ancestors of the public chat: the sites allowed to frame it (e.g. "
@@ -237,6 +242,7 @@ class Settings(BaseSettings):
         "rate_limit_login",
         "rate_limit_inbound_mail",
         "login_lockout",
+        "login_account_slowdown",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:

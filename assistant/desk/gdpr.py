@@ -14,9 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.desk.audit import audit
 from assistant.desk.outbox import SEND_MAIL
 from assistant.desk.tables import (
     AuditEvent,
@@ -51,21 +52,31 @@ def _erase(session: Session, enquiry: Enquiry, actor: str, reason: str) -> None:
     messages = select(MailMessage.id).where(MailMessage.enquiry_id == enquiry.id)
     session.execute(delete(MailAttachment).where(MailAttachment.message_id.in_(messages)))
     session.execute(delete(MailMessage).where(MailMessage.enquiry_id == enquiry.id))
-    _erase_send_jobs(session, enquiry.id)
-    session.execute(delete(OutboxMessage).where(OutboxMessage.enquiry_id == enquiry.id))
+    _erase_outbox(session, OutboxMessage.enquiry_id == enquiry.id)
     session.add(AuditEvent(enquiry_id=enquiry.id, actor=actor, action="erased", detail={"reason": reason}))
 
 
-def _erase_send_jobs(session: Session, enquiry_id: int) -> None:
-    """The jobs that send (or sent) the enquiry's mail: they name its rows, and an address lives on in their
-    payload's row; without them a reused row id could never meet an old job."""
-    outbox = set(session.scalars(select(OutboxMessage.id).where(OutboxMessage.enquiry_id == enquiry_id)))
-    if not outbox:
-        return
-    sending = session.execute(select(Job.id, Job.payload).where(Job.kind == SEND_MAIL)).all()
-    doomed = [job_id for job_id, payload in sending if (payload or {}).get("outbox_id") in outbox]
-    if doomed:
+def _erase_mail_elsewhere(session: Session, email: str, actor: str) -> None:
+    """The subject's own mail threaded into enquiries that are not theirs: what they sent (and its attachments)
+    and what we sent them, with its send jobs."""
+    theirs = select(MailMessage.id).where(func.lower(MailMessage.from_addr) == email)
+    session.execute(delete(MailAttachment).where(MailAttachment.message_id.in_(theirs)))
+    received = session.execute(delete(MailMessage).where(func.lower(MailMessage.from_addr) == email)).rowcount  # type: ignore[attr-defined]
+    sent = _erase_outbox(session, func.lower(OutboxMessage.to_addr) == email)
+    if received or sent:
+        audit(session, None, actor, "erased_mail_elsewhere", received=int(received or 0), sent=sent)
+
+
+def _erase_outbox(session: Session, which: ColumnElement[bool]) -> int:
+    """Delete these outbox rows and the jobs that send (or sent) them: a job names its row, whose id SQLite may
+    give a later message. Returns how many rows."""
+    rows = set(session.scalars(select(OutboxMessage.id).where(which)))
+    if rows:
+        sending = session.execute(select(Job.id, Job.payload).where(Job.kind == SEND_MAIL)).all()
+        doomed = [job_id for job_id, payload in sending if (payload or {}).get("outbox_id") in rows]
         session.execute(delete(Job).where(Job.id.in_(doomed)))
+        session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(rows)))
+    return len(rows)
 
 
 def _erase_copies(session: Session, enquiry: Enquiry) -> None:
@@ -123,6 +134,7 @@ def erase_subject(sessions: sessionmaker[Session], email: str, actor: str) -> in
         found = session.scalars(select(Enquiry).where(Enquiry.email == email.strip().lower())).all()
         for enquiry in found:
             _erase(session, enquiry, actor, "erasure request")
+        _erase_mail_elsewhere(session, email.strip().lower(), actor)
         return len(found)
 
 
@@ -154,7 +166,19 @@ def export_subject(sessions: sessionmaker[Session], email: str, actor: str) -> d
             session.add(AuditEvent(enquiry_id=e.id, actor=actor, action="subject_exported", detail={}))
         if not enquiries:
             session.add(AuditEvent(enquiry_id=None, actor=actor, action="subject_exported", detail={"enquiries": 0}))
-    return {"email": email, "exported_at": utcnow().isoformat(), "enquiries": out}
+        elsewhere = _mail_elsewhere(session, email, [e.id for e in enquiries])
+    return {"email": email, "exported_at": utcnow().isoformat(), "enquiries": out, "mail_elsewhere": elsewhere}
+
+
+def _mail_elsewhere(session: Session, email: str, own: list[int]) -> dict[str, Any]:
+    """The subject's mail in enquiries that are not theirs (a reply on someone else's thread, a copy to them)."""
+    received = [{"enquiry_id": m.enquiry_id, "subject": m.subject, "text": m.text, "at": _plain(m.created_at)}
+                for m in session.scalars(select(MailMessage).where(func.lower(MailMessage.from_addr) == email,
+                                                                   MailMessage.enquiry_id.not_in(own)))]  # fmt: skip
+    sent = [{"enquiry_id": o.enquiry_id, "subject": o.subject, "text": o.body, "at": _plain(o.created_at)}
+            for o in session.scalars(select(OutboxMessage).where(func.lower(OutboxMessage.to_addr) == email,
+                                                                 OutboxMessage.enquiry_id.not_in(own)))]  # fmt: skip
+    return {"received": received, "sent": sent}
 
 
 def _mail_of(session: Session, enquiry_id: int) -> dict[str, Any]:

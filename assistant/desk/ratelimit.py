@@ -19,6 +19,7 @@ NAMED_LIMITS = {
     "login": "rate_limit_login",
     "inbound_mail": "rate_limit_inbound_mail",
     "lockout": "login_lockout",
+    "account": "login_account_slowdown",
 }
 
 
@@ -52,6 +53,11 @@ class RateLimits:
             if not self._limiter.hit(item, name, *key):
                 return self._wait(item, name, *key)
         return None
+
+    def clear(self, name: str, *key: str) -> None:
+        """Forget `key`'s count under limit `name` (a sign-in that succeeded ends the run of failures)."""
+        for item in self._named[name]:
+            self._limiter.clear(item, name, *key)
 
     def blocked(self, name: str, *key: str) -> int | None:
         """Whether `key` is over limit `name` already, without counting: the seconds to wait, or None."""

@@ -35,11 +35,18 @@ DIRECT_CHANNELS = ("email", "csv")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on the phone
 _PHONE = re.compile(r"(?<![\w])\+?\d[\d ()-]{7,}\d")
+# A UK postcode (SW1A 1AA, B15 2TT, b152tt): it narrows a home to a street.
+_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.I)
+# A name its writer gives: after "my name is", "I'm", "I am" or "call me" (any case), one to three words that start
+# with a capital ("I am a nurse" keeps its words).
+_OWN_NAME = re.compile(r"\b((?i:my name is|my name's|i'm|i am|call me)\s+)[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,2}")
 
 
 def redact(text: str) -> str:
-    """The text without e-mail addresses and phone numbers: logs and feedback must not hold personal data."""
-    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
+    """The text without e-mail addresses, phone numbers, UK postcodes or a name its writer gives ("my name is Ada
+    Byron", "I'm Ada"): logs and feedback must not hold personal data."""
+    text = _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
+    return _OWN_NAME.sub(lambda m: m.group(1) + "[name]", _POSTCODE.sub("[postcode]", text))
 
 
 @dataclass(frozen=True)

@@ -75,16 +75,27 @@ def login_page(request: Request) -> HTMLResponse:
 def login(
     request: Request, email: str = Form(..., max_length=320), password: str = Form(..., max_length=1000)
 ) -> Response:
-    """Sign in. Failures are counted per account and client address: past `login_lockout` that address is refused
-    for that account (after the same work as any refusal), while the owner elsewhere signs in as usual."""
+    """Sign in. Each attempt is counted before the (slow) password check, so concurrent guesses cannot all slip in
+    before the first is counted: past `login_account_slowdown` for the account from all addresses together the
+    attempt is not checked (429, wait); past `login_lockout` from one address that address is refused for that
+    account (after the same work as any refusal), while the owner elsewhere signs in as usual. A success clears the
+    address's count."""
     limits: RateLimits = request.app.state.limits
-    key = (email.strip().lower(), client_address(request))
+    account = email.strip().lower()
+    key = (account, client_address(request))
+    wait = limits.hit("account", account)
+    if wait is not None:
+        error = f"Too many sign-in attempts for this account. Please wait {wait} seconds."
+        slowed = render(request, "login.html", {"error": error}, status_code=429)
+        slowed.headers["Retry-After"] = str(wait)
+        return slowed
+    locked = limits.hit("lockout", *key) is not None
     try:
-        token = desk_of(request).sign_in(email, password, locked=limits.blocked("lockout", *key) is not None)
+        token = desk_of(request).sign_in(email, password, locked=locked)
     except SignInRefused as exc:
-        limits.hit("lockout", *key)
         # The address is not echoed: every refusal reads the same, so the page cannot tell which accounts exist.
         return render(request, "login.html", {"error": str(exc)}, status_code=401)
+    limits.clear("lockout", *key)
     response = RedirectResponse("/staff/", status_code=303)
     secure = secure_cookie(request)
     name = SECURE_COOKIE if secure else COOKIE

@@ -6,6 +6,8 @@ import contextlib
 import json
 import os
 import tempfile
+import threading
+import time
 import tomllib
 import uuid
 from pathlib import Path
@@ -28,7 +30,7 @@ from assistant.errors import InvalidRequest, LoadError
 from evaluation.mailservers import dovecot, throwaway_ca
 from ingest.load import load_bytes
 from ingest.pipeline import ingest
-from tests.helpers import REPO, Server, serve_folder, serve_routes, settings_for
+from tests.helpers import REPO, Server, serve_app, serve_folder, serve_routes, settings_for
 from ui.app import create_app
 
 FILE = {"_type": "gradio.FileData"}
@@ -384,3 +386,44 @@ def test_n15_without_a_staff_host_the_start_up_log_says_so(
         create_app(settings.model_copy(update={"staff_host": "staff.example"}),
                    Desk.open(settings, assistant, open_database(settings)))  # fmt: skip
     assert not any("share one origin" in r.getMessage() for r in caplog.records)
+
+
+# N18 — a sign-in was counted after the slow password check (concurrent guesses all got checked), and guesses at one
+# account from many addresses were never slowed.
+
+
+def test_n18_each_attempt_is_counted_before_the_password_check(assistant: Assistant, tmp_path: Path) -> None:
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data", "login_lockout": "3/15minutes"})
+    desk = Desk.open(settings, assistant, open_database(settings))
+    add_staff(desk.sessions, "owner@cluster.example", "a long enough password", "staff")
+    checked_unlocked: list[bool] = []
+    real = desk.sign_in
+
+    def slow_check(email: str, password: str, locked: bool = False) -> str:
+        time.sleep(0.3)  # argon2 takes a while: every guess in flight before the first is counted
+        checked_unlocked.append(not locked)
+        return real(email, password, locked)
+
+    desk.sign_in = slow_check  # type: ignore[method-assign]
+    with serve_app(create_app(settings, desk)) as url:
+        guesses = [threading.Thread(target=httpx.post, args=(f"{url}/login",),
+                                    kwargs={"data": {"email": "owner@cluster.example", "password": f"guess {i}!!"}})
+                   for i in range(8)]  # fmt: skip
+        for thread in guesses:
+            thread.start()
+        for thread in guesses:
+            thread.join()
+    assert len(checked_unlocked) == 8 and sum(checked_unlocked) == 3
+
+
+def test_n18_guesses_at_one_account_from_many_addresses_are_slowed(app_server: Server, tmp_path: Path,
+                                                                   assistant: Assistant) -> None:  # fmt: skip
+    with app_server(forwarded_allow_ips=["127.0.0.1"], login_account_slowdown="4/minute") as url:
+        sessions = open_database(assistant.settings.model_copy(update={"data_dir": tmp_path / "data"}))
+        add_staff(sessions, "owner@cluster.example", "a long enough password", "staff")
+        wrong = {"email": "owner@cluster.example", "password": "wrong guess!!"}
+        addresses = [{"X-Forwarded-For": f"203.0.113.{i}"} for i in range(6)]
+        statuses = [httpx.post(f"{url}/login", data=wrong, headers=h).status_code for h in addresses]
+        assert statuses == [401] * 4 + [429] * 2
+        other = httpx.post(f"{url}/login", data={"email": "someone@cluster.example", "password": "wrong guess!!"})
+        assert other.status_code == 401  # per account: others are not slowed

@@ -17,8 +17,8 @@ from assistant.desk import Desk, EnquiryUpdate, Filters, NewEnquiry, jobs
 from assistant.desk.accounts import add_staff, set_disabled
 from assistant.desk.db import open_database
 from assistant.desk.inbound import parse
-from assistant.desk.records import CONSENT_VERSION
-from assistant.desk.tables import AuditEvent, Enquiry, Job, OutboxMessage
+from assistant.desk.records import CONSENT_VERSION, redact
+from assistant.desk.tables import AuditEvent, Enquiry, Job, MailMessage, OutboxMessage
 from assistant.engine.assistant import Assistant
 from assistant.engine.embedder import OnnxEmbedder
 from assistant.engine.store import Store
@@ -385,3 +385,45 @@ def test_n17_a_bad_redirect_fails_its_target_and_the_run_goes_on(
                         progress=False, fetch_policy=fetch.FetchPolicy.allowing(["127.0.0.0/8"]))  # fmt: skip
     assert {source for source, _ in report.failed} == {f"{base}/bad", f"{base}/idna"}
     assert len(report.added) == 1
+
+
+# N19 — a subject's mail threaded into other enquiries was neither exported nor erased; the question log kept
+# postcodes and names people gave.
+
+
+def test_n19_a_subjects_mail_in_other_enquiries_is_exported_and_erased(desk: Desk) -> None:
+    assert desk.receive_mail(_raw("ada@uni.example", "Joining", "<n19-first@x>"), "imap") == "created"
+    with desk.sessions.begin() as session:  # from before N12: Bo's reply stored on Ada's thread, and a copy to Bo
+        enquiry = session.scalars(select(Enquiry)).one()
+        session.add(MailMessage(enquiry_id=enquiry.id, message_id="<n19-bo@x>", from_addr="bo@clinic.example",
+                                subject="Re: Joining", text="Bo's own words", received_via="imap"))  # fmt: skip
+        desk.outbox.reply(session, enquiry, "A reply Bo was copied on", "kim@cluster.example")
+        session.flush()
+        copy = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reply")).one()
+        copy.to_addr = "bo@clinic.example"
+    exported = desk.export_subject("bo@clinic.example", None)
+    assert exported["enquiries"] == [] and [m["text"] for m in exported["mail_elsewhere"]["received"]] == [
+        "Bo's own words"
+    ]
+    assert [m["text"] for m in exported["mail_elsewhere"]["sent"]] == ["A reply Bo was copied on"]
+    desk.erase_subject("bo@clinic.example", None)
+    with desk.sessions() as session:
+        assert not session.scalars(select(MailMessage).where(MailMessage.from_addr == "bo@clinic.example")).all()
+        assert not session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == "bo@clinic.example")).all()
+        assert session.scalars(select(MailMessage).where(MailMessage.from_addr == "ada@uni.example")).all()
+
+
+@pytest.mark.parametrize(
+    ("said", "logged"),
+    [
+        (
+            "Hi, my name is Ada Byron and I live at B15 2TT: can I join?",
+            "Hi, my name is [name] and I live at [postcode]: can I join?",
+        ),
+        ("I'm Sam from Acme, what is PIONEER?", "I'm [name] from Acme, what is PIONEER?"),
+        ("i am a nurse near sw1a1aa", "i am a nurse near [postcode]"),
+        ("What is PIONEER?", "What is PIONEER?"),
+    ],
+)
+def test_n19_the_question_log_keeps_no_postcode_or_given_name(said: str, logged: str) -> None:
+    assert redact(said) == logged
