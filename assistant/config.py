@@ -212,8 +212,9 @@ class Settings(BaseSettings):
     mail_per_sender_per_hour: int = Field(20, ge=1, description="E-mails taken in from one sender (mailbox, "
                                           "+tags aside) in an hour; more are refused and left in the "
                                           "mailbox.")  # fmt: skip
-    inbound_mail_secret: str | None = Field(None, description="Shared secret for POST /api/inbound-mail (sent as "
-                                            "'Authorization: Bearer …'). Unset: the webhook is off.")  # fmt: skip
+    inbound_mail_secret: str | None = Field(None, min_length=24, description="Shared secret for POST "
+                                            "/api/inbound-mail (sent as 'Authorization: Bearer …'), at least 24 "
+                                            "characters. Unset: the webhook is off.")  # fmt: skip
     max_inbound_mail_kb: int = Field(10_240, ge=16, description="Largest e-mail accepted, in KiB.")
     max_attachment_kb: int = Field(5_120, ge=1, description="Largest attachment kept, in KiB (larger: listed, "
                                    "not kept).")  # fmt: skip

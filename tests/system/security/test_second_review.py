@@ -15,8 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from assistant.config import Settings
 from assistant.desk import Desk
 from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
@@ -427,3 +429,9 @@ def test_n18_guesses_at_one_account_from_many_addresses_are_slowed(app_server: S
         assert statuses == [401] * 4 + [429] * 2
         other = httpx.post(f"{url}/login", data={"email": "someone@cluster.example", "password": "wrong guess!!"})
         assert other.status_code == 401  # per account: others are not slowed
+
+
+def test_n19_the_webhook_secret_must_be_long() -> None:
+    with pytest.raises(ValidationError):
+        Settings(inbound_mail_secret="short-secret")
+    assert Settings(inbound_mail_secret="x" * 24).inbound_mail_secret == "x" * 24
