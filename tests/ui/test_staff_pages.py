@@ -28,6 +28,7 @@ def site(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iter
     sessions = open_database(settings)
     add_staff(sessions, "kim@cluster.example", PASSWORD, "staff")
     add_staff(sessions, "lou@cluster.example", PASSWORD, "staff")
+    add_staff(sessions, "ana@cluster.example", PASSWORD, "admin")
     now = utcnow()
     for i in range(30):
         message, channel = f"Message number {i:02d} about widgets.", "api" if i % 2 else "chat"
@@ -134,12 +135,15 @@ def test_actions_work_as_plain_forms_and_in_place(site: dict) -> None:  # type: 
     assert in_place.status_code == 200 and "Assignment saved." in in_place.text and "assigned to Lou" in in_place.text
     empty = kim.post("/staff/enquiries/3/note", data=form | {"note": "  "}, headers={"HX-Request": "true"})
     assert empty.status_code == 200 and "A note needs some text." in empty.text
-    kim.post("/staff/enquiries/3/consent", data=form | {"partner": "Example Trust", "how": "by phone"})
+    consent = {"partner": "Example Trust", "how": "by phone"}
+    assert kim.post("/staff/enquiries/3/consent", data=form | consent).status_code == 403  # an admin's to record
+    ana = staff_client(site["url"], "ana@cluster.example", PASSWORD)
+    ana.post("/staff/enquiries/3/consent", data={"csrf_token": ana.headers["X-CSRF-Token"]} | consent)
     shared = kim.post("/staff/enquiries/3/share", data=form | {"partner": "Example Trust"})
     assert shared.status_code == 200 and "Shared with the partner: Person 02 &lt;p2@org2.example&gt;" in shared.text
     trail = shared.text[shared.text.index('id="audit"') :]
     for words in ("Kim moved it from Triaged to In progress", "Kim assigned it to Lou",
-                  "Kim recorded the enquirer's consent to share with Example Trust",
+                  "Ana recorded the enquirer's consent to share with Example Trust",
                   "Kim shared the enquirer's details with Example Trust"):  # fmt: skip
         assert words.replace("'", "&#39;") in trail, words
 
