@@ -98,7 +98,9 @@ def respond(desk: Desk, message: str, state: dict[str, Any]):  # type: ignore[no
             yield conversation([*history, written], state), cleared, *(gr.skip(),) * 4, cleared
     except AssistantError as exc:
         history.append({"role": "assistant", "content": error_markdown(exc)})
-        yield conversation(history, state), message, *(gr.skip(),) * 4, ""
+        state["messages"] = history[-MAX_SHOWN_MESSAGES:]  # in place, as ratings are: the next answer keeps it
+        state["dropped"] += len(history) - len(state["messages"])
+        yield conversation(state["messages"], state), message, *(gr.skip(),) * 4, ""
         return
     # The answer's number in the whole conversation (dropped messages included): the key its ratings are stored
     # under and the prefix of its cards' ids, unique even after older messages leave the screen.

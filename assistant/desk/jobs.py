@@ -143,12 +143,10 @@ def run_one(sessions: sessionmaker[Session], handlers: dict[str, Handler], owner
     except Exception as exc:  # a handler's failure is the job's, recorded on it; the runner goes on
         if not isinstance(exc, RetryLater):
             log.exception("job %s (%s) failed", job.id, job.kind)
-        ended.set()
         finish(sessions, job, owner, exc)
     else:
-        ended.set()
         finish(sessions, job, owner)
-    finally:
+    finally:  # a beat after `finish` matches nothing: it renews only a running job this worker still holds
         ended.set()
         renewing.join()
     return True

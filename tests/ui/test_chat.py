@@ -113,3 +113,13 @@ def test_a_rating_given_while_the_next_answer_is_written_is_kept(desk: Desk) -> 
     rate(desk, True, 1, state)  # meanwhile, the visitor likes the first answer
     *_, last = answering
     assert last[2]["ratings"]["1"]["rating"] == "up" and last[0]["feedback_value"] == ["Like", None]
+
+
+def test_a_refused_question_stays_in_the_conversation_the_server_keeps(desk: Desk) -> None:
+    """The conversation is the server's: a question refused with a message stays on screen when the next one is
+    answered (the Chatbot's value is never read back from the client)."""
+    state = new_state()
+    *_, refused = respond(desk, "x" * 10_000, state)
+    assert len(refused[0]["value"]) == 2 and len(state["messages"]) == 2
+    *_, last = respond(desk, "What is PIONEER?", state)
+    assert len(last[0]["value"]) == 4 and last[0]["value"][1] == refused[0]["value"][1]
