@@ -8,7 +8,6 @@ answer.to_json()["citations"][0]["title"]
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from assistant.config import MAX_HISTORY_ITEMS, Settings
+from assistant.engine.answer_types import missing_type
 from assistant.engine.calibration import Calibration, confidence, signals, trusted_at_most
 from assistant.engine.cite import cite_groups
 from assistant.engine.compose import ScoredSentence, Topic, referred_to, rerank, score_sentences, select, topic_question
@@ -28,7 +28,7 @@ from assistant.engine.guard import CLINICAL_FLAG, SIGNPOST, is_clinical_advice_r
 from assistant.engine.intent import IntentClassifier, replied
 from assistant.engine.outcome import ABSTAINED, ANSWERED, SIGNPOSTED, Assessment, Encoded, Outcome, Read, timings
 from assistant.engine.overview import Overview
-from assistant.engine.parts import NOT_FOUND, OFFER_PERSON, asking, compose_parts, split_message
+from assistant.engine.parts import NOT_FOUND, OFFER_PERSON, asking, compose_parts, first_person, split_message
 from assistant.engine.retrieve import AnswerIndex, Visible, retrieve
 from assistant.engine.sections import named_section
 from assistant.engine.spelling import showing
@@ -144,7 +144,7 @@ class Assistant:
             resolved = resolve(part, earlier)
             earlier = [*earlier, resolved][-MAX_HISTORY_ITEMS:]
             # 5-7. Guard, assess, decide and compose this part.
-            guarded = personal and _first_person(part)
+            guarded = personal and first_person(part)
             outcomes.append(self._answer(part, resolved, visible, guarded, encoded))
         # 8. Cite: number the sources in the order the answer uses them, across the parts.
         return self._compose(outcomes, started, visible, corrections)
@@ -205,6 +205,10 @@ class Assistant:
         if found.confidence > most:
             found = replace(found, confidence=most)
             notes.append(f"confidence capped at {most}: the best sentence misses a name of the question")
+        missing = missing_type(asking(query), [s.text for s in select(found.scored, self.index)])
+        if missing:  # "When …" answered by a sentence with no date: it does not answer, however well it matches
+            log.info("decision", extra={"abstained": True, "reason": "answer_type", "asked": missing})
+            return Outcome(asked, resolved, ABSTAINED, [], found, [*notes, f"abstained: no {missing} in the answer"])
         log.info("decision", extra={"abstained": False, "confidence": found.confidence})
         return found, notes
 
@@ -314,7 +318,3 @@ class Assistant:
         done = time.perf_counter()
         spent = (retrieved - started) * 1000, (done - retrieved) * 1000
         return Assessment(question, hits, scored, values, conf, *spent, done)
-
-
-def _first_person(text: str) -> bool:
-    return bool(re.search(r"\b(i|i'm|i've|my|me|we|our|he|she|his|her)\b", text, re.I))

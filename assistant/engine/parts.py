@@ -85,3 +85,8 @@ def compose_parts(answered: list[Part], open_questions: list[str], signposted: b
             + " ".join(open_questions)
         )
     return "\n\n".join(blocks)
+
+
+def first_person(text: str) -> bool:
+    """Whether a question speaks of the writer or someone close ("my son", "can I …"): personal, not general."""
+    return bool(re.search(r"\b(i|i'm|i've|my|me|we|our|he|she|his|her)\b", text, re.I))
