@@ -53,7 +53,12 @@ _DATE = re.compile(
     r"\b(?:1[0-9]\d\d|20\d\d)s?\b"  # a year or a decade
     rf"|\b(?:{_MONTHS}) (?:\d{{1,2}}|of|\d{{4}})\b|\b\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})\b"  # a day of a month
     rf"|\b\d{{1,2}}(?:st|nd|rd|th) century\b|\b(?:{_ORDINALS}) century\b"
-    r"|\b(?:yesterday|today|last (?:year|month|week)|this year|next year)\b"
+    r"|\b(?:yesterday|today|tomorrow|last (?:year|month|week)|this year|next year)\b"
+    # A time, a day or a season ("at nine on Mondays", "07:15", "every weekday", "in spring") answers "when" too.
+    r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\b(?:weekdays?|weekends?|noon|midnight|dawn|dusk)\b"
+    r"|\b(?:in the )?(?:morning|afternoon|evening)s?\b|\bat (?:\d|one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"eleven|twelve)\b|\b\d{1,2}[:.]\d{2}\b|\b\d{1,2} ?(?:am|pm)\b|\b(?:daily|weekly|monthly|annually|yearly)\b"
+    r"|\b(?:every|each) (?:day|week|month|year|quarter)\b|\b(?:spring|summer|autumn|winter)\b"
     r"|\b(?:since|until|by|in|from) (?:the )?(?:early|mid|late)?-?\d{2,4}s?\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
     re.I,
 )

@@ -85,3 +85,16 @@ def test_a_question_whose_answer_sentences_hold_no_such_answer_is_declined(made_
     for question in ("When did the Quexbury clinic open?", "How much does the Quexbury clinic cost?"):
         answer = made_up.ask(question)
         assert answer.abstained, (question, answer.text)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The library opens at nine on Mondays.",
+        "The ferry leaves at 07:15.",
+        "It meets every week.",
+        "It opens in spring.",
+    ],
+)
+def test_a_time_a_day_or_a_season_answers_when(sentence: str) -> None:
+    assert holds(DATE, sentence, "When does it open?")
