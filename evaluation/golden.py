@@ -1,6 +1,7 @@
 """Golden cases in JSONL: `expect_any` strings in the first 300 characters, `expect_abstain`, multi-turn `turns`,
-`expect_smalltalk` (a friendly reply: not the not-found text, no citations) and `expect_dated` (with `expect_any`:
-the answer also states a date)."""
+`expect_smalltalk` (a friendly reply: not the not-found text, no citations), `expect_dated` (with `expect_any`:
+the answer also states a date) and `parts` (one list of strings per question of the message, judged each in the
+answer given to that question; `[]`: that question must be declined)."""
 
 import json
 import re
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 from assistant.config import Settings
 from assistant.engine import NOT_FOUND, Assistant, Embedder, Store
 from assistant.errors import AssistantError
+from assistant.models import Part
 from evaluation.metrics import contains_answer
 from ingest.pipeline import ingest
 
@@ -27,6 +29,7 @@ class GoldenCase:
     expect_abstain: bool = False
     expect_smalltalk: bool = False
     expect_dated: bool = False
+    parts: list[list[str]] = field(default_factory=list)
 
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -59,6 +62,7 @@ def _golden(raw: dict[str, Any]) -> GoldenCase:
         bool(raw.get("expect_abstain")),
         bool(raw.get("expect_smalltalk")),
         bool(raw.get("expect_dated")),
+        [list(p) for p in raw.get("parts", [])],
     )
     if not case.expect_any and not case.expect_abstain and not case.expect_smalltalk:
         raise ValueError("a case needs expect_any, expect_abstain or expect_smalltalk")
@@ -82,10 +86,23 @@ def judge(case: GoldenCase, assistant: Assistant) -> dict[str, Any]:
         passed = answer.abstained
     elif case.expect_smalltalk:
         passed = not answer.citations and NOT_FOUND not in answer.text
+    elif case.parts:
+        passed = parts_pass(case.parts, answer.parts)
     else:
         passed = not answer.abstained and contains_answer(answer.text, case.expect_any)
         passed = passed and (not case.expect_dated or bool(DATE.search(answer.text)))
     return {"id": case.id, "passed": passed, "answer": answer.text}
+
+
+def parts_pass(expected: list[list[str]], given: list[Part]) -> bool:
+    """Each question of the message judged in its own answer: its strings there, or declined for `[]`. A message
+    read as a different number of questions fails: an answer under the wrong question is a wrong answer."""
+    if len(expected) != len(given):
+        return False
+    return all(
+        part.abstained if not strings else (not part.abstained and contains_answer(part.text, strings))
+        for strings, part in zip(expected, given, strict=True)
+    )
 
 
 def evaluate_golden(cases: list[GoldenCase], corpus: Path, settings: Settings, embedder: Embedder) -> dict[str, Any]:

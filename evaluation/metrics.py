@@ -12,6 +12,7 @@ METRIC_KEYS = (
     "mrr",
     "containment_300",
     "abstain_unseen",
+    "nearmiss_abstained",
     "false_abstain",
     "latency_ms_p50",
     "latency_ms_p95",
@@ -29,6 +30,7 @@ class Outcome:
     text: str
     abstained: bool
     latency_ms: float
+    nearmiss: bool = False  # an unanswerable question about an indexed article (SQuAD's `is_impossible`)
 
 
 def strip_citations(text: str) -> str:
@@ -65,7 +67,8 @@ def percentile(values: Sequence[float], q: float) -> float:
 def summarize(outcomes: Sequence[Outcome]) -> dict[str, float]:
     """The eval keys over answerable and unseen outcomes; rates rounded to 4 places, latencies to 0.01 ms."""
     answerable = [o for o in outcomes if o.answerable]
-    unseen = [o for o in outcomes if not o.answerable]
+    unseen = [o for o in outcomes if not o.answerable and not o.nearmiss]
+    nearmiss = [o for o in outcomes if o.nearmiss]
     ranks = [gold_rank(o.ranking, o.gold) for o in answerable]
     n = max(len(answerable), 1)
     latencies = [o.latency_ms for o in outcomes]
@@ -77,6 +80,8 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float]:
             sum(not o.abstained and contains_answer(o.text, o.answers) for o in answerable) / n, 4
         ),
         "abstain_unseen": round(sum(o.abstained for o in unseen) / max(len(unseen), 1), 4),
+        # Questions written to look answerable from an indexed article, which does not answer them: the hard case.
+        "nearmiss_abstained": round(sum(o.abstained for o in nearmiss) / max(len(nearmiss), 1), 4),
         "false_abstain": round(sum(o.abstained for o in answerable) / n, 4),
         "latency_ms_p50": round(percentile(latencies, 0.5), 2),
         "latency_ms_p95": round(percentile(latencies, 0.95), 2),

@@ -80,6 +80,7 @@ def run_peer(store: Chroma, questions: list[dict[str, Any]], answerable: list[bo
                 text="" if abstained else found[0][0].page_content[:CONTAINMENT_CHARS],
                 abstained=abstained,
                 latency_ms=elapsed,
+                nearmiss=q.get("nearmiss", False),
             )
         )
     return outcomes

@@ -59,12 +59,15 @@ def squad_assistant(
 
 
 def sample_questions(corpus: Path, unseen: Path, n: int, seed: int) -> tuple[list[dict[str, Any]], list[bool]]:
-    """`n` answerable questions of CORPUS and `n` questions of UNSEEN, shuffled together, with their answerability."""
+    """`n` answerable questions of CORPUS, `n` questions of UNSEEN and `n` unanswerable questions of CORPUS (near
+    misses, marked `nearmiss`), shuffled together, with their answerability."""
     rng = random.Random(seed)
     answerable = squad_questions(corpus, answerable=True)
     outside = squad_questions(unseen, answerable=True) + squad_questions(unseen, answerable=False)
     picked = rng.sample(answerable, min(n, len(answerable))) + rng.sample(outside, min(n, len(outside)))
-    flags = [True] * min(n, len(answerable)) + [False] * min(n, len(outside))
+    near = squad_questions(corpus, answerable=False)
+    picked += [{**q, "nearmiss": True} for q in rng.sample(near, min(n, len(near)))]
+    flags = [True] * min(n, len(answerable)) + [False] * (min(n, len(outside)) + min(n, len(near)))
     order = list(range(len(picked)))
     rng.shuffle(order)  # interleaved, so neither kind is timed on a colder process
     return [picked[i] for i in order], [flags[i] for i in order]
@@ -85,6 +88,7 @@ def run_ours(assistant: Assistant, questions: list[dict[str, Any]], answerable: 
                 text=answer.text,
                 abstained=answer.abstained,
                 latency_ms=elapsed,
+                nearmiss=q.get("nearmiss", False),
             )
         )
     return outcomes

@@ -1,14 +1,16 @@
 """The eval harness: metric definitions on hand-made outcomes, and both commands on tiny files with known answers."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.models import Part
 from evaluation.enquiries import document_answer, load_enquiry_cases
-from evaluation.golden import evaluate_golden, load_cases
+from evaluation.golden import evaluate_golden, load_cases, parts_pass
 from evaluation.metrics import METRIC_KEYS, Outcome, contains_answer, gold_rank, summarize
 from evaluation.report import squad_table
 from evaluation.squad import evaluate_squad
@@ -46,6 +48,20 @@ def test_ranks_count_each_document_once_and_misses_count_zero() -> None:
     assert report["mrr"] == round((1 + 1 / 2 + 1 / 6) / 4, 4)
     assert report["containment_300"] == 0.5  # the abstained one holds the answer but does not count
     assert report["false_abstain"] == 0.25 and report["abstain_unseen"] == 0.5
+
+
+def test_near_misses_are_counted_apart_from_unseen_questions() -> None:
+    near = [replace(outcome(False, ["g"], abstained=a), nearmiss=True) for a in (True, False, False, False)]
+    report = summarize([outcome(False, ["a"], abstained=True), *near])
+    assert report["abstain_unseen"] == 1.0 and report["nearmiss_abstained"] == 0.25
+
+
+def test_parts_are_judged_each_in_its_own_answer() -> None:
+    given = [Part("Who can use it?", "NHS and academic organisations [1]", False), Part("What does it cost?", "", True)]
+    assert parts_pass([["academic"], []], given)
+    assert not parts_pass([["academic"], ["free"]], given)  # the second was declined
+    assert not parts_pass([[], ["academic"]], given)  # the right words under the wrong question
+    assert not parts_pass([["academic"]], given)  # read as a different number of questions
 
 
 def test_latency_percentiles_are_over_every_question() -> None:

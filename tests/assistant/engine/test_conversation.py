@@ -80,6 +80,16 @@ def test_real_words_and_near_misses_are_left_alone() -> None:
     assert vocabulary.correct("what is pionr")[1] == []  # two edits in a short word: too far
 
 
+POSSESSIVES_AND_PLURALS = ["What does the Trust's hub do?", "Where is Dignio’s base?", "What do Salts' staff make?",
+                           "Do you cover wearables?", "Which brokers are there?"]  # fmt: skip
+
+
+@pytest.mark.parametrize("typed", POSSESSIVES_AND_PLURALS)
+def test_a_possessive_or_plural_of_a_known_word_is_no_typo(typed: str) -> None:
+    vocabulary = Vocabulary(["The Trust works with Dignio, Salts Healthcare and makers of a wearable sensor."])
+    assert vocabulary.correct(typed) == (typed, [])
+
+
 def test_corrections_come_only_from_documents_the_asker_may_see() -> None:
     def chunk(id_: str, text: str, visibility: str) -> Chunk:
         return Chunk(id_, text, (text,), "T", "", f"{id_}.md", None, None, "h", 0, {"visibility": visibility})
