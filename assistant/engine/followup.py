@@ -1,7 +1,9 @@
 """Follow-ups: rewrite "Who can use its data?" after "What is PIONEER?" into a question that stands alone.
 
 The subject of the latest earlier question that has one (its longest capitalised name, else the phrase after
-"about"/"is"/…) replaces the first pronoun. A question without a pronoun is taken to stand alone.
+"about"/"is"/…) replaces the first pronoun, or a noun phrase that points back: "that hub", "the company" (the
+subject itself), "those universities", "the data" (the subject's: "West Midlands universities", "PIONEER data").
+A question with neither, or naming something of its own, is taken to stand alone.
 """
 
 import re
@@ -18,6 +20,17 @@ _SUBJECT_AFTER = re.compile(
 _LEADING = re.compile(r"^(the|a|an|your|our)\s+", re.I)
 _QUESTION_WORDS = {"what", "who", "where", "when", "why", "how", "which", "tell", "is", "are", "can", "do", "does"}
 MAX_SUBJECT_WORDS = 4
+# Nouns that name the kind of thing a subject is: "the company" after "What is Dignio?" is Dignio itself. Not
+# "cluster" or "network": "the cluster" is the one this assistant speaks for.
+_KINDS = (
+    "company|firm|business|organisation|organization|hub|database|platform|programme|program|project|service|"
+    "product|charity|centre|center|institute|university|partnership|scheme|initiative|app"
+)
+# "that hub", "those universities", "this data", and "the" with a kind of thing ("the company") or "the data".
+_POINTING = re.compile(
+    rf"\b(?:(?:that|this|those|these)\s+(?P<noun>[a-z][\w-]*)|the\s+(?P<kind>{_KINDS}|data)s?)\b(?!\s+of\b)"
+)
+_KIND = re.compile(rf"^(?:{_KINDS})$")
 
 
 def subject_of(question: str) -> str | None:
@@ -51,10 +64,24 @@ def _substitute(question: str, subject: str | None) -> str:
     if not match and place and subject[:1].isupper():
         return question[: place.start()] + f"in {subject}" + question[place.end() :]
     if not match:
-        return question
+        return _noun_phrase(question, subject)
     word = match.group(0)
     replacement = f"{subject}'s" if word.lower() in _POSSESSIVE else subject
     return question[: match.start()] + replacement + question[match.end() :]
+
+
+def _noun_phrase(question: str, subject: str) -> str:
+    """`question` with a noun phrase that points back ("that hub", "those universities") resolved, if it has one
+    and names nothing of its own."""
+    found = _POINTING.search(question)
+    named = re.search(r"(?<!^)\b[A-Z][\w&’'-]+", question.strip())
+    if not found or named or not subject[:1].isupper():
+        return question
+    noun = found["noun"] or found["kind"]
+    whole = found.group(0)
+    # The kind of thing the subject is stands for the subject; anything else is the subject's ("PIONEER data").
+    replaced = subject if _KIND.match(noun.rstrip("s")) else f"{subject} {whole.split(maxsplit=1)[1]}"
+    return question[: found.start()] + replaced + question[found.end() :]
 
 
 def resolve(question: str, history: list[str]) -> str:
@@ -64,7 +91,7 @@ def resolve(question: str, history: list[str]) -> str:
     its own subject if it has one. The work is linear in the history, whatever pronouns it holds (a recursive
     re-resolution of the whole history per turn doubled per turn: 50 turns never ended).
     """
-    if not history or not (_PRONOUN.search(question) or _THERE.search(question)):
+    if not history or not (_PRONOUN.search(question) or _THERE.search(question) or _POINTING.search(question)):
         return question
     subject: str | None = None
     for earlier in history:

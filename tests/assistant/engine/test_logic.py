@@ -50,6 +50,17 @@ def test_answer_type_needs_a_new_name_number_or_date() -> None:
         (["Who is Babylon?", "What did they agree?"], "Where is it based?", "Where is Babylon based?"),
         (["What is PIONEER?"], "Which universities are in the region?", "Which universities are in the region?"),
         ([], "Who is it for?", "Who is it for?"),
+        # A noun phrase that points back: the subject itself for its kind of thing, else the subject's.
+        (["What is PIONEER?"], "What does that hub hold?", "What does PIONEER hold?"),
+        (["What is Dignio?"], "Where is the company based?", "Where is Dignio based?"),
+        (
+            ["Which universities are in the West Midlands?"],
+            "What do those universities research?",
+            "What do West Midlands universities research?",
+        ),
+        (["What is PIONEER?"], "Who can use the data?", "Who can use PIONEER data?"),
+        (["What is PIONEER?"], "How do I join the cluster?", "How do I join the cluster?"),
+        (["What is PIONEER?"], "Is the company Dignio British?", "Is the company Dignio British?"),
     ],
 )
 def test_follow_ups_are_resolved_against_earlier_turns(history: list[str], question: str, resolved: str) -> None:
