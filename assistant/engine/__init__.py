@@ -7,7 +7,7 @@ evaluation use it through the names exported here.
 from assistant.engine.assistant import NOT_FOUND, OFFER_PERSON, Assistant
 from assistant.engine.calibration import CALIBRATION_FILE, SIGNALS, Calibration
 from assistant.engine.dated import spoken as spoken_date
-from assistant.engine.embedder import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder
+from assistant.engine.embedder import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder, model_path
 from assistant.engine.generate import Writer
 from assistant.engine.guard import SIGNPOST
 from assistant.engine.store import EmbeddedChunk, Store
@@ -34,6 +34,7 @@ __all__ = [
     "Writer",
     "bounded_history",
     "load_embedder",
+    "model_path",
     "one_document",
     "split_sentences",
     "spoken_date",
