@@ -14,6 +14,7 @@ import re
 
 DATE, AMOUNT, NUMBER, NAME, PLACE = "date", "amount", "number", "name", "place"
 
+_AUXILIARIES = "is|are|was|were|did|does|do|will|would|can|could|should|has|have|had|may|might|must|shall"
 _ASKS = (
     (
         AMOUNT,
@@ -26,8 +27,10 @@ _ASKS = (
     # "When" opening the question (or its clause), not "What happens when …" (a condition).
     (
         DATE,
-        r"^\W*(?:and |so |then |but )?when\b|[,;:]\s*when\b|\b(?:what|which) (?:year|date|month|decade|century|"
-        r"day)\b|\bsince when\b|\bhow long ago\b|\bin what year\b",
+        # "When" asking ("When did …", "and when was …"), not opening a condition ("When an activated T cell …,
+        # it releases what?") nor inside one ("What happens when …").
+        rf"(?:^\W*|[,;:]\s*|\b(?:and|so|then|but) )when (?:{_AUXILIARIES})\b|\b(?:what|which) (?:year|date|month|"
+        r"decade|century|day)\b|\bsince when\b|\bhow long ago\b|\bin what year\b",
     ),
     (
         NAME,
@@ -59,6 +62,8 @@ _DATE = re.compile(
     r"|\b(?:in the )?(?:morning|afternoon|evening)s?\b|\bat (?:\d|one|two|three|four|five|six|seven|eight|nine|ten|"
     r"eleven|twelve)\b|\b\d{1,2}[:.]\d{2}\b|\b\d{1,2} ?(?:am|pm)\b|\b(?:daily|weekly|monthly|annually|yearly)\b"
     r"|\b(?:every|each) (?:day|week|month|year|quarter)\b|\b(?:spring|summer|autumn|winter)\b"
+    # A period or an event: "during the Second World War", "after the Restoration", "following the war".
+    r"|\bduring\b|\b(?:after|before|since|until|following)\s+(?:the\s+)?(?:[A-Z]\w+|wars?|era|period|reign)\b"
     r"|\b(?:since|until|by|in|from) (?:the )?(?:early|mid|late)?-?\d{2,4}s?\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
     re.I,
 )
@@ -85,7 +90,8 @@ _OPENERS = frozenset(
     )
 )
 _PLACE_PHRASE = re.compile(
-    r"\b(?:in|at|from|near|across|throughout|within|inside|outside|based in|located in|around|to)\s+(?:the\s+)?"
+    r"\b(?:in|at|on|from|near|across|along|throughout|within|inside|outside|around|to|over|under|beside|between|"
+    r"among|beneath|above|below)\s+(?:the\s+)?"
     r"[\w-]+",
     re.I,
 )

@@ -19,6 +19,8 @@ from tests.helpers import settings_for
         ("When did the Quexbury clinic open?", DATE),
         ("In what year was it founded?", DATE),
         ("What happens when a trial ends early?", None),  # "when" as a condition asks for no date
+        ("When a trial ends early, what is published?", None),
+        ("And when was it agreed?", DATE),
         ("How much does a membership cost?", AMOUNT),
         ("What does the licence cost?", AMOUNT),
         ("How many trusts take part?", NUMBER),
@@ -40,6 +42,8 @@ def test_the_kind_of_answer_a_question_asks_for(question: str, kind: str | None)
         (DATE, "The clinic opened in March 2019.", "When did the clinic open?", True),
         (DATE, "It was set up in the 19th century.", "When was it set up?", True),
         (DATE, "The clinic opened to great interest.", "When did the clinic open?", False),
+        (DATE, "The old town was razed during the Second World War.", "When was the old town razed?", True),
+        (PLACE, "Dunes are found on the plain terraces.", "Where are the dunes found?", True),
         (AMOUNT, "Membership is free of charge for NHS organisations.", "How much does membership cost?", True),
         (AMOUNT, "A licence costs £1,200 a year.", "What does a licence cost?", True),
         (AMOUNT, "Data access is provided under licence.", "What does a licence cost?", False),
