@@ -5,9 +5,10 @@ by a number, "who / which organisation" by a name other than the ones the questi
 sentence without one does not answer, however well it matches: "One hospital trust … came up" does not say *which*
 trust; "a single Data Controller" does not say *who*.
 
-Plain patterns, not a library: dates here are years, months, centuries and decades, which a pattern finds exactly
-(dateparser's `search_dates` reads "may", "march" and "second" as dates and costs milliseconds a sentence), and no
-named-entity model installs from PyPI with its weights to run offline.
+Plain patterns, not a library: what answers "when" here is a year, a month, a century or decade, a time, a day, a
+season or a named period, which a pattern finds exactly (dateparser's `search_dates` reads "may", "march" and
+"second" as dates and costs milliseconds a sentence), and no named-entity model installs from PyPI with its weights
+to run offline.
 """
 
 import re
@@ -24,7 +25,6 @@ _ASKS = (
         r"worth\b|\bwhat is .* worth\b",
     ),
     (NUMBER, r"\bhow many\b|\bwhat (?:number|percentage|proportion|share) of\b|\bhow much (?:of|percent)\b"),
-    # "When" opening the question (or its clause), not "What happens when …" (a condition).
     (
         DATE,
         # "When" asking ("When did …", "and when was …"), not opening a condition ("When an activated T cell …,
