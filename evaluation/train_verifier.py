@@ -131,9 +131,8 @@ def train(pairs: list[Pair], epochs: int, seed: int) -> Any:
     model = AutoModelForSequenceClassification.from_pretrained(str(model_path()), num_labels=1)
     optimiser = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=0.01)
     batches = (len(pairs) + 15) // 16
-    warm = max(
-        1, epochs * batches // 10
-    )  # linear warm-up over a tenth, then constant (one-cycle's decay did not learn)
+    # A linear warm-up over a tenth of the steps, then constant: one-cycle's decay did not learn here.
+    warm = max(1, epochs * batches // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: min(1.0, (step + 1) / warm))
     # About four negatives a positive: weighted so that a model saying "no" to everything is not the easy optimum.
     positives = max(1.0, sum(p.label for p in pairs))
