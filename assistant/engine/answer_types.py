@@ -24,7 +24,11 @@ _ASKS = (
         r"\bcost\b|\bwhat (?:is|are|was|were) (?:the )?(?:cost|price|fee|fees|value|worth)\b|\bhow much is .* "
         r"worth\b|\bwhat is .* worth\b",
     ),
-    (NUMBER, r"\bhow many\b|\bwhat (?:number|percentage|proportion|share) of\b|\bhow much (?:of|percent)\b"),
+    (
+        NUMBER,
+        r"\bhow many\b|\bwhat (?:number|percentage|proportion|share) of\b|\bhow much (?:of|percent)\b|"
+        r"\bhow (?:long(?! ago)|old|far)\b",
+    ),
     (
         DATE,
         # "When" asking ("When did …", "and when was …"), not opening a condition ("When an activated T cell …,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.engine.answer_types import asked_type, holds
 from assistant.engine.retrieve import AnswerIndex
 from assistant.engine.terms import DESCRIPTORS, is_continuation, names, terms
 from assistant.models import Chunk, Hit
@@ -42,27 +43,6 @@ class ScoredSentence:
     coverage: float
 
 
-_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z&-]+")
-_NUMBER = re.compile(r"\d")
-_YEAR_OR_DATE = re.compile(
-    r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|"
-    r"october|november|december|century)\b",
-    re.I,
-)
-
-
-def expected_answer(question: str) -> str | None:
-    """The kind of answer a question asks for: a name, a number or a date (None when it is open)."""
-    q = question.lower()
-    if re.search(r"\b(how (many|much|long|old|far|big|large)|what (percentage|proportion|number))\b", q):
-        return "number"
-    if re.search(r"\b(when|what year|which year|what date)\b", q):
-        return "date"
-    if re.search(r"^(who|which|where)\b|\b(who|which|where) ", q):
-        return "name"
-    return None
-
-
 # "What is X?", "Who are X?", "What kind of database is X?", "Tell me about X": asking what X is, answered by where X
 # is introduced and said to be something, not by the sentence that mentions X most.
 _DEFINITION = re.compile(
@@ -81,17 +61,6 @@ def definition_subject(question: str) -> frozenset[str]:
     if not match or " of " in f" {match['subject'].lower()} " or len(match["subject"].split()) > 4:
         return frozenset()
     return frozenset(terms(match["subject"]))
-
-
-def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
-    if kind == "number":
-        return bool(_NUMBER.search(sentence))
-    if kind == "date":
-        return bool(_YEAR_OR_DATE.search(sentence))
-    if kind == "name":
-        asked = question.lower()
-        return any(name.lower() not in asked for name in _NAME.findall(sentence))
-    return False
 
 
 def coverage(question_terms: set[str], sentence_terms: frozenset[str], index: AnswerIndex) -> float:
@@ -186,7 +155,7 @@ def score_sentences(
     topic: Topic | None = None,
 ) -> list[ScoredSentence]:
     """Every sentence of the retrieved passages, best first."""
-    kind = expected_answer(question)
+    kind = asked_type(question)
     subject = definition_subject(question)
     found = _candidates(hits, question_vector, topic, subject, index)
     # Sentences about the topic are ranked among themselves by the rest of the question, on the scale of the
@@ -199,7 +168,7 @@ def score_sentences(
         cover = coverage(question_terms, c.context, index)
         informative = min(len(c.own - question_terms), INFORMATIVE_TERMS) / INFORMATIVE_TERMS
         score = (DENSE_WEIGHT * match + COVERAGE_WEIGHT * cover) * (0.7 + 0.3 * informative)
-        score += RANK_WEIGHT / (1 + c.rank) + ANSWER_TYPE_WEIGHT * has_answer_type(kind, c.text, question)
+        score += RANK_WEIGHT / (1 + c.rank) + ANSWER_TYPE_WEIGHT * (kind is not None and holds(kind, c.text, question))
         if subject and subject <= c.context and _SAYS_WHAT.match(c.text):
             score += DEFINITION_WEIGHT
         scored.append(ScoredSentence(c.chunk, c.index, c.text, c.rank, score, c.dense, cover))

@@ -24,6 +24,8 @@ from tests.helpers import settings_for
         ("How much does a membership cost?", AMOUNT),
         ("What does the licence cost?", AMOUNT),
         ("How many trusts take part?", NUMBER),
+        ("How long does a pilot last?", NUMBER),
+        ("How long ago was it founded?", DATE),
         ("Who runs the Quexbury clinic?", NAME),
         ("Which organisation funds the trial?", NAME),
         ("Where is the company based?", PLACE),

@@ -2,8 +2,9 @@
 
 import pytest
 
+from assistant.engine.answer_types import asked_type, holds
 from assistant.engine.cite import anchor, cite
-from assistant.engine.compose import ScoredSentence, expected_answer, has_answer_type, is_continuation
+from assistant.engine.compose import ScoredSentence, is_continuation
 from assistant.engine.followup import resolve
 from assistant.engine.guard import is_clinical_advice_request
 from assistant.engine.retrieve import fuse
@@ -31,13 +32,13 @@ def test_one_ranking_keeps_its_order() -> None:
     ],
 )
 def test_expected_answer_type(question: str, kind: str | None) -> None:
-    assert expected_answer(question) == kind
+    assert asked_type(question) == kind
 
 
 def test_answer_type_needs_a_new_name_number_or_date() -> None:
-    assert has_answer_type("name", "The region is home to Salts Healthcare and Kimal.", "Which companies?")
-    assert not has_answer_type("name", "Our region is home to small companies.", "Which companies?")
-    assert has_answer_type("date", "In 2020 they agreed a partnership.", "When?")
+    assert holds("name", "The region is home to Salts Healthcare and Kimal.", "Which companies?")
+    assert not holds("name", "Our region is home to small companies.", "Which companies?")
+    assert holds("date", "In 2020 they agreed a partnership.", "When?")
     assert is_continuation("This is a major research database.") and not is_continuation("PIONEER holds data.")
 
 
