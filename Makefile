@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: help install chromium axe loadtest audit run ingest test lint bench calibrate clean
+.PHONY: help install chromium axe loadtest audit run ingest test lint bench calibrate train-verifier clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -70,9 +70,12 @@ loadtest: ingest ## 16 and 200 concurrent clients against the server: evaluation
 audit: $(STAMP) ## pip-audit the locked dependencies (needs the network); fails when it could check none
 	$(BIN)/python -m evaluation.audit
 
-calibrate: $(STAMP) ## refit abstention on ../shared/eval SQuAD data: writes assistant/calibration.json
+calibrate: $(STAMP) ## refit abstention on ../shared/eval SQuAD data: writes assistant/engine/calibration.json
 	$(BIN)/cluster-assistant calibrate ../shared/eval/squad2-dev-corpus.json --unseen ../shared/eval/squad2-dev-unseen.json \
 		--distractors ../shared/eval/squad2-distractors.json
+
+train-verifier: $(STAMP) ## retrain the answer verifier from ../shared/eval (~20 min on 2 cores), then run `make calibrate`
+	$(BIN)/python -m evaluation.train_verifier --reverse
 
 clean: ## remove the venv and the index
 	rm -rf $(VENV) data

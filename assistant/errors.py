@@ -68,3 +68,7 @@ class UnsafeConfiguration(AssistantError):
 
     exit_code = 2
     http_status = 500
+
+
+class ModelUnavailable(AssistantError):
+    """A model file shipped in the package is missing or unreadable: reinstall, or rebuild it."""

@@ -26,8 +26,8 @@ from assistant.engine import CALIBRATION_FILE, SIGNALS, Assistant, Embedder, loa
 from assistant.errors import InvalidRequest
 from evaluation.squad import squad_assistant, squad_questions
 
-MAX_FALSE_ABSTAIN = 0.02
-LEVELS = np.linspace(0.0, 0.03, 31)  # candidate shares of fitted answerable questions left below the threshold
+MAX_FALSE_ABSTAIN = 0.04
+LEVELS = np.linspace(0.0, 0.06, 61)  # candidate shares of fitted answerable questions left below the threshold
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 4000, l2: float = 1e-3) -> tuple[np.ndarray, float]:
@@ -61,6 +61,7 @@ class Rows:
     answerable: np.ndarray
     fold: np.ndarray
     index: np.ndarray  # "small" (the corpus alone) or "large" (with the distractors)
+    nearmiss: np.ndarray  # an unanswerable question about an indexed article
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def fit_model(rows: Rows) -> tuple[Model, float]:
 
 
 def _subset(rows: Rows, mask: np.ndarray) -> Rows:
-    return Rows(rows.x[mask], rows.answerable[mask], rows.fold[mask], rows.index[mask])
+    return Rows(rows.x[mask], rows.answerable[mask], rows.fold[mask], rows.index[mask], rows.nearmiss[mask])
 
 
 def figures(rows: Rows, answered: np.ndarray) -> dict[str, dict[str, float | int]]:
@@ -123,12 +124,14 @@ def figures(rows: Rows, answered: np.ndarray) -> dict[str, dict[str, float | int
     out: dict[str, dict[str, float | int]] = {}
     for name in sorted(set(rows.index.tolist()), reverse=True):
         mine = rows.index == name
-        pos, neg = mine & rows.answerable, mine & ~rows.answerable
+        pos, neg, near = mine & rows.answerable, mine & ~rows.answerable & ~rows.nearmiss, mine & rows.nearmiss
         out[name] = {
             "answerable": int(pos.sum()),
             "unseen": int(neg.sum()),
+            "nearmiss": int(near.sum()),
             "false_abstain": round(float(np.mean(~answered[pos])), 4),
             "abstain_unseen": round(float(np.mean(~answered[neg])), 4),
+            "nearmiss_abstained": round(float(np.mean(~answered[near])), 4) if near.any() else 0.0,
         }
     return out
 
@@ -149,21 +152,27 @@ def signal_rows(
 ) -> Rows:
     """The signals of every corpus and unseen question, asked of the small index and (with distractors) the large."""
     positives = squad_questions(corpus, answerable=True)
-    negatives = squad_questions(unseen, answerable=True) + squad_questions(unseen, answerable=False)
+    # Negatives: the questions of articles not indexed, and the near misses, the unanswerable questions about the
+    # indexed articles (the hard case: the right article is found, and it does not say).
+    nearmiss = squad_questions(corpus, answerable=False)
+    negatives = nearmiss + squad_questions(unseen, answerable=True) + squad_questions(unseen, answerable=False)
     article = [q["source"].rsplit(" #", 1)[0] for q in positives + negatives]
-    k = min(len(set(article[: len(positives)])), len(set(article[len(positives) :])))
+    inside, outside = article[: len(positives)], article[len(positives) + len(nearmiss) :]
+    k = min(len(set(inside)), len(set(outside)))
     if k < 2:
         raise InvalidRequest("calibration needs at least two articles in each file, to hold one out")
     rng = random.Random(seed)
-    folds = article_folds(article[: len(positives)], k, rng) | article_folds(article[len(positives) :], k, rng)
+    folds = article_folds(inside, k, rng) | article_folds(outside, k, rng)  # a near miss goes with its article
+    near = np.array([len(positives) <= i < len(positives) + len(nearmiss) for i in range(len(article))])
     parts = []
     for name, extra in [("small", None), ("large", distractors)][: 2 if distractors else 1]:
         with tempfile.TemporaryDirectory() as tmp:
             assistant = squad_assistant(corpus, settings, embedder, Path(tmp), distractors=extra)
             x = np.vstack([collect_signals(positives, assistant), collect_signals(negatives, assistant)])
         fold = np.array([folds[a] for a in article])
-        parts.append(Rows(x, np.arange(len(x)) < len(positives), fold, np.full(len(x), name)))
-    return Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("x", "answerable", "fold", "index")))
+        parts.append(Rows(x, np.arange(len(x)) < len(positives), fold, np.full(len(x), name), near))
+    fields = ("x", "answerable", "fold", "index", "nearmiss")
+    return Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
 
 
 def calibrate(
@@ -207,7 +216,14 @@ def signal_means(rows: Rows) -> dict[str, dict[str, float]]:
     """Each signal's mean over answerable and unseen questions, for each index: how far it drifts as it grows."""
     out = {}
     for name in sorted(set(rows.index.tolist()), reverse=True):
-        for kind, mask in (("answerable", rows.answerable), ("unseen", ~rows.answerable)):
+        kinds = (
+            ("answerable", rows.answerable),
+            ("unseen", ~rows.answerable & ~rows.nearmiss),
+            ("nearmiss", rows.nearmiss),
+        )
+        for kind, mask in kinds:
             chosen = rows.x[(rows.index == name) & mask]
+            if not len(chosen):
+                continue  # no near misses in the data given
             out[f"{name}/{kind}"] = {s: round(float(v), 3) for s, v in zip(SIGNALS, chosen.mean(axis=0), strict=True)}
     return out

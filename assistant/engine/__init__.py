@@ -13,6 +13,7 @@ from assistant.engine.guard import SIGNPOST
 from assistant.engine.store import EmbeddedChunk, Store
 from assistant.engine.terms import split_sentences, terms
 from assistant.engine.validate import bounded_history, validate_question
+from assistant.engine.verifier import VERIFIER_FILE, Verifier
 from assistant.engine.visibility import PUBLIC_ONLY, STAFF_VIEW, Visible, one_document, visibility_filter
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "SIGNALS",
     "SIGNPOST",
     "STAFF_VIEW",
+    "VERIFIER_FILE",
     "Assistant",
     "Calibration",
     "EmbeddedChunk",
@@ -30,6 +32,7 @@ __all__ = [
     "OnnxEmbedder",
     "Store",
     "TorchEmbedder",
+    "Verifier",
     "Visible",
     "Writer",
     "bounded_history",

@@ -13,8 +13,11 @@ to run offline.
 
 import re
 
-DATE, AMOUNT, NUMBER, NAME, PLACE = "date", "amount", "number", "name", "place"
+DATE, MONTH, AMOUNT, NUMBER, NAME, PLACE = "date", "month", "amount", "number", "name", "place"
 
+# Up to two words before the noun ("which British city", "what local NHS trust"), but not "what kind of company",
+# which asks for a description.
+_MODIFIERS = r"(?!(?:kind|kinds|type|types|sort|sorts) of\b)(?:[\w-]+ ){0,2}"
 _AUXILIARIES = "is|are|was|were|did|does|do|will|would|can|could|should|has|have|had|may|might|must|shall"
 _ASKS = (
     (
@@ -29,6 +32,7 @@ _ASKS = (
         r"\bhow many\b|\bwhat (?:number|percentage|proportion|share) of\b|\bhow much (?:of|percent)\b|"
         r"\bhow (?:long(?! ago)|old|far)\b",
     ),
+    (MONTH, r"\b(?:which|what) month\b"),  # a year does not say which month
     (
         DATE,
         # "When" asking ("When did …", "and when was …"), not opening a condition ("When an activated T cell …,
@@ -39,14 +43,15 @@ _ASKS = (
     (
         NAME,
         r"^who\b|\bwho (?:is|are|was|were|runs|leads|owns|founded|set up|started|funds|acts|did|does|do)\b|"
-        r"\b(?:which|what) (?:organisation|organization|company|companies|firm|firms|trust|trusts|university|"
-        r"universities|body|bodies|person|people|hospital|hospitals|charity|charities|business|businesses|"
+        rf"\b(?:which|what) {_MODIFIERS}(?:organisation|organization|company|companies|firm|firms|trust|trusts|"
+        r"university|universities|body|bodies|person|people|hospital|hospitals|charity|charities|business|businesses|"
         r"partner|partners|group|groups|team|agency)\b",
     ),
     (
         PLACE,
-        r"^where\b|\bwhere (?:is|are|was|were|does|do|did|can|could)\b|\b(?:in |at )?(?:which|what) (?:city|"
-        r"cities|town|towns|country|countries|region|regions|county|place|places|area|location|site)\b",
+        r"^where\b|\bwhere (?:is|are|was|were|does|do|did|can|could)\b|"
+        rf"\b(?:in |at )?(?:which|what) {_MODIFIERS}(?:city|cities|town|towns|country|countries|region|regions|"
+        r"county|place|places|area|location|site)\b",
     ),
 )
 _ASKED = [(kind, re.compile(pattern, re.I)) for kind, pattern in _ASKS]
@@ -117,6 +122,8 @@ def holds(kind: str | None, sentence: str, question: str) -> bool:
         return True
     if kind == DATE:
         return bool(_DATE.search(sentence))
+    if kind == MONTH:
+        return bool(re.search(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b", sentence, re.I))
     if kind == NUMBER:
         return bool(_NUMBER.search(sentence))
     if kind == AMOUNT:

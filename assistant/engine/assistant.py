@@ -35,6 +35,7 @@ from assistant.engine.spelling import showing
 from assistant.engine.store import Store
 from assistant.engine.terms import terms
 from assistant.engine.validate import bounded_history, validate_question
+from assistant.engine.verifier import Verifier, answering_passages, shared_verifier, verify
 from assistant.errors import StoreUnavailable
 from assistant.models import Answer, Correction, Hit, Part
 
@@ -57,8 +58,10 @@ class Assistant:
         store: Store,
         calibration: Calibration,
         writer: Writer | None = None,
+        verifier: Verifier | None = None,
     ) -> None:
         self.settings = settings
+        self.verifier = verifier or shared_verifier()  # loaded once a process; a missing file stops the start
         self.embedder = embedder
         self.store = store
         self.calibration = calibration
@@ -86,8 +89,8 @@ class Assistant:
         self.index_version = version
 
     def ensure_fresh(self) -> None:
-        """At most every `FRESH_S`: check the store is reachable and reload if another process changed the index.
-        Raises `StoreUnavailable` when the store does not answer: a snapshot that may be stale is worse."""
+        """At most every `FRESH_S`: check the store is reachable (else `StoreUnavailable`: a snapshot that may be
+        stale is worse) and reload if another process changed the index."""
         if time.monotonic() - self._checked < FRESH_S:
             return
         with self._checking:  # one thread checks (and reloads); those queued behind it find the work done
@@ -118,10 +121,8 @@ class Assistant:
 
     def ask(self, question: str, history: list[str] | None = None, visible: Visible | None = None) -> Answer:
         """Answer a message: one question, or several (each answered on its own, cited with one numbering).
-
-        `history` is the user's earlier questions in this conversation, oldest first; `visible`, when given,
-        limits the documents the answer may come from (a channel's or partner's view).
-        """
+        `history`: the user's earlier questions in this conversation, oldest first; `visible`, when given: the
+        documents the answer may come from (a channel's or partner's view)."""
         started = time.perf_counter()
         # 1. Validate: refuse empty or oversized input; make sure the index is reachable and current.
         question = validate_question(question)
@@ -167,7 +168,7 @@ class Assistant:
         if isinstance(decided, Outcome):
             return decided
         found, notes = decided
-        chosen = list(self._write(found.question, found.hits, notes)) or select(found.scored, self.index)
+        chosen = list(self._write(found, notes)) or select(found.scored, self.index)
         return Outcome(asked, resolved, ANSWERED, chosen, found, notes)
 
     def _decide(
@@ -237,7 +238,7 @@ class Assistant:
         found, notes = decided
         accepted: list[ScoredSentence] = []
         numbers: dict[str, int] = {}  # cite_groups numbers passages by first use, in this same order
-        for supported in self._write(found.question, found.hits, notes):
+        for supported in self._write(found, notes):
             accepted.append(supported)
             yield f"{supported.text} [{numbers.setdefault(supported.chunk.id, len(numbers) + 1)}]"
         chosen = accepted or select(found.scored, self.index)
@@ -245,11 +246,12 @@ class Assistant:
             [Outcome(question, resolved, ANSWERED, chosen, found, notes)], started, visible, corrections
         )
 
-    def _write(self, question: str, hits: list[Hit], notes: list[str]) -> Iterator[ScoredSentence]:
-        """The writer's supported sentences as they are checked (none without a writer); see `supported_sentences`."""
+    def _write(self, found: Assessment, notes: list[str]) -> Iterator[ScoredSentence]:
+        """The writer's checked sentences (none without one), from the passages the verifier kept: see `verifier`."""
         if self.writer is None:
             return iter(())
-        return supported_sentences(self.writer, question, hits, self.index, self.embedder, notes)
+        kept = answering_passages(found.hits, found.scored)
+        return supported_sentences(self.writer, found.question, kept, self.index, self.embedder, notes)
 
     def _compose(
         self, outcomes: list[Outcome], started: float, visible: Visible | None, corrections: list[Correction]
@@ -270,7 +272,8 @@ class Assistant:
             for o in outcomes
         ]
         if len(outcomes) == 1:
-            text = texts[0] if answered else self._not_answered(signposted, visible)
+            unanswered = f"{SIGNPOST} {self.help_text(visible)}" if signposted else self._not_found(visible)
+            text = texts[0] if answered else unanswered
             parts = [replace(parts[0], text=text)]
         else:
             open_questions = [o.asked for o in outcomes if o.status == ABSTAINED]
@@ -292,12 +295,8 @@ class Assistant:
             corrections=corrections,
         )
 
-    def _not_answered(self, signposted: bool, visible: Visible | None) -> str:
-        return (
-            f"{SIGNPOST} {self.help_text(visible)}"
-            if signposted
-            else f"{NOT_FOUND} {self.help_text(visible)} {OFFER_PERSON}"
-        )
+    def _not_found(self, visible: Visible | None) -> str:
+        return f"{NOT_FOUND} {self.help_text(visible)} {OFFER_PERSON}"
 
     def assess(self, question: str, visible: Visible | None = None, vector: np.ndarray | None = None) -> Assessment:
         """Retrieve passages for a stand-alone question and score how well their sentences answer it (`ask` decides
@@ -313,6 +312,7 @@ class Assistant:
         question_terms = set(terms(question))
         scored = score_sentences(question, question_terms, vector, candidates, self.index, topic)
         hits, scored = rerank(candidates, scored, self.settings.passages)
+        scored = verify(self.verifier, question, scored, self.index)
         values = signals(question, question_terms, hits, scored, self.index)
         conf = confidence(values, self.calibration.weights, self.calibration.bias)
         done = time.perf_counter()

@@ -9,13 +9,23 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.engine.answer_types import asked_type, holds
 from assistant.engine.compose import ScoredSentence, coverage, definition_subject
 from assistant.engine.retrieve import AnswerIndex
 from assistant.engine.terms import names, terms
 from assistant.models import Hit
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-SIGNALS = ("top_dense", "best_dense", "best_coverage", "passage_coverage", "best_score", "name_coverage")
+SIGNALS = (
+    "top_dense",
+    "best_dense",
+    "best_coverage",
+    "passage_coverage",
+    "best_score",
+    "name_coverage",
+    "verified",
+    "answer_type",
+)
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,21 @@ def signals(
         "passage_coverage": coverage(question_terms, passage_terms, index),
         "best_score": best.score,
         "name_coverage": name_coverage(question, hits[0], index),
+        "verified": log_odds(best.verified),  # the verifier's, that the lead answers: log-odds add up in the model
+        "answer_type": float(type_held(question, best.text)),
     }
+
+
+def log_odds(probability: float) -> float:
+    """log(p / (1 - p)), bounded to ±10 (a probability of exactly 0 or 1 says no more than 0.99995 does)."""
+    p = min(max(probability, 4.5e-5), 1 - 4.5e-5)
+    return math.log(p / (1 - p))
+
+
+def type_held(question: str, sentence: str) -> bool:
+    """Whether the sentence holds the kind of thing the question asks for (true when it asks for no kind)."""
+    kind = asked_type(question)
+    return kind is None or holds(kind, sentence, question)
 
 
 def confidence(values: dict[str, float], weights: dict[str, float], bias: float) -> float:

@@ -28,6 +28,7 @@ ANSWER_TYPE_WEIGHT = 0.08  # bonus when the sentence holds the kind of thing ask
 INFORMATIVE_TERMS = 4
 RUNNER_UP_RATIO = 0.7  # runners-up within 70% of the best fill the ~300-character lead
 MAX_SENTENCES = 3
+RUNNER_UP_VERIFIED = 0.5  # a runner-up joins only when the verifier finds it at least half as likely to answer
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class ScoredSentence:
     score: float
     dense: float
     coverage: float
+    verified: float = 0.0  # the verifier's probability that it answers the question (0 when not read)
 
 
 # "What is X?", "Who are X?", "What kind of database is X?", "Tell me about X": asking what X is, answered by where X
@@ -255,6 +257,8 @@ def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = L
             continue
         if len(chosen) >= MAX_SENTENCES or candidate.score < RUNNER_UP_RATIO * best.score:
             break
+        if candidate.verified < RUNNER_UP_VERIFIED * best.verified:
+            continue  # close in score, but the verifier doubts that it answers: it would pad the lead
         chain = _chain(candidate, index, lead_chars)
         if chain is None:
             continue  # a referring sentence whose antecedent is out of reach is not quoted at all

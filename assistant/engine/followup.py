@@ -37,7 +37,9 @@ def subject_of(question: str) -> str | None:
     """The thing a question is about: its longest capitalised name, else the phrase after "about"/"is"/…."""
     text = question.strip()
     names = re.findall(r"\b[A-Z][\w&’'-]*(?:\s+(?:of\s+)?[A-Z][\w&’'-]*)*", text)
-    names = [n for n in names if n.split()[0].lower() not in _QUESTION_WORDS and not _PRONOUN.fullmatch(n)]
+    # A question word opening the question is no part of a name: "Is Dignio's product…" is about Dignio.
+    names = [" ".join(n.split()[1:]) if n.split()[0].lower() in _QUESTION_WORDS else n for n in names]
+    names = [re.sub(r"[’']s?$", "", n) for n in names if n and not _PRONOUN.fullmatch(n)]  # Dignio's: Dignio
     if names:
         name = max(names, key=len)
         before = text[: text.index(name)].split()

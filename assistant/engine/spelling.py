@@ -23,7 +23,8 @@ from assistant.engine.terms import STOP_WORDS
 from assistant.models import Correction
 
 MIN_LENGTH = 4  # shorter words have too many neighbours to guess from
-INFLECTIONS = ("'s", "s'", "'", "es", "s")  # a possessive or a plural ending
+# A possessive, a plural, or a regular ending of a verb or adjective ("networked", "linking", "faster").
+INFLECTIONS = ("'s", "s'", "'", "es", "s", "ed", "d", "ing", "er", "ers", "est", "ly")
 # Chat spellings of the words questions are made of: short, so no distance could tell them, and common enough to
 # list ("wat is pioner"). They are read silently: the asker knows what they meant.
 CHAT_FORMS = {
@@ -93,15 +94,15 @@ class Vocabulary:
         return _WORD.sub(fix, text), corrections
 
     def _inflected(self, word: str) -> bool:
-        """Whether the word is a known one with a possessive or plural ending."""
-        stems = [word[: -len(end)] for end in INFLECTIONS if word.endswith(end) and len(word) > len(end) + 1]
-        return any(stem in self.words or stem in english_words() for stem in stems)
+        """Whether the word is a known one with a possessive, plural or other regular ending ("managing": manage)."""
+        stems = [word[: -len(end)] for end in INFLECTIONS if word.endswith(end) and len(word) > len(end) + 2]
+        return any(s in self.words or s in english_words() for stem in stems for s in (stem, f"{stem}e"))
 
     def _closest(self, word: str) -> str | None:
         if len(word) < MIN_LENGTH or word in self.words or word in english_words() or word in STOP_WORDS:
             return None
         if self._inflected(word.replace("’", "'")):
-            return None  # "Trust's", "Dignio’s", "wearables": a known word with a possessive or a plural, not a typo
+            return None  # "Trust's", "Dignio’s", "wearables", "networked": a known word with an ending, not a typo
         candidates = [t for t in self.targets if t[0] == word[0] and abs(len(t) - len(word)) <= max_edits(word)]
         found = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=max_edits(word))
         return found[0] if found else None

@@ -99,6 +99,7 @@ def test_held_out_rows_are_decided_by_a_model_that_never_saw_them() -> None:
         answerable,
         np.array([0] * 6 + [1] * 6),
         np.full(12, "small"),
+        np.zeros(12, dtype=bool),
     )
     held, levels = cross_validate(rows)
     assert held["small"]["false_abstain"] == 1.0 and len(levels) == 2

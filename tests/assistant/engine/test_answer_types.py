@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.engine.answer_types import AMOUNT, DATE, NAME, NUMBER, PLACE, asked_type, holds, missing_type
+from assistant.engine.answer_types import AMOUNT, DATE, MONTH, NAME, NUMBER, PLACE, asked_type, holds, missing_type
 from assistant.engine.assistant import Assistant
 from assistant.engine.embedder import OnnxEmbedder
 from assistant.engine.store import Store
@@ -32,6 +32,10 @@ from tests.helpers import settings_for
         ("In which city is the hub?", PLACE),
         ("What is the Quexbury clinic?", None),
         ("Why did they join?", None),
+        ("Which British city is the firm based in?", PLACE),  # a word or two before the noun
+        ("Which local NHS trust signed?", NAME),
+        ("What kind of company is Quexbury?", None),  # asks for a description, not a name
+        ("In which month of 2020 was it signed?", MONTH),
     ],
 )
 def test_the_kind_of_answer_a_question_asks_for(question: str, kind: str | None) -> None:
@@ -104,3 +108,9 @@ def test_a_question_whose_answer_sentences_hold_no_such_answer_is_declined(made_
 )
 def test_a_time_a_day_or_a_season_answers_when(sentence: str) -> None:
     assert holds(DATE, sentence, "When does it open?")
+
+
+def test_a_year_does_not_say_which_month() -> None:
+    question = "In which month of 2020 was the agreement signed?"
+    assert missing_type(question, ["In 2020, the trust and the firm agreed a partnership."]) == MONTH
+    assert missing_type(question, ["The agreement was signed in March 2020."]) is None

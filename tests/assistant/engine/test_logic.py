@@ -54,6 +54,12 @@ def test_answer_type_needs_a_new_name_number_or_date() -> None:
         # A noun phrase that points back: the subject itself for its kind of thing, else the subject's.
         (["What is PIONEER?"], "What does that hub hold?", "What does PIONEER hold?"),
         (["What is Dignio?"], "Where is the company based?", "Where is Dignio based?"),
+        # A name after an opening "Is", and in the possessive: the subject is the name itself.
+        (
+            ["Is Dignio's product aimed at patients?"],
+            "Is the firm shrinking or expanding?",
+            "Is Dignio shrinking or expanding?",
+        ),
         (
             ["Which universities are in the West Midlands?"],
             "What do those universities research?",
