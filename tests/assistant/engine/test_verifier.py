@@ -69,3 +69,10 @@ def test_a_sentence_without_the_kind_of_answer_asked_gets_nothing_from_the_verif
 def test_a_question_longer_than_the_verifier_reads_is_still_read() -> None:
     found = shared_verifier().probabilities("Which " + "very " * 200 + "old hub?", ["PIONEER is a hub."])
     assert found.shape == (1,)
+
+
+def test_a_sentence_of_the_document_that_asks_never_leads(assistant: Assistant) -> None:
+    found = assistant.assess("What is the region strong in?")
+    asking = [i for i, s in enumerate(found.scored[:CANDIDATES]) if s.text.endswith("?")]
+    assert asking and min(asking) > 0 and not found.scored[0].text.endswith("?")
+    assert all(found.scored[i].text.endswith("?") for i in range(min(asking), CANDIDATES))
