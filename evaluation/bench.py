@@ -88,8 +88,9 @@ def markdown(result: dict) -> str:  # type: ignore[type-arg]
 def _held_out_line(held: dict) -> str:  # type: ignore[type-arg]
     """The honest abstention figures: `make calibrate`'s article-grouped, nested cross-validation."""
     sizes = "; ".join(
-        f"{name} index: false abstention {f['false_abstain']}, unseen abstained {f['abstain_unseen']} "
-        f"({f['answerable']} + {f['unseen']} questions)"
+        f"{name} index: false abstention {f['false_abstain']}, unseen abstained {f['abstain_unseen']}, near misses "
+        f"declined {f.get('nearmiss_abstained', '-')} ({f['answerable']} + {f['unseen']} + {f.get('nearmiss', 0)} "
+        "questions)"
         for name, f in held.items()
     )
     return f"Abstention on held-out articles (`make calibrate`, cross-validated by article): {sizes}."

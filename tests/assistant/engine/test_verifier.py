@@ -1,13 +1,16 @@
 """The answer verifier: the packaged cross-encoder reads a question with a sentence (real model file)."""
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from assistant.engine import Assistant
-from assistant.engine.verifier import CANDIDATES, VERIFIER_FILE, Verifier, shared_verifier
+from assistant.engine.compose import ScoredSentence
+from assistant.engine.verifier import CANDIDATES, VERIFIER_FILE, Verifier, answering_passages, shared_verifier
 from assistant.errors import ModelUnavailable
+from assistant.models import Chunk, Hit
 
 
 def test_the_verifier_ships_in_the_package_as_a_small_int8_file() -> None:
@@ -76,3 +79,18 @@ def test_a_sentence_of_the_document_that_asks_never_leads(assistant: Assistant) 
     asking = [i for i, s in enumerate(found.scored[:CANDIDATES]) if s.text.endswith("?")]
     assert asking and min(asking) > 0 and not found.scored[0].text.endswith("?")
     assert all(found.scored[i].text.endswith("?") for i in range(min(asking), CANDIDATES))
+
+
+def test_the_writer_gets_only_the_passages_of_sentences_the_verifier_kept() -> None:
+    def passage(id_: str, text: str) -> Chunk:
+        return Chunk(id_, text, (text,), "T", "", f"{id_}.md", None, None, "h", 0)
+
+    answers, about = passage("a", "PIONEER is run by the Hub."), passage("b", "PIONEER is big.")
+    hits = [Hit(about, 0.9, 0.9, 1, 1), Hit(answers, 0.8, 0.8, 2, 2)]
+    scored = [
+        ScoredSentence(answers, 0, answers.text, 1, 1.0, 0.8, 1.0, verified=0.9),
+        ScoredSentence(about, 0, about.text, 0, 0.9, 0.9, 1.0, verified=0.2),  # under half the best: not kept
+    ]
+    assert answering_passages(hits, scored) == [hits[1]]
+    unread = [replace(s, verified=0.0) for s in scored]
+    assert answering_passages(hits, unread) == hits  # nothing read (a named section): every passage
