@@ -5,7 +5,7 @@ what the question asks ("a single Data Controller" does not say *who*). The veri
 from the packaged MiniLM weights on SQuAD v2.0 question–sentence pairs (`make train-verifier`,
 evaluation/train_verifier.py), shipped as int8 ONNX in `verifier/` beside this file with its held-out figures in
 `verifier.json`. It reads the best `CANDIDATES` sentences of an assessment in one batch; a sentence that refers back
-("It…", "This…") is read after the sentence before it, as in training.
+("It…", "The Hub…") is read after the sentence naming what it refers to (see `as_read`).
 """
 
 from collections.abc import Sequence
