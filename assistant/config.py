@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         None,
         ge=0.0,
         le=1.0,
-        description="Abstain below this confidence. Unset: the value calibrated in assistant/calibration.json.",
+        description="Abstain below this confidence. Unset: the value calibrated in assistant/engine/calibration.json.",
     )
     llm_url: str | None = Field(
         None,
@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     taxonomy_file: Path | None = Field(
         None,
         description="YAML taxonomy for staff triage (categories, routes, SLAs, retention). "
-        "Unset: the default in assistant/taxonomy.yaml.",
+        "Unset: the default in assistant/desk/taxonomy.yaml.",
     )
     max_in_flight: int = Field(
         32,

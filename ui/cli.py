@@ -199,7 +199,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="IPS",
         help="comma-separated proxy addresses trusted to set X-Forwarded-For/-Proto (default: none)",
     )
-    cal = sub.add_parser("calibrate", help="fit abstention on SQuAD-format data; writes assistant/calibration.json")
+    cal = sub.add_parser("calibrate", help="fit abstention on SQuAD data; writes assistant/engine/calibration.json")
     cal.add_argument("corpus", help="SQuAD v2.0 file whose paragraphs are indexed")
     cal.add_argument("--unseen", required=True, help="SQuAD v2.0 file whose questions should be abstained on")
     cal.add_argument(
