@@ -11,8 +11,12 @@ lease to expire, and the job runs again: handlers are idempotent (a message is r
 Periodic work (the mailbox poll, retention) is a job per time slot, keyed `kind:slot`: the unique key makes
 "once per slot" hold across every worker.
 
+While it runs, a job's lease is renewed (`_renew`), so a long ingest is never taken over mid-run; its progress is
+written only by the worker holding it (`set_progress(..., owner)`); past `max_attempts` it ends "failed".
+
 enqueue(session, "send_mail", {"outbox_id": 7}, key="outbox:7", max_attempts=8)   # inside the change's transaction
-JobRunner(sessions, handlers, settings).start()                                    # in each server process
+JobRunner(sessions, handlers, periodic, lease_s, idle_s).start()                   # a lane: a thread in each process
+`Desk.start_jobs` runs two lanes, so that mail and the mailbox poll never wait behind an ingest or a crawl.
 """
 
 import logging

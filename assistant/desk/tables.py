@@ -1,8 +1,8 @@
-"""The relational records: enquiries (hand-offs to a person), feedback on answers, and the question log.
-
-The question log and feedback hold no personal data: the text is redacted of e-mail addresses and phone numbers
-before it is stored (`records.redact`). Enquiries hold personal data only with recorded consent.
-"""
+"""The relational records, one ORM class a table: enquiries with their notes, consents, conversations and audit
+trail; the question log, feedback and triage examples; staff accounts and sessions; jobs and the outbox; mail
+received; the documents and sites staff manage. The question log and feedback hold no personal data: e-mail
+addresses, phones, postcodes and a name its writer gives are redacted first (`records.redact`). Enquiries hold
+personal data only with recorded consent."""
 
 from datetime import UTC, datetime
 from typing import Any
