@@ -131,8 +131,9 @@ def figures(rows: Rows, answered: np.ndarray) -> dict[str, dict[str, float | int
             "nearmiss": int(near.sum()),
             "false_abstain": round(float(np.mean(~answered[pos])), 4),
             "abstain_unseen": round(float(np.mean(~answered[neg])), 4),
-            "nearmiss_abstained": round(float(np.mean(~answered[near])), 4) if near.any() else 0.0,
         }
+        if near.any():  # none when the corpus file has no unanswerable questions
+            out[name]["nearmiss_abstained"] = round(float(np.mean(~answered[near])), 4)
     return out
 
 

@@ -76,6 +76,7 @@ _DATE = re.compile(
     r"|\b(?:since|until|by|in|from) (?:the )?(?:early|mid|late)?-?\d{2,4}s?\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
     re.I,
 )
+_MONTH = re.compile(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b", re.I)  # what answers "which month"
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
     r"eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|hundreds|thousand|thousands|"
@@ -123,7 +124,7 @@ def holds(kind: str | None, sentence: str, question: str) -> bool:
     if kind == DATE:
         return bool(_DATE.search(sentence))
     if kind == MONTH:
-        return bool(re.search(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b", sentence, re.I))
+        return bool(_MONTH.search(sentence))
     if kind == NUMBER:
         return bool(_NUMBER.search(sentence))
     if kind == AMOUNT:

@@ -108,7 +108,7 @@ def signals(
         "best_score": best.score,
         "name_coverage": name_coverage(question, hits[0], index),
         "verified": log_odds(best.verified),  # the verifier's, that the lead answers: log-odds add up in the model
-        "answer_type": float(type_held(question, best.text)),
+        "answer_type": float(holds(asked_type(question), best.text, question)),  # true when no kind is asked
     }
 
 
@@ -116,12 +116,6 @@ def log_odds(probability: float) -> float:
     """log(p / (1 - p)), bounded to ±10 (a probability of exactly 0 or 1 says no more than 0.99995 does)."""
     p = min(max(probability, 4.5e-5), 1 - 4.5e-5)
     return math.log(p / (1 - p))
-
-
-def type_held(question: str, sentence: str) -> bool:
-    """Whether the sentence holds the kind of thing the question asks for (true when it asks for no kind)."""
-    kind = asked_type(question)
-    return kind is None or holds(kind, sentence, question)
 
 
 def confidence(values: dict[str, float], weights: dict[str, float], bias: float) -> float:

@@ -174,8 +174,13 @@ def score_sentences(
         if subject and subject <= c.context and _SAYS_WHAT.match(c.text):
             score += DEFINITION_WEIGHT
         scored.append(ScoredSentence(c.chunk, c.index, c.text, c.rank, score, c.dense, cover))
-    scored.sort(key=lambda s: -s.score)
-    return scored
+    return best_first(scored)
+
+
+def best_first(scored: list[ScoredSentence]) -> list[ScoredSentence]:
+    """Highest score first, except that a sentence of the document that itself asks ("What is the incidence of a
+    condition in the region?") follows every one that says something: it answers nothing."""
+    return sorted(scored, key=lambda s: (s.text.rstrip().endswith("?"), -s.score))
 
 
 def rerank(hits: list[Hit], scored: list[ScoredSentence], k: int) -> tuple[list[Hit], list[ScoredSentence]]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.engine.answer_types import asked_type, holds
-from assistant.engine.compose import RUNNER_UP_VERIFIED, ScoredSentence
+from assistant.engine.compose import RUNNER_UP_VERIFIED, ScoredSentence, best_first
 from assistant.engine.embedder import model_path
 from assistant.engine.retrieve import AnswerIndex
 from assistant.engine.terms import is_continuation
@@ -107,7 +107,7 @@ def as_read(sentence: ScoredSentence, index: AnswerIndex) -> str:
 def verify(verifier: Verifier, question: str, scored: list[ScoredSentence], index: AnswerIndex) -> list[ScoredSentence]:
     """`scored` with its best `CANDIDATES` read by the verifier: each gets its probability (`verified`) and, when it
     holds the kind of answer asked for, that much more score; they are ordered again, so that the answer leads with
-    the sentence most likely to answer (a sentence that asks comes last). The rest follow, unread."""
+    the sentence most likely to answer (`best_first`). The rest follow, unread."""
     head, tail = scored[:CANDIDATES], scored[CANDIDATES:]
     found = verifier.probabilities(question, [as_read(s, index) for s in head])
     # A sentence without the kind of answer asked for does not answer, however likely the verifier finds it: for
@@ -117,10 +117,7 @@ def verify(verifier: Verifier, question: str, scored: list[ScoredSentence], inde
         replace(s, score=s.score + VERIFIED_WEIGHT * float(p) * holds(kind, s.text, question), verified=float(p))
         for s, p in zip(head, found, strict=True)
     ]
-    # A sentence of the document that itself asks ("What is the incidence of a condition in the region?") answers
-    # nothing: it follows those that say something.
-    head.sort(key=lambda s: (s.text.rstrip().endswith("?"), -s.score))
-    return head + tail
+    return best_first(head) + tail
 
 
 def answering_passages(hits: list[Hit], scored: list[ScoredSentence]) -> list[Hit]:

@@ -1,7 +1,12 @@
 """The verifier's training data (no training here: CI never trains): pairs of the right kinds, folds by file."""
 
+import json
 import random
+from pathlib import Path
 
+import pytest
+
+from evaluation import train_verifier as tv
 from evaluation.train_verifier import FILES, article_pairs, candidate_text, perturbed, sentences_of
 
 ARTICLE = {
@@ -56,5 +61,27 @@ def test_a_sentence_that_refers_back_is_read_after_the_one_before() -> None:
     assert candidate_text(sentences, 0) == "The clinic opened in 1998."
 
 
-def test_the_shipped_model_learns_from_the_articles_eval_squad_does_not_index() -> None:
-    assert FILES == ("squad2-dev-corpus.json", "squad2-dev-unseen.json")  # main() trains on FILES[1]
+def test_the_shipped_model_learns_from_the_articles_eval_squad_does_not_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """main() with the training, measuring and export stubbed (CI never trains): which articles each round learns
+    from and is measured on, and which round's model is written."""
+    files = {
+        FILES[0]: {"data": [{**ARTICLE, "title": "Indexed"}]},
+        FILES[1]: {"data": [{**ARTICLE, "title": "Unseen"}]},
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_text(json.dumps(data), encoding="utf-8")
+    trained: list[set[str]] = []
+    exported: list[object] = []
+    monkeypatch.setattr(tv, "EVAL", tmp_path)
+    monkeypatch.setattr(
+        tv, "train", lambda pairs, *_: (trained.append({p.article for p in pairs}) or len(trained), None)
+    )
+    monkeypatch.setattr(tv, "held_out", lambda model, tokenizer, held: {"model": model})
+    monkeypatch.setattr(tv, "export", lambda model, target: exported.append(model))
+    tv.main(["--reverse", "--out", str(tmp_path)])
+    figures = json.loads((tmp_path / "verifier.json").read_text(encoding="utf-8"))
+    assert trained == [{"Unseen"}, {"Indexed"}] and exported == [1]  # the model written never saw the indexed file
+    assert [f["held_out_articles"] for f in figures["folds"]] == [["Indexed"], ["Unseen"]]
+    assert figures["trained_on"] == FILES[1] == "squad2-dev-unseen.json"

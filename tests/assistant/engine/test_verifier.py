@@ -75,10 +75,11 @@ def test_a_question_longer_than_the_verifier_reads_is_still_read() -> None:
 
 
 def test_a_sentence_of_the_document_that_asks_never_leads(assistant: Assistant) -> None:
+    # "What is the incidence of a particular condition in the region?" led this answer before.
     found = assistant.assess("What is the region strong in?")
-    asking = [i for i, s in enumerate(found.scored[:CANDIDATES]) if s.text.endswith("?")]
+    asking = [i for i, s in enumerate(found.scored) if s.text.endswith("?")]
     assert asking and min(asking) > 0 and not found.scored[0].text.endswith("?")
-    assert all(found.scored[i].text.endswith("?") for i in range(min(asking), CANDIDATES))
+    assert all(found.scored[i].text.endswith("?") for i in range(min(asking), len(found.scored)))
 
 
 def test_the_writer_gets_only_the_passages_of_sentences_the_verifier_kept() -> None:
