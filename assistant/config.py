@@ -4,7 +4,6 @@ Build it once in `main()` (or an app factory) and pass it down; nothing here run
 Every field is documented in the README's configuration table; a test keeps the two in step.
 """
 
-import contextlib
 import ipaddress
 import os
 from pathlib import Path
@@ -12,6 +11,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.settings_limits import RateLimitFields
+from assistant.settings_mail import MailSettings, url_setting
 
 MAX_QUESTION_CHARS = 2000
 # Earlier questions a follow-up is resolved against, on every channel: enough for a conversation's thread, and a
@@ -25,7 +27,7 @@ MAX_SHOWN_MESSAGES = 100  # messages the chat keeps on screen (and on the server
 MAX_COMMENT_CHARS = 2000  # a comment on an answer, on every channel
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, MailSettings, RateLimitFields):
     """Settings for ingest, answering and serving."""
 
     model_config = SettingsConfigDict(env_prefix="CLUSTER_ASSISTANT_", frozen=True, extra="ignore")
@@ -123,31 +125,6 @@ class Settings(BaseSettings):
         description='Proxies trusted to set X-Forwarded-For/-Proto, as a JSON list (e.g. ["10.0.0.5"]); '
         "`serve --forwarded-allow-ips` sets it. Unset: none, so the client address is the connecting one.",
     )
-    rate_limit_ask: str = Field(
-        "30/minute;600/hour", description="Questions per client address on POST /api/ask (limits' notation)."
-    )
-    rate_limit_chat: str = Field(
-        "60/minute;1200/hour",
-        description="Chat page events and Gradio API calls (queue/join, call, run) per client address.",
-    )
-    rate_limit_feedback: str = Field("30/minute", description="Ratings per client address on POST /api/feedback.")
-    rate_limit_enquiries: str = Field(
-        "5/minute;30/day", description="Hand-offs per client address (POST /api/enquiries and the widget's)."
-    )
-    rate_limit_widget_session: str = Field("30/minute", description="New widget sessions per client address.")
-    rate_limit_login: str = Field("10/minute", description="Sign-in attempts per client address on POST /login.")
-    rate_limit_inbound_mail: str = Field("120/minute", description="Messages per client address on "
-                                         "POST /api/inbound-mail.")  # fmt: skip
-    login_lockout: str = Field(
-        "5/15minutes",
-        description="Failed sign-ins for one account from one address before that address is refused for it; "
-        "the owner signing in from elsewhere is never locked out.",
-    )
-    login_account_slowdown: str = Field(
-        "20/minute",
-        description="Sign-in attempts for one account from all addresses together; past it, attempts wait (429 "
-        "with Retry-After): many addresses guessing one password are slowed, and the owner waits at most that long.",
-    )
     chat_frame_ancestors: str = Field(
         "'none'",
         description="CSP frame-ancestors of the public chat: the sites allowed to frame it (e.g. "
@@ -193,68 +170,27 @@ class Settings(BaseSettings):
         100_000, ge=100, description="Most API and widget conversations kept; the longest idle go first."
     )
     staff_password_min_chars: int = Field(12, ge=8, description="Shortest password `staff add` accepts.")
-    # Mail (off until a server is configured: the outbox still fills, and the console says why nothing left).
-    smtp_url: str | None = Field(None, description="Outgoing mail server: smtp://user:pass@host:587 (STARTTLS) or "
-                                 "smtps://user:pass@host:465. Unset: replies are kept, not sent.")  # fmt: skip
-    mail_from: str = Field("Cluster Assistant <assistant@localhost>", description="From address of mail we send.")
-    imap_url: str | None = Field(None, description="Mailbox to read enquiries from, over TLS: "
-                                 "imaps://user:pass@host:993/INBOX. Unset: no polling.")  # fmt: skip
-    mail_ca_file: Path | None = Field(None, description="CA certificates to trust for the mail servers, beside the "
-                                      "system's (for a private CA).")  # fmt: skip
-    mail_poll_seconds: int = Field(60, ge=1, description="How often the mailbox is read.")
-    acks_per_address_per_day: int = Field(3, ge=0, description="Acknowledgements sent to one address in 24 hours "
-                                          "at most: the public forms must not mail-bomb a stranger.")  # fmt: skip
-    acks_per_domain_per_day: int = Field(30, ge=0, description="Acknowledgements sent to one mail domain in 24 "
-                                         "hours at most (a +tag or a new mailbox per message does not escape "
-                                         "it).")  # fmt: skip
-    acks_per_hour: int = Field(200, ge=0, description="Acknowledgements sent in one hour at most, to anyone: a "
-                               "flood of forged enquiries cannot turn the desk into a mail cannon.")  # fmt: skip
-    mail_per_sender_per_hour: int = Field(20, ge=1, description="E-mails taken in from one sender (mailbox, "
-                                          "+tags aside) in an hour; more are refused and left in the "
-                                          "mailbox.")  # fmt: skip
-    inbound_mail_secret: str | None = Field(None, min_length=24, description="Shared secret for POST "
-                                            "/api/inbound-mail (sent as 'Authorization: Bearer …'), at least 24 "
-                                            "characters. Unset: the webhook is off.")  # fmt: skip
-    max_inbound_mail_kb: int = Field(10_240, ge=16, description="Largest e-mail accepted, in KiB.")
-    max_attachment_kb: int = Field(5_120, ge=1, description="Largest attachment kept, in KiB (larger: listed, "
-                                   "not kept).")  # fmt: skip
-    mail_retry_seconds: float = Field(60.0, gt=0, description="First wait before re-sending a refused message; "
-                                      "it doubles each time, to at most an hour.")  # fmt: skip
-    mail_max_attempts: int = Field(8, ge=1, description="Attempts to send one message before it is marked failed.")
-    console_url: str = Field("", description="The staff console's address (https://staff.cluster.example), for "
-                             "links in notifications. Unset: links are paths.")  # fmt: skip
-    max_upload_mb: int = Field(20, ge=1, description="Largest document staff may upload, in MB (the original is "
-                               "kept in the database).")  # fmt: skip
+    max_upload_mb: int = Field(
+        20, ge=1, description="Largest document staff may upload, in MB (the original is kept in the database)."
+    )
     # Background jobs (e-mail, mailbox polls, retention) run in every server process, each job once.
-    jobs_enabled: bool = Field(True, description="Run background jobs in `serve` (off: run `cluster-assistant "
-                               "jobs run` separately).")  # fmt: skip
-    jobs_lease_seconds: float = Field(120.0, gt=0, description="How long a claimed job is held before another "
-                                      "worker may take it over (a crashed worker's jobs resume then).")  # fmt: skip
+    jobs_enabled: bool = Field(
+        True, description="Run background jobs in `serve` (off: run `cluster-assistant jobs run` separately)."
+    )
+    jobs_lease_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="How long a claimed job is held before another "
+        "worker may take it over (a crashed worker's jobs resume then).",
+    )
     jobs_poll_seconds: float = Field(1.0, gt=0, description="How often an idle worker looks for due jobs.")
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `serve` listens on.")
 
-    @field_validator(
-        "rate_limit_ask",
-        "rate_limit_chat",
-        "rate_limit_feedback",
-        "rate_limit_enquiries",
-        "rate_limit_widget_session",
-        "rate_limit_login",
-        "rate_limit_inbound_mail",
-        "login_lockout",
-        "login_account_slowdown",
-    )
+    @field_validator("llm_url")
     @classmethod
-    def _rate_limit(cls, value: str) -> str:
-        """A limit in the `limits` package's notation ("10/minute", "5/15minutes;100/day"), checked at start."""
-        from limits import parse_many
-
-        try:
-            parse_many(value)
-        except ValueError:
-            raise ValueError(f"'{value}' is not a rate limit such as '10/minute' or '5/15minutes;100/day'") from None
-        return value
+    def _llm_url(cls, value: str | None) -> str | None:
+        return url_setting(value, "LLM_URL", ("http", "https"), "http://host:port/v1 (an OpenAI-compatible endpoint)")
 
     @field_validator("ingest_allowed_networks")
     @classmethod
@@ -274,23 +210,3 @@ class Settings(BaseSettings):
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'cluster.db').resolve()}"
-
-
-def private_dir(path: Path) -> Path:
-    """`path` as a directory only its owner can enter (0700), created if need be: the index, the database, the
-    widget key and exports of personal data live under the data directory."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)  # mkdir's mode does not change a directory that already existed
-    return path
-
-
-def private_file(path: Path) -> Path:
-    """`path` as a file only its owner can read and write (0600), created empty if need be.
-
-    An existing file is never opened, only chmod-ed by name: closing any descriptor of an SQLite database drops
-    every POSIX lock this process holds on it, under connections that may be open (SQLite's own warning).
-    """
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    path.chmod(0o600)
-    return path

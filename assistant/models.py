@@ -1,12 +1,23 @@
 """The plain dataclasses that cross stage boundaries: load → split → embed → write → retrieve → compose."""
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-# Who may be answered from a document (front matter `visibility:`, one level). Public channels (chat, API, every
-# widget) answer only from `public`; the other levels are for staff (reply drafts). Anything else is refused at
-# ingest, so a typo can never publish a document.
-PUBLIC = "public"
-VISIBILITY_LEVELS = (PUBLIC, "members", "staff", "internal", "confidential")  # from most to least open
+
+class Visibility(StrEnum):
+    """Who may be answered from a document (front matter `visibility:`, one level), from most to least open.
+    Public channels (chat, API, every widget) answer only from `public`; the other levels are for staff (reply
+    drafts). Anything else is refused at ingest, so a typo can never publish a document."""
+
+    PUBLIC = "public"
+    MEMBERS = "members"
+    STAFF = "staff"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+
+
+PUBLIC = Visibility.PUBLIC.value
+VISIBILITY_LEVELS: tuple[str, ...] = tuple(Visibility)
 
 
 def stricter(level: str, other: str) -> str:
@@ -80,8 +91,15 @@ class Citation:
     def to_json(self) -> dict[str, object]:
         """The public shape. `source` here is the public address or null, never `self.source`: that is where the
         file sits on the server (`/srv/…/corpus/….md#…`), which is no business of a visitor's."""
-        return {"n": self.n, "title": self.title, "section": self.section, "source": self.url, "url": self.url,
-                "snippet": self.snippet, "date": self.date}  # fmt: skip
+        return {
+            "n": self.n,
+            "title": self.title,
+            "section": self.section,
+            "source": self.url,
+            "url": self.url,
+            "snippet": self.snippet,
+            "date": self.date,
+        }
 
     def to_record(self) -> dict[str, object]:
         """The shape staff records keep (reply drafts): the public one, with where the file is on the server and the

@@ -35,8 +35,19 @@ def main() -> int:
     requirements = Path(".cache/requirements-audit.txt")
     requirements.parent.mkdir(exist_ok=True)
     requirements.write_text("\n".join(line for line in lock if "+cpu" not in line) + "\n", encoding="utf-8")
-    command = [sys.executable, "-m", "pip_audit", "-r", str(requirements), "--no-deps", "--disable-pip",
-               "--progress-spinner", "off", "-f", "json"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "pip_audit",
+        "-r",
+        str(requirements),
+        "--no-deps",
+        "--disable-pip",
+        "--progress-spinner",
+        "off",
+        "-f",
+        "json",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     try:
         report = json.loads(done.stdout)

@@ -90,7 +90,7 @@ def evaluate_enquiries(
         if not report.chunks_written:
             raise AssistantError(f"Could not index {corpus} for the enquiry cases: {report.summary()}")
         assistant = Assistant.load(temp, embedder)
-        triage = Triage.load(load_taxonomy(settings.taxonomy_file), assistant, open_database(temp))
+        triage = Triage(load_taxonomy(settings.taxonomy_file), assistant, open_database(temp))
         results = [judge_enquiry(case, triage) for case in cases]
     answers = [r for r, c in zip(results, cases, strict=True) if c.expect == "answer"]
     return {

@@ -41,15 +41,26 @@ def run(repo: Path, articles: Path, data_dir: Path) -> dict[str, float | int]:
     (data_dir / "models").symlink_to((REPO / "data" / "models").resolve())  # the exported model, not re-exported
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "CLUSTER_ASSISTANT_DATA_DIR": str(data_dir)}
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "ui.cli", "ingest", str(articles)], cwd=repo, env=env,
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "ui.cli", "ingest", str(articles)],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     wall = time.perf_counter() - started
     found = re.search(r"added (\d+).*?\((\d+) chunks embedded in ([\d.]+) s\)", done.stdout + done.stderr, re.S)
     if not found:
         raise RuntimeError(f"no ingest report in: {done.stdout[-500:]} {done.stderr[-500:]}")
     added, chunks, seconds = int(found[1]), int(found[2]), float(found[3])
-    return {"documents": added, "chunks": chunks, "ingest_s": seconds, "wall_s": round(wall, 2),
-            "chunks_per_s": round(chunks / seconds, 1)}  # fmt: skip
+    return {
+        "documents": added,
+        "chunks": chunks,
+        "ingest_s": seconds,
+        "wall_s": round(wall, 2),
+        "chunks_per_s": round(chunks / seconds, 1),
+    }
 
 
 def main() -> None:
@@ -64,10 +75,16 @@ def main() -> None:
     per_page = float(result["ingest_s"]) / files
     # A SQuAD article is ~3,900 words; a typical web page is nearer 500: both extrapolations are given.
     per_word = float(result["ingest_s"]) / words
-    figures = {"label": args.label, "files": files, "paragraphs": paragraphs, "words": words, **result,
-               "seconds_per_1000_pages": round(per_page * 1000, 1),
-               "seconds_per_1000_pages_of_500_words": round(per_word * 500 * 1000, 1),
-               "measured_at": time.strftime("%Y-%m-%d %H:%M")}  # fmt: skip
+    figures = {
+        "label": args.label,
+        "files": files,
+        "paragraphs": paragraphs,
+        "words": words,
+        **result,
+        "seconds_per_1000_pages": round(per_page * 1000, 1),
+        "seconds_per_1000_pages_of_500_words": round(per_word * 500 * 1000, 1),
+        "measured_at": time.strftime("%Y-%m-%d %H:%M"),
+    }
     print(json.dumps(figures, indent=2))
     if args.out:
         previous = json.loads(args.out.read_text()) if args.out.exists() else {}

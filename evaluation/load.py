@@ -23,9 +23,15 @@ from evaluation.metrics import percentile
 # Load from one address is the point here: rate limits are lifted unless a caller sets its own.
 UNLIMITED = {
     f"CLUSTER_ASSISTANT_{name}": "1000000/minute"
-    for name in ("RATE_LIMIT_ASK", "RATE_LIMIT_CHAT", "RATE_LIMIT_FEEDBACK", "RATE_LIMIT_ENQUIRIES",
-                 "RATE_LIMIT_WIDGET_SESSION", "RATE_LIMIT_LOGIN")
-}  # fmt: skip
+    for name in (
+        "RATE_LIMIT_ASK",
+        "RATE_LIMIT_CHAT",
+        "RATE_LIMIT_FEEDBACK",
+        "RATE_LIMIT_ENQUIRIES",
+        "RATE_LIMIT_WIDGET_SESSION",
+        "RATE_LIMIT_LOGIN",
+    )
+}
 
 
 def free_port() -> int:

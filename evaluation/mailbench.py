@@ -39,14 +39,19 @@ def measure(count: int) -> dict[str, object]:
     root = Path(tempfile.mkdtemp(prefix="mailbench-"))
     tls = throwaway_ca(root / "tls")
     with smtp_server(tls) as smtp, dovecot(tls) as box:
-        settings = Settings(database_url=f"sqlite:///{root / 'mail.db'}", smtp_url=smtp.url, imap_url=box.url,
-                            mail_ca_file=tls.ca_file, acks_per_address_per_day=count)  # fmt: skip
+        settings = Settings(
+            database_url=f"sqlite:///{root / 'mail.db'}",
+            smtp_url=smtp.url,
+            imap_url=box.url,
+            mail_ca_file=tls.ca_file,
+            acks_per_address_per_day=count,
+        )
         desk = Desk.open(settings)
         started = time.perf_counter()
         box.append(*(message(i) for i in range(count)))
         appended = time.perf_counter() - started
-        report = desk.poll_mailbox()
-        again = desk.poll_mailbox()
+        report = desk.mail.poll()
+        again = desk.mail.poll()
         started = time.perf_counter()
         sent = desk.run_jobs()
         sending = time.perf_counter() - started

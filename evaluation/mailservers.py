@@ -86,8 +86,9 @@ class _Handler:
 
 
 @contextmanager
-def smtp_server(tls: ThrowawayCA, user: str = USER, password: str = PASSWORD) -> Iterator[SmtpServer]:
-    """An SMTP server on a free loopback port that insists on STARTTLS and a sign-in."""
+def smtp_server(tls: ThrowawayCA | None, user: str = USER, password: str = PASSWORD) -> Iterator[SmtpServer]:
+    """An SMTP server on a free loopback port that insists on STARTTLS and a sign-in; without `tls`, a plain relay
+    (no STARTTLS, no sign-in), as Postfix on a machine's loopback is."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -96,9 +97,20 @@ def smtp_server(tls: ThrowawayCA, user: str = USER, password: str = PASSWORD) ->
         return AuthResult(success=ok)
 
     port = free_port()
-    server = SmtpServer(f"smtp://{user.replace('@', '%40')}:{password.replace(' ', '%20')}@127.0.0.1:{port}")
-    controller = Controller(_Handler(server), hostname="127.0.0.1", port=port, tls_context=tls.server_context(),
-                            require_starttls=True, authenticator=authenticator, auth_required=True)  # fmt: skip
+    if tls is None:
+        server = SmtpServer(f"smtp://127.0.0.1:{port}")
+        controller = Controller(_Handler(server), hostname="127.0.0.1", port=port)
+    else:
+        server = SmtpServer(f"smtp://{user.replace('@', '%40')}:{password.replace(' ', '%20')}@127.0.0.1:{port}")
+        controller = Controller(
+            _Handler(server),
+            hostname="127.0.0.1",
+            port=port,
+            tls_context=tls.server_context(),
+            require_starttls=True,
+            authenticator=authenticator,
+            auth_required=True,
+        )
     controller.start()
     try:
         yield server
@@ -187,8 +199,9 @@ def dovecot(tls: ThrowawayCA) -> Iterator[Mailbox]:
     try:
         _wait_for(port, process, root)
         user = USER.replace("@", "%40")
-        yield Mailbox(f"imaps://{user}:{PASSWORD.replace(' ', '%20')}@127.0.0.1:{port}/INBOX", "127.0.0.1", port,
-                      tls.ca_file)  # fmt: skip
+        yield Mailbox(
+            f"imaps://{user}:{PASSWORD.replace(' ', '%20')}@127.0.0.1:{port}/INBOX", "127.0.0.1", port, tls.ca_file
+        )
     finally:
         process.terminate()
         process.wait(10)

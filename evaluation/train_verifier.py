@@ -28,13 +28,13 @@ paragraph's closest sentence: 0.82 / 0.13 / 0.19.
 import argparse
 import json
 import random
-import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from evaluation.verifier_pairs import Pair, article_pairs, candidate_text, holding, sentences_of
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 FILES = ("squad2-dev-corpus.json", "squad2-dev-unseen.json")
@@ -42,120 +42,6 @@ TARGET = Path(__file__).resolve().parents[1] / "assistant" / "engine" / "verifie
 EPOCHS = 3
 MAX_TOKENS = 80  # a question and a sentence (with the one before, when it refers back) fit; longer costs time
 LEARNING_RATE = 3e-5
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(0-9])")
-_REFERS_BACK = re.compile(r"^(?:it|this|these|that|they|he|she|its|their|such)\b", re.I)
-_SPANS = {
-    "year": re.compile(r"\b1[0-9]\d\d\b|\b20\d\d\b"),
-    "number": re.compile(r"\b\d[\d,.]*\b"),
-    "name": re.compile(r"(?<!^)\b[A-Z][a-z]+(?: [A-Z][a-z]+)*"),
-}
-
-# General opposites, the kind SQuAD v2.0's writers used to make a question its paragraph no longer answers.
-_PAIRS = ("first last", "largest smallest", "most least", "before after", "increase decrease", "higher lower",
-          "earliest latest", "north south", "east west", "maximum minimum", "best worst", "early late", "more less",
-          "major minor", "rise fall", "win lose", "won lost", "start end", "begin end", "inside outside", "old new",
-          "oldest newest", "large small", "long short", "longest shortest", "high low", "highest lowest",
-          "positive negative", "legal illegal", "public private", "upper lower", "northern southern",
-          "eastern western", "always never", "allowed forbidden", "accepted rejected", "strong weak")  # fmt: skip
-_OPPOSITES = {a: b for pair in _PAIRS for a, b in (pair.split(), pair.split()[::-1])}
-
-
-@dataclass(frozen=True)
-class Pair:
-    question: str
-    sentence: str
-    label: float
-    article: str
-
-
-def sentences_of(context: str) -> list[tuple[int, str]]:
-    """(start offset, sentence) for each sentence of a paragraph."""
-    out, start = [], 0
-    for piece in _SENTENCE_END.split(context):
-        at = context.index(piece, start)
-        out.append((at, piece))
-        start = at + len(piece)
-    return out
-
-
-def candidate_text(sentences: list[tuple[int, str]], i: int) -> str:
-    """The sentence as the verifier reads it: with the one before when it refers back ("It…", "This…")."""
-    text = sentences[i][1]
-    return f"{sentences[i - 1][1]} {text}" if i > 0 and _REFERS_BACK.match(text) else text
-
-
-def _holding(sentences: list[tuple[int, str]], offset: int) -> int:
-    return max(i for i, (start, _) in enumerate(sentences) if start <= offset)
-
-
-def _swap(sentence: str, answer: str, pool: dict[str, list[str]], rng: random.Random) -> str | None:
-    """The sentence with its answer replaced by another span of the same kind from the article, or None."""
-    for kind, pattern in _SPANS.items():
-        if pattern.fullmatch(answer.strip()):
-            others = [s for s in pool[kind] if s != answer.strip()]
-            if others and answer in sentence:
-                return sentence.replace(answer, rng.choice(others), 1)
-    return None
-
-
-def article_pairs(article: dict[str, Any], rng: random.Random) -> list[Pair]:
-    """The training pairs of one SQuAD article (see the module's docstring)."""
-    title = article["title"]
-    paragraphs = [sentences_of(p["context"]) for p in article["paragraphs"]]
-    everything = [s for p in paragraphs for s in p]
-    pool = {kind: sorted({m for _, s in everything for m in pattern.findall(s)}) for kind, pattern in _SPANS.items()}
-    pairs: list[Pair] = []
-    for paragraph, sentences in zip(article["paragraphs"], paragraphs, strict=True):
-        for qa in paragraph["qas"]:
-            question = qa["question"].strip()
-            words = set(re.findall(r"\w{4,}", question.lower()))
-            if qa.get("is_impossible"):
-                # The nearest misses there are, and what the measure asks of them: every sentence of the paragraph
-                # low. Twice, as they are the kind the other negatives only approximate.
-                near = [_holding(sentences, p["answer_start"]) for p in qa.get("plausible_answers", [])[:1]]
-                closest = max(
-                    range(len(sentences)),
-                    key=lambda i: len(words & set(re.findall(r"\w{4,}", sentences[i][1].lower()))),
-                )
-                for i in [*near, *near, *([closest] if closest not in near else [])]:
-                    pairs.append(Pair(question, candidate_text(sentences, i), 0.0, title))
-                continue
-            answer = qa["answers"][0]
-            gold = _holding(sentences, answer["answer_start"])
-            pairs.append(Pair(question, candidate_text(sentences, gold), 1.0, title))
-            others = [i for i in range(len(sentences)) if i != gold]
-            for i in rng.sample(others, min(2, len(others))):
-                pairs.append(Pair(question, candidate_text(sentences, i), 0.0, title))
-            elsewhere = [s for p in paragraphs if p is not sentences for _, s in p]
-            if elsewhere:
-                best = max(elsewhere, key=lambda s: len(words & set(re.findall(r"\w{4,}", s.lower()))))
-                pairs.append(Pair(question, best, 0.0, title))
-            swapped = _swap(sentences[gold][1], answer["text"], pool, rng)
-            if swapped:
-                pairs.append(Pair(question, swapped, 0.0, title))
-            pairs.extend(Pair(q, candidate_text(sentences, gold), 0.0, title)
-                         for q in perturbed(question, sentences[gold][1], pool, rng))  # fmt: skip
-    return pairs
-
-
-def perturbed(question: str, sentence: str, pool: dict[str, list[str]], rng: random.Random) -> list[str]:
-    """The question changed so that its answer sentence no longer answers it, as SQuAD v2.0's writers made their
-    unanswerable questions: a name, year or number that the sentence states swapped for another of the article's,
-    and a word the sentence uses swapped for its opposite ("first" for "last")."""
-    out = []
-    for kind, pattern in _SPANS.items():
-        shared = [m for m in pattern.findall(question) if m in sentence]
-        others = [s for s in pool[kind] if s not in sentence and s not in question]
-        if shared and others:
-            out.append(question.replace(rng.choice(shared), rng.choice(others), 1))
-            break
-    words = question.split()
-    for i, word in enumerate(words):
-        opposite = _OPPOSITES.get(word.lower())
-        if opposite and re.search(rf"\b{re.escape(word)}\b", sentence, re.I):
-            out.append(" ".join([*words[:i], opposite, *words[i + 1 :]]))
-            break
-    return out
 
 
 def articles() -> list[dict[str, Any]]:
@@ -188,8 +74,14 @@ def train(pairs: list[Pair], epochs: int, seed: int) -> Any:
         started, total = time.perf_counter(), 0.0
         for start in range(0, len(order), 16):
             batch = order[start : start + 16]
-            encoded = tokenizer([p.question for p in batch], [p.sentence for p in batch], truncation="only_second",
-                                max_length=MAX_TOKENS, padding=True, return_tensors="pt")  # fmt: skip
+            encoded = tokenizer(
+                [p.question for p in batch],
+                [p.sentence for p in batch],
+                truncation="only_second",
+                max_length=MAX_TOKENS,
+                padding=True,
+                return_tensors="pt",
+            )
             logits = model(**encoded).logits.squeeze(-1)
             value = loss(logits, torch.tensor([p.label for p in batch]))
             optimiser.zero_grad()
@@ -219,8 +111,14 @@ def scores(model: Any, tokenizer: Any, question: str, candidates: list[str]) -> 
     import torch
 
     with torch.no_grad():
-        encoded = tokenizer([question] * len(candidates), candidates, truncation="only_second",
-                            max_length=MAX_TOKENS, padding=True, return_tensors="pt")  # fmt: skip
+        encoded = tokenizer(
+            [question] * len(candidates),
+            candidates,
+            truncation="only_second",
+            max_length=MAX_TOKENS,
+            padding=True,
+            return_tensors="pt",
+        )
         return torch.sigmoid(model(**encoded).logits.squeeze(-1)).numpy().reshape(-1)
 
 
@@ -238,11 +136,14 @@ def held_out(model: Any, tokenizer: Any, held: list[dict[str, Any]]) -> dict[str
                 if qa.get("is_impossible"):
                     unanswerable.append(float(found.max()))
                     continue
-                gold = _holding(sentences, qa["answers"][0]["answer_start"])
+                gold = holding(sentences, qa["answers"][0]["answer_start"])
                 answerable.append(float(found[gold]))
                 top1.append(int(np.argmax(found)) == gold)
-    report = {"answer_sentence_top1": float(np.mean(top1)), "answerable": len(answerable),
-              "unanswerable": len(unanswerable)}  # fmt: skip
+    report = {
+        "answer_sentence_top1": float(np.mean(top1)),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+    }
     for rate in (0.02, 0.05):
         threshold = float(np.quantile(answerable, rate))
         report[f"nearmiss_declined_at_{int(rate * 100)}pct_false_abstention"] = float(
@@ -260,36 +161,56 @@ def export(model: Any, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     names = ["input_ids", "attention_mask", "token_type_ids"]
     fp32 = target.with_suffix(".fp32.tmp")
-    torch.onnx.export(model, tuple(torch.ones(1, 8, dtype=torch.long) for _ in names), str(fp32), input_names=names,
-                      output_names=["logits"], dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names} | {
-                          "logits": {0: "batch"}}, opset_version=17, dynamo=False)  # fmt: skip
+    torch.onnx.export(
+        model,
+        tuple(torch.ones(1, 8, dtype=torch.long) for _ in names),
+        str(fp32),
+        input_names=names,
+        output_names=["logits"],
+        dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names} | {"logits": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
+    )
     # The word embeddings (Gather) too: left in fp32 they are 47 MB of the file's 59.
-    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul", "Gather"])  # fmt: skip
+    quantize_dynamic(
+        str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul", "Gather"]
+    )
     fp32.unlink()
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=EPOCHS)
-    parser.add_argument("--reverse", action="store_true", help="also train on the indexed articles and measure the "
-                        "unseen ones (a second held-out figure; the model written is unchanged)")  # fmt: skip
+    parser.add_argument(
+        "--reverse",
+        action="store_true",
+        help="also train on the indexed articles and measure the "
+        "unseen ones (a second held-out figure; the model written is unchanged)",
+    )
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=TARGET)
     args = parser.parse_args(argv)
     # The shipped model learns from the articles `eval squad` does not index, so that every figure `eval squad` and
     # `make calibrate` report for the indexed articles is of a verifier that never saw them.
     learn, held = (json.loads((EVAL / name).read_text(encoding="utf-8"))["data"] for name in reversed(FILES))
-    figures: dict[str, Any] = {"command": "make train-verifier", "epochs": args.epochs, "max_tokens": MAX_TOKENS,
-                               "trained_on": FILES[1], "folds": []}  # fmt: skip
+    figures: dict[str, Any] = {
+        "command": "make train-verifier",
+        "epochs": args.epochs,
+        "max_tokens": MAX_TOKENS,
+        "trained_on": FILES[1],
+        "folds": [],
+    }
     rounds = [(learn, held), (held, learn)] if args.reverse else [(learn, held)]
     for number, (train_on, test_on) in enumerate(rounds):
         rng = random.Random(args.seed)
         pairs = [p for a in train_on for p in article_pairs(a, rng)]
         print(f"round {number + 1}: {len(pairs)} pairs from {len(train_on)} articles", flush=True)
         model, tokenizer = train(pairs, args.epochs, args.seed)
-        fold = {"held_out_articles": [a["title"] for a in test_on], "pairs": len(pairs),
-                **held_out(model, tokenizer, test_on)}  # fmt: skip
+        fold = {
+            "held_out_articles": [a["title"] for a in test_on],
+            "pairs": len(pairs),
+            **held_out(model, tokenizer, test_on),
+        }
         print(json.dumps(fold), flush=True)
         figures["folds"].append(fold)
         if number == 0:

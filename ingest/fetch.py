@@ -128,8 +128,9 @@ class _BudgetedStream(httpcore.NetworkStream):
     def close(self) -> None:
         self.inner.close()
 
-    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:  # fmt: skip
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
         return _BudgetedStream(self.inner.start_tls(ssl_context, server_hostname, _budget.wait_for(timeout)))
 
     def get_extra_info(self, info: str) -> Any:

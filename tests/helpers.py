@@ -276,9 +276,15 @@ def until(check: Callable[[], object], timeout_s: float = 30.0, every_s: float =
 # (the sign-in lockout keeps its default: signing in correctly never meets it).
 GENEROUS_LIMITS = {
     name: "100000/minute"
-    for name in ("rate_limit_ask", "rate_limit_chat", "rate_limit_feedback", "rate_limit_enquiries",
-                 "rate_limit_widget_session", "rate_limit_login")
-}  # fmt: skip
+    for name in (
+        "rate_limit_ask",
+        "rate_limit_chat",
+        "rate_limit_feedback",
+        "rate_limit_enquiries",
+        "rate_limit_widget_session",
+        "rate_limit_login",
+    )
+}
 
 
 def settings_for(data_dir: Path, model_cache: Path, **overrides) -> Settings:  # type: ignore[no-untyped-def]
@@ -292,8 +298,14 @@ def settings_for(data_dir: Path, model_cache: Path, **overrides) -> Settings:  #
     return Settings(data_dir=data_dir, **overrides)
 
 
-def log_now(sessions: sessionmaker[Session], channel: str, question: str, answer, latency_ms: float,  # type: ignore[no-untyped-def]
-            partner_id: str | None = None) -> int:  # fmt: skip
+def log_now(
+    sessions: sessionmaker[Session],
+    channel: str,
+    question: str,
+    answer,
+    latency_ms: float,  # type: ignore[no-untyped-def]
+    partner_id: str | None = None,
+) -> int:
     """Log a question as the desk does (a logbook), and wait until it is written: tests read it back at once."""
     from assistant.desk.logbook import Logbook
     from assistant.desk.records import question_row

@@ -76,14 +76,16 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 @router.post("/ask", summary="Answer a question from the documents (the `ask --json` shape, plus question_id)")
 def ask(body: AskRequest, request: Request) -> JSONResponse:
-    answer, log_id = desk_of(request).ask(body.question, body.history, channel="api", session_id=body.session_id)
+    answer, log_id = desk_of(request).questions.ask(
+        body.question, body.history, channel="api", session_id=body.session_id
+    )
     return JSONResponse({**answer.to_json(), "question_id": log_id})
 
 
 @router.post("/feedback", status_code=201, summary="Thumbs up or down on an answer, with an optional comment")
 def feedback(body: FeedbackRequest, request: Request) -> dict[str, int]:
     new = NewFeedback("api", body.question, body.answer, body.rating, body.citations, body.comment, body.question_id)
-    return {"id": desk_of(request).feedback(new)}
+    return {"id": desk_of(request).questions.feedback(new)}
 
 
 @router.get("/consent", summary="The consent text an enquirer must accept, and its version")
@@ -95,4 +97,4 @@ def consent() -> dict[str, str]:
 def enquiries(body: EnquiryRequest, request: Request) -> dict[str, str]:
     if not body.consent:
         raise InvalidRequest("Consent was declined, so nothing was stored. You can keep using the chat anonymously.")
-    return received(desk_of(request).receive(new_enquiry(body, "api")).reference)
+    return received(desk_of(request).enquiries.receive(new_enquiry(body, "api")).reference)

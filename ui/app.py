@@ -16,14 +16,16 @@ from typing import Any
 
 import gradio as gr
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from assistant.config import Settings, private_dir
-from assistant.desk import Desk, RateLimits, TokenSigner, load_secret
+from assistant.config import Settings
+from assistant.desk import Desk
 from assistant.errors import AssistantError
+from assistant.private import private_dir
 from ui import mail_hook
 from ui.api import router
 from ui.chat import CSS, THEME, build_chat
@@ -40,14 +42,26 @@ from ui.edge import (
     shed_load,
     staff_host_only,
 )
+from ui.ratelimit import RateLimits
 from ui.staff import auth, documents, enquiry, inbox, reports
 from ui.staff import mail as staff_mail
 from ui.staff.api import api as staff_api
-from ui.staff.pages import ASSETS
+from ui.staff.pages import ASSETS, error_page
 from ui.staff.session import session_token
+from ui.tokens import TokenSigner, load_secret
 from ui.widget import router as widget_router
 
 log = logging.getLogger(__name__)
+
+
+async def error_response(request: Request, exc: Exception) -> Response:
+    """The error vocabulary translated once per edge: the staff console's pages get the error page, every other
+    route (the APIs, the widget) `{"detail": message}` with the class's status."""
+    if isinstance(exc, AssistantError) and request.url.path.startswith("/staff"):
+        return error_page(request, exc)
+    return await assistant_error(request, exc)
+
+
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # Gradio's footer links, run history, monitoring dashboard, MCP server, SSR and PWA: none is wanted here.
 GRADIO_EXTRAS_OFF: dict[str, Any] = {
@@ -99,15 +113,17 @@ def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
     # CSRF tokens get a key of their own, derived from the secret, so neither kind of token can stand for the other.
     app.state.csrf_key = hmac.new(secret, b"staff csrf tokens", hashlib.sha256).digest()
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(AssistantError, assistant_error)
+    app.add_exception_handler(AssistantError, error_response)
     staff_pages = [auth.router, inbox.router, enquiry.router, reports.router, staff_mail.router, documents.router]
     staff_pages.append(staff_api)
     for routes in (router, docs_router, widget_router, health_router, mail_hook.router, *staff_pages):
         app.include_router(routes)
     app.mount(ASSETS, StaticFiles(directory=STATIC), name="assets")  # htmx (vendored), the console's CSS and JS
     if not settings.staff_host:
-        log.warning("CLUSTER_ASSISTANT_STAFF_HOST is not set: the staff console and the public chat share one "
-                    "origin. Exposed to the internet, give staff a host of their own (docs/deploy.md).")  # fmt: skip
+        log.warning(
+            "CLUSTER_ASSISTANT_STAFF_HOST is not set: the staff console and the public chat share one "
+            "origin. Exposed to the internet, give staff a host of their own (docs/deploy.md)."
+        )
     _install_edge(app, settings, desk)
     return _mount_chat(app, settings, desk)
 
@@ -135,10 +151,15 @@ def _mount_chat(app: FastAPI, settings: Settings, desk: Desk) -> FastAPI:
     # Gradio keeps the files it makes or receives in GRADIO_TEMP_DIR (read when the Blocks and its routes are
     # made): inside the private data directory, not in a world-readable /tmp/gradio shared with other programs.
     os.environ["GRADIO_TEMP_DIR"] = str(private_dir(settings.data_dir / "gradio"))
-    starters = desk.starter_questions(settings.starter_questions)
+    starters = desk.questions.starters(settings.starter_questions)
     limits: RateLimits = app.state.limits
-    chat = build_chat(desk, starters, settings.chat_concurrency, settings.chat_queue_size,
-                      lambda address: limits.hit("enquiries", address))  # fmt: skip
+    chat = build_chat(
+        desk,
+        starters,
+        settings.chat_concurrency,
+        settings.chat_queue_size,
+        lambda address: limits.hit("enquiries", address),
+    )
     return gr.mount_gradio_app(
         app,
         chat,
@@ -159,23 +180,24 @@ def healthz(request: Request) -> JSONResponse:
     desk = desk_of(request)
     problems = desk.health()
     try:
-        chunks = desk.assistant.store.count()
+        chunks = desk.engine.catalogue.count()
     except Exception:  # the store's client raises its own types; any failure means unhealthy
         log.exception("vector store health check failed")
         chunks = 0
         problems.append("vector store unreachable")
-    if not desk.assistant.index.chunks:
+    loaded = desk.engine.catalogue.loaded()
+    if not loaded:
         problems.append("the index is empty: run `cluster-assistant ingest`")
     body: dict[str, object] = {
         "ok": not problems,
         "chunks": chunks,
-        "index_loaded": bool(desk.assistant.index.chunks),
+        "index_loaded": bool(loaded),
         "worker": os.getpid(),
     }
     if problems:
         body["reason"] = "; ".join(problems)
-    if desk.member(session_token(request)) is not None:  # staff see how mail is doing too
-        body["mail"] = desk.mail_health()
+    if desk.accounts.member(session_token(request)) is not None:  # staff see how mail is doing too
+        body["mail"] = jsonable_encoder(desk.mail.health())
     return JSONResponse(body, status_code=200 if not problems else 503)
 
 

@@ -86,7 +86,7 @@ def respond(desk: Desk, message: str, state: dict[str, Any]):  # type: ignore[no
     history = [*state["messages"], {"role": "user", "content": escape_markdown(message)}]
     shown: list[str] = []
     try:
-        for item in desk.ask_stream(message, questions_of(state), channel="chat"):
+        for item in desk.questions.ask_stream(message, questions_of(state), channel="chat"):
             if not isinstance(item, str):
                 answer, log_id = item
                 break
@@ -139,7 +139,7 @@ def rate(desk: Desk, liked: bool | str, index: Any, state: dict[str, Any]) -> tu
     earlier = state["ratings"].get(key)
     if liked not in (True, False):
         if earlier:
-            desk.withdraw_feedback(earlier["id"])
+            desk.questions.withdraw_feedback(earlier["id"])
             del state["ratings"][key]
         closing = gr.update(visible=False) if state["commenting"] == key else gr.skip()
         state["commenting"] = None
@@ -147,7 +147,7 @@ def rate(desk: Desk, liked: bool | str, index: Any, state: dict[str, Any]) -> tu
     rating = "up" if liked else "down"
     try:
         new = NewFeedback("chat", asked["question"], asked["answer"], rating, asked["citations"], None, asked["log_id"])
-        feedback_id = desk.feedback(new, earlier["id"] if earlier else None)
+        feedback_id = desk.questions.feedback(new, earlier["id"] if earlier else None)
     except AssistantError as exc:
         return gr.skip(), gr.skip(), error_markdown(exc)
     state["ratings"][key] = {"id": feedback_id, "rating": rating}
@@ -171,7 +171,7 @@ def comment_on(desk: Desk, comment: str, state: dict[str, Any]) -> tuple[Any, An
         "chat", asked["question"], asked["answer"], rated["rating"], asked["citations"], comment, asked["log_id"]
     )
     try:
-        feedback_id = desk.feedback(new, rated["id"])
+        feedback_id = desk.questions.feedback(new, rated["id"])
     except AssistantError as exc:
         return gr.skip(), gr.skip(), gr.skip(), error_markdown(exc)
     state["ratings"][key] = {**rated, "id": feedback_id}
@@ -193,7 +193,7 @@ def chat_api(desk: Desk, question: str, history: list[str] | None = None) -> dic
             f"Send at most {MAX_HISTORY_ITEMS} earlier questions of at most {MAX_QUESTION_CHARS} characters each."
         )
     try:
-        answer, _ = desk.ask(question, [str(h) for h in history], channel="api")
+        answer, _ = desk.questions.ask(question, [str(h) for h in history], channel="api")
     except AssistantError as exc:
         raise gr.Error(str(exc)) from None
     return answer.to_json()
@@ -228,28 +228,46 @@ def _layout(starters: list[str]) -> ChatPage:
         )
         # Thumbs under every reply (each rates that message); no grouping, so a thumb never rates two replies.
         chatbot = gr.Chatbot(
-            label="Conversation", height=480, feedback_options=("Like", "Dislike"), buttons=[],
+            label="Conversation",
+            height=480,
+            feedback_options=("Like", "Dislike"),
+            buttons=[],
             group_consecutive_messages=False,
-        )  # fmt: skip
+        )
         handoff = hand_off()
         with gr.Column(visible=False, elem_id="comment-box", elem_classes=["inline-panel"]) as comment_box:
             comment = gr.Textbox(
-                label=RATED, lines=2, max_lines=4, max_length=MAX_COMMENT_CHARS,
+                label=RATED,
+                lines=2,
+                max_lines=4,
+                max_length=MAX_COMMENT_CHARS,
                 placeholder="What was good, missing or wrong?",
-            )  # fmt: skip
+            )
             comment_button = gr.Button("Send comment", size="sm", variant="secondary")
         question = gr.Textbox(
-            label="Your question", placeholder="Ask about the cluster", max_lines=4,
+            label="Your question",
+            placeholder="Ask about the cluster",
+            max_lines=4,
             submit_btn="Ask",
-        )  # fmt: skip
+        )
         with gr.Row(visible=bool(starters)) as starters_row:
             starter_buttons = [gr.Button(s, size="sm", variant="secondary") for s in starters]
         person = gr.Button("Ask a person", size="sm", elem_classes=["quiet"])
         status = gr.Markdown("", elem_id="status")
     return ChatPage(
-        state, chatbot, handoff, comment_box, comment, comment_button, question, starters_row, starters,
-        starter_buttons, person, status,
-    )  # fmt: skip
+        state,
+        chatbot,
+        handoff,
+        comment_box,
+        comment,
+        comment_button,
+        question,
+        starters_row,
+        starters,
+        starter_buttons,
+        person,
+        status,
+    )
 
 
 def _wire(desk: Desk, page: ChatPage, limit: HandOffLimit, private: dict[str, Any]) -> None:

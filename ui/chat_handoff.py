@@ -14,8 +14,12 @@ from ui.render import escape_markdown
 
 # Counts one hand-off from a client address against the enquiries limit: the seconds to wait when over it, or None.
 HandOffLimit = Callable[[str], int | None]
-FIELD_NAMES = {"name": "your name", "email": "a valid e-mail address", "organisation": "a shorter organisation",
-               "message": "a message (at most 5,000 characters)"}  # fmt: skip
+FIELD_NAMES = {
+    "name": "your name",
+    "email": "a valid e-mail address",
+    "organisation": "a shorter organisation",
+    "message": "a message (at most 5,000 characters)",
+}
 
 DECLINED = "No problem: nothing has been shared. You can keep asking questions here."
 THUMBS = {"up": "Like", "down": "Dislike"}
@@ -92,16 +96,22 @@ def send_enquiry(  # type: ignore[no-untyped-def]
     name, email, organisation, message = (str(f or "") for f in fields)
     transcript = [{**t, "content": t["content"][:10_000]} for t in state["transcript"]]
     try:
-        body = EnquiryRequest(name=name, email=email.strip(), organisation=organisation.strip() or None,
-                              message=message, consent=True, consent_version=CONSENT_VERSION,
-                              transcript=transcript)  # fmt: skip
+        body = EnquiryRequest(
+            name=name,
+            email=email.strip(),
+            organisation=organisation.strip() or None,
+            message=message,
+            consent=True,
+            consent_version=CONSENT_VERSION,
+            transcript=transcript,
+        )
     except ValidationError as exc:
         wrong = dict.fromkeys(FIELD_NAMES[str(e["loc"][0])] for e in exc.errors() if e["loc"][0] in FIELD_NAMES)
         return gr.skip(), gr.skip(), "Please give " + ", ".join(wrong or ["the form's fields"]) + "."
     wait = limit(address)
     if wait is not None:
         return gr.skip(), gr.skip(), f"You're sending enquiries a little fast. Please wait {wait} seconds."
-    receipt = desk.receive(new_enquiry(body, "chat"))
+    receipt = desk.enquiries.receive(new_enquiry(body, "chat"))
     reply = (
         f"Thank you, {escape_markdown(name.strip())}: your enquiry (reference {receipt.reference}) has been "
         "passed to the cluster team, who will reply by e-mail."

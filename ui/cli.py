@@ -32,8 +32,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     policy = FetchPolicy.allowing(settings.ingest_allowed_networks)
     progress = None if not args.quiet else False
     left_out = removed_sources(open_database(settings))  # documents staff removed stay out
-    report = ingest(targets, store, embedder, progress, visibility=args.visibility, fetch_policy=policy,
-                    left_out=left_out)  # fmt: skip
+    report = ingest(
+        targets, store, embedder, progress, visibility=args.visibility, fetch_policy=policy, left_out=left_out
+    )
     print(report.summary())
     return 1 if report.failed else 0
 

@@ -6,26 +6,36 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, InvalidRequest
+
+if TYPE_CHECKING:
+    from assistant.desk import Enquiries
+
+
+def _iso(value: object) -> str:
+    """JSON for what `json` cannot write itself: times as ISO 8601."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _staff(args: argparse.Namespace, settings: Settings) -> int:
     import getpass
 
-    from assistant.desk import accounts, open_database
-    from assistant.desk.accounts import add_staff
+    from assistant.desk import Accounts, open_database
 
+    accounts = Accounts(settings, open_database(settings))  # accounts alone: no engine to load
     if args.staff_action in ("disable", "enable"):
-        accounts.set_disabled(open_database(settings), args.email, args.staff_action == "disable")
+        accounts.set_disabled(args.email, args.staff_action == "disable")
         done = "disabled and signed out everywhere" if args.staff_action == "disable" else "enabled"
         print(f"Staff account {args.email} is {done}.")
         return 0
     if args.staff_action == "sign-out":
-        ended = accounts.sign_out_everywhere(open_database(settings), args.email)
+        ended = accounts.sign_out_everywhere(args.email)
         print(f"Signed {args.email} out everywhere ({ended} sessions ended).")
         return 0
     if args.password_stdin:
@@ -36,67 +46,64 @@ def _staff(args: argparse.Namespace, settings: Settings) -> int:
             raise InvalidRequest("The two passwords differ; nothing was changed.")
     else:
         raise InvalidRequest("No terminal to ask for the password: pipe it in with --password-stdin.")
-    member = add_staff(open_database(settings), args.email, password, args.role, settings.staff_password_min_chars)
+    member = accounts.add(args.email, password, args.role)
     print(f"Staff account {member.email} ({member.role}) is ready; sign in at /login (any earlier sessions ended).")
     return 0
 
 
+def _import(enquiries: "Enquiries", files: list[str]) -> int:
+    """Each file's enquiries received in turn; one that cannot be read is reported and the rest go on."""
+    failed = 0
+    for name in files:
+        try:
+            for where, item in enquiries.import_file(Path(name)):
+                if isinstance(item, AssistantError):
+                    failed += 1
+                    print(f"skipped {where}: {item}", file=sys.stderr)
+                else:
+                    merged = "" if item.created else ", merged into an open one"
+                    print(f"{where}: enquiry {item.id}{merged} (reference {item.reference})")
+        except (OSError, UnicodeDecodeError) as exc:
+            failed += 1
+            print(f"skipped {name}: cannot read it ({exc})", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _enquiries(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.desk import gdpr, intake, open_database
+    from assistant.desk import Desk, Privacy, load_taxonomy, open_database, write_private
 
-    sessions = open_database(settings)
-    if args.action == "import":
-        from assistant.desk import Desk
-
-        desk = Desk.open(settings, sessions=sessions)
-        failed = 0
-        for name in args.files:
-            path = Path(name)
-            reader = intake.read_csv if path.suffix.lower() == ".csv" else intake.read_mail
-            try:
-                for where, item in reader(path):
-                    if isinstance(item, AssistantError):
-                        failed += 1
-                        print(f"skipped {where}: {item}", file=sys.stderr)
-                    else:
-                        receipt = desk.receive(item)
-                        merged = "" if receipt.created else ", merged into an open one"
-                        print(f"{where}: enquiry {receipt.id}{merged} (reference {receipt.reference})")
-            except (OSError, UnicodeDecodeError) as exc:
-                failed += 1
-                print(f"skipped {path}: cannot read it ({exc})", file=sys.stderr)
-        return 1 if failed else 0
+    if args.action == "import":  # triaged as they arrive: the engine drafts the replies
+        return _import(Desk.open(settings).enquiries, args.files)
+    privacy = Privacy(open_database(settings), load_taxonomy(settings.taxonomy_file))  # no engine needed
     if args.action == "export-csv":
-        gdpr.write_private(Path(args.target), gdpr.enquiries_csv(sessions, "cli"))
+        write_private(Path(args.target), privacy.export_csv(None))
         print(f"Wrote {args.target}")
     elif args.action == "export-subject":
-        print(json.dumps(gdpr.export_subject(sessions, args.target, "cli"), indent=2, ensure_ascii=False))
+        exported = asdict(privacy.export_subject(args.target, None))
+        print(json.dumps(exported, indent=2, ensure_ascii=False, default=_iso))
     elif args.action == "erase-subject":
-        print(f"Erased the personal data of {gdpr.erase_subject(sessions, args.target, 'cli')} enquiries.")
+        print(f"Erased the personal data of {privacy.erase_subject(args.target, None)} enquiries.")
     elif args.action == "purge":
-        from assistant.desk.taxonomy import load_taxonomy
-
-        taxonomy = load_taxonomy(settings.taxonomy_file)
-        erased = gdpr.purge_resolved(sessions, taxonomy.retention_days, taxonomy.retention_by_category(), "cli")
+        erased = privacy.purge("cli")
         print(f"Erased the personal data of {erased} resolved enquiries past their retention.")
     return 0
 
 
 def _mail(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.desk import Desk
+    from assistant.desk import Desk, MailStatus
 
     desk = Desk.open(settings)
     if args.mail_action == "poll":
-        report = desk.poll_mailbox()
+        report = desk.mail.poll()
         results = ", ".join(f"{n} {kind}" for kind, n in sorted(report.results.items())) or "nothing new"
         print(f"Read {report.messages} messages in {report.seconds:.1f} s: {results}.")
         return 0
-    health = desk.mail_health()
-    print(json.dumps(health, indent=2))
-    for row in desk.outgoing_mail(20):
-        if row["status"] != "sent":
-            why = f": {row['error']}" if row["error"] else ""
-            print(f"outbox {row['id']} ({row['kind']}): {row['status']}{why}")
+    health = desk.mail.health()
+    print(json.dumps(asdict(health), indent=2, default=_iso))
+    for row in desk.mail.outgoing(20):
+        if row.status != MailStatus.SENT:
+            why = f": {row.error}" if row.error else ""
+            print(f"outbox {row.id} ({row.kind}): {row.status}{why}")
     return 0
 
 

@@ -11,8 +11,9 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from assistant.config import Settings
-from assistant.desk import Desk, PartnerDirectory, RateLimits
+from assistant.desk import Desk, PartnerDirectory
 from assistant.errors import AssistantError
+from ui.ratelimit import RateLimits
 
 log = logging.getLogger(__name__)
 Middleware = Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]
@@ -32,8 +33,18 @@ GRADIO_CSP = (
 DOCS_CSP = STRICT_CSP + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
 HSTS = "max-age=31536000; includeSubDomains"
 # Our own pages and files (`/ui/`: htmx, the console's CSS and JS); everything else is the Gradio chat.
-OWN_PAGES = ("/login", "/logout", "/staff", "/api", "/docs", "/redoc", "/openapi.json", "/healthz", "/widget.js",
-             "/ui/")  # fmt: skip
+OWN_PAGES = (
+    "/login",
+    "/logout",
+    "/staff",
+    "/api",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/healthz",
+    "/widget.js",
+    "/ui/",
+)
 STAFF_PATHS = ("/staff", "/api/staff", "/login", "/logout")
 SHARED_PATHS = ("/ui/", "/healthz")  # the console's own files, and the health check, on either host
 # Gradio serves files from its cache at `file=` / `file/` (and fetches `file=<url>` from anywhere), and `proxy=`

@@ -30,5 +30,5 @@ async def inbound_mail(request: Request) -> JSONResponse:
         raise NotAllowed("Wrong or missing shared secret.")
     raw = await request.body()
     # Storing runs triage (the model): off the event loop, like answering.
-    result = await run_in_threadpool(desk.receive_mail, raw, "webhook")
+    result = await run_in_threadpool(desk.mail.receive, raw, "webhook")
     return JSONResponse({"result": result}, status_code=202)

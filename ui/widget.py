@@ -12,10 +12,12 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
-from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Partner, PartnerDirectory, RateLimits, WidgetSession
+from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Partner, PartnerDirectory
 from assistant.errors import InvalidRequest
 from ui.api import EnquiryRequest, new_enquiry, received
 from ui.edge import client_address, cors_headers, desk_of
+from ui.ratelimit import RateLimits
+from ui.tokens import WidgetSession
 
 WIDGET_JS = Path(__file__).with_name("static") / "widget.js"
 NOT_HERE = "The assistant is not available on this site."
@@ -136,7 +138,7 @@ async def widget_ask(request: Request) -> JSONResponse:
         raise InvalidRequest(f"Please keep questions under {partner.max_message_chars} characters.")
     # Answering is CPU-bound and synchronous: off the event loop, like FastAPI's own sync endpoints.
     answer, log_id = await run_in_threadpool(
-        desk.ask,
+        desk.questions.ask,
         body.question,
         body.history,
         channel="widget",
@@ -157,5 +159,5 @@ async def widget_enquiry(request: Request) -> JSONResponse:
     body = _parse(EnquiryRequest, await _body(request))
     if not body.consent:
         raise InvalidRequest("Consent was declined, so nothing was stored.")
-    receipt = await run_in_threadpool(desk.receive, new_enquiry(body, "widget", session.partner_id))
+    receipt = await run_in_threadpool(desk.enquiries.receive, new_enquiry(body, "widget", session.partner_id))
     return _reply(received(receipt.reference), 201, session.origin)

@@ -15,10 +15,11 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.config import Settings
 from assistant.desk.tables import StaffSession, StaffUser, aware, utcnow
-from assistant.errors import AssistantError, InvalidRequest, NotFound
+from assistant.desk.vocabulary import Role
+from assistant.errors import AssistantError, InvalidRequest, NotAllowed, NotFound
 
-ROLES = ("admin", "staff")
 _hasher = PasswordHasher()
 
 
@@ -44,8 +45,8 @@ def add_staff(
 ) -> StaffMember:
     """Create an account, or reset the password and role of an existing one (which ends its sessions: whoever
     knew the old password may be signed in with it)."""
-    if role not in ROLES:
-        raise InvalidRequest(f"Role must be one of {', '.join(ROLES)}.")
+    if role not in tuple(Role):
+        raise InvalidRequest(f"Role must be one of {', '.join(Role)}.")
     if len(password) < min_chars:
         raise InvalidRequest(f"Use a password of at least {min_chars} characters.")
     try:
@@ -151,3 +152,41 @@ def _account(session: Session, email: str) -> StaffUser:
     if user is None:
         raise NotFound(f"No staff account {email.strip().lower()}.")
     return user
+
+
+def admin_actor(member: StaffMember | None, action: str) -> str:
+    """The actor for an admin-only action; raises `NotAllowed` for staff who are not admins (None is the operator
+    at the shell, who may do anything)."""
+    if member is not None and member.role != Role.ADMIN:
+        raise NotAllowed(f"Only an admin can {action}.")
+    return member.email if member else "cli"
+
+
+class Accounts:
+    """Staff accounts and their sign-ins (`desk.accounts`); the CLI opens it alone, without the engine."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self.settings, self.sessions = settings, sessions
+
+    def add(self, email: str, password: str, role: str) -> StaffMember:
+        """Create an account, or reset the password and role of an existing one (see `add_staff`)."""
+        return add_staff(self.sessions, email, password, role, self.settings.staff_password_min_chars)
+
+    def sign_in(self, email: str, password: str, locked: bool = False) -> str:
+        return sign_in(self.sessions, email, password, self.settings.staff_session_hours, locked)
+
+    def member(self, token: str | None) -> StaffMember | None:
+        return member_for(self.sessions, token)
+
+    def sign_out(self, token: str | None) -> None:
+        sign_out(self.sessions, token)
+
+    def sign_out_everywhere(self, email: str) -> int:
+        return sign_out_everywhere(self.sessions, email)
+
+    def set_disabled(self, email: str, disabled: bool) -> None:
+        set_disabled(self.sessions, email, disabled)
+
+    def active(self) -> list[str]:
+        """The accounts that can be assigned enquiries (not disabled), by address."""
+        return active_emails(self.sessions)

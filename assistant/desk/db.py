@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.config import Settings, private_dir, private_file
+from assistant.config import Settings
 from assistant.errors import StoreUnavailable
+from assistant.private import private_dir, private_file
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 5000

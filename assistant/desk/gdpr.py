@@ -18,9 +18,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk.audit import audit
-from assistant.desk.outbox import SEND_MAIL
 from assistant.desk.tables import (
-    AuditEvent,
     Enquiry,
     Job,
     MailAttachment,
@@ -32,11 +30,28 @@ from assistant.desk.tables import (
     aware,
     utcnow,
 )
+from assistant.desk.views import SubjectExport
+from assistant.desk.vocabulary import AuditAction, EnquiryStatus, JobKind
 
 ERASED = "[erased]"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CSV_FIELDS = ("id", "created_at", "channel", "partner_id", "status", "category", "priority", "route", "assignee",
-              "due_at", "name", "email", "organisation", "subject", "message")  # fmt: skip
+CSV_FIELDS = (
+    "id",
+    "created_at",
+    "channel",
+    "partner_id",
+    "status",
+    "category",
+    "priority",
+    "route",
+    "assignee",
+    "due_at",
+    "name",
+    "email",
+    "organisation",
+    "subject",
+    "message",
+)
 
 
 def _erase(session: Session, enquiry: Enquiry, actor: str, reason: str) -> None:
@@ -53,7 +68,7 @@ def _erase(session: Session, enquiry: Enquiry, actor: str, reason: str) -> None:
     session.execute(delete(MailAttachment).where(MailAttachment.message_id.in_(messages)))
     session.execute(delete(MailMessage).where(MailMessage.enquiry_id == enquiry.id))
     _erase_outbox(session, OutboxMessage.enquiry_id == enquiry.id)
-    session.add(AuditEvent(enquiry_id=enquiry.id, actor=actor, action="erased", detail={"reason": reason}))
+    audit(session, enquiry.id, actor, AuditAction.ERASED, reason=reason)
 
 
 def _erase_mail_elsewhere(session: Session, email: str, actor: str) -> None:
@@ -64,7 +79,7 @@ def _erase_mail_elsewhere(session: Session, email: str, actor: str) -> None:
     received = session.execute(delete(MailMessage).where(func.lower(MailMessage.from_addr) == email)).rowcount  # type: ignore[attr-defined]
     sent = _erase_outbox(session, func.lower(OutboxMessage.to_addr) == email)
     if received or sent:
-        audit(session, None, actor, "erased_mail_elsewhere", received=int(received or 0), sent=sent)
+        audit(session, None, actor, AuditAction.ERASED_MAIL_ELSEWHERE, received=int(received or 0), sent=sent)
 
 
 def _erase_outbox(session: Session, which: ColumnElement[bool]) -> int:
@@ -72,7 +87,7 @@ def _erase_outbox(session: Session, which: ColumnElement[bool]) -> int:
     give a later message. Returns how many rows."""
     rows = set(session.scalars(select(OutboxMessage.id).where(which)))
     if rows:
-        sending = session.execute(select(Job.id, Job.payload).where(Job.kind == SEND_MAIL)).all()
+        sending = session.execute(select(Job.id, Job.payload).where(Job.kind == JobKind.SEND_MAIL)).all()
         doomed = [job_id for job_id, payload in sending if (payload or {}).get("outbox_id") in rows]
         session.execute(delete(Job).where(Job.id.in_(doomed)))
         session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(rows)))
@@ -115,7 +130,7 @@ def purge_resolved(
     with sessions.begin() as session:
         candidates = session.scalars(
             select(Enquiry).where(
-                Enquiry.status == "resolved",
+                Enquiry.status == EnquiryStatus.RESOLVED,
                 Enquiry.resolved_at < now - timedelta(days=shortest),
                 Enquiry.erased_at.is_(None),
             )
@@ -138,7 +153,7 @@ def erase_subject(sessions: sessionmaker[Session], email: str, actor: str) -> in
         return len(found)
 
 
-def export_subject(sessions: sessionmaker[Session], email: str, actor: str) -> dict[str, Any]:
+def export_subject(sessions: sessionmaker[Session], email: str, actor: str) -> SubjectExport:
     """Everything held about one e-mail address (a subject-access request), as plain JSON-ready data. The export is
     an audit event on each enquiry it covers (who and when; the address itself is not repeated in the trail)."""
     email = email.strip().lower()
@@ -163,21 +178,29 @@ def export_subject(sessions: sessionmaker[Session], email: str, actor: str) -> d
                     **_mail_of(session, e.id),
                 }
             )
-            session.add(AuditEvent(enquiry_id=e.id, actor=actor, action="subject_exported", detail={}))
+            audit(session, e.id, actor, AuditAction.SUBJECT_EXPORTED)
         if not enquiries:
-            session.add(AuditEvent(enquiry_id=None, actor=actor, action="subject_exported", detail={"enquiries": 0}))
+            audit(session, None, actor, AuditAction.SUBJECT_EXPORTED, enquiries=0)
         elsewhere = _mail_elsewhere(session, email, [e.id for e in enquiries])
-    return {"email": email, "exported_at": utcnow().isoformat(), "enquiries": out, "mail_elsewhere": elsewhere}
+    return SubjectExport(email, utcnow(), out, elsewhere)
 
 
 def _mail_elsewhere(session: Session, email: str, own: list[int]) -> dict[str, Any]:
     """The subject's mail in enquiries that are not theirs (a reply on someone else's thread, a copy to them)."""
-    received = [{"enquiry_id": m.enquiry_id, "subject": m.subject, "text": m.text, "at": _plain(m.created_at)}
-                for m in session.scalars(select(MailMessage).where(func.lower(MailMessage.from_addr) == email,
-                                                                   MailMessage.enquiry_id.not_in(own)))]  # fmt: skip
-    sent = [{"enquiry_id": o.enquiry_id, "subject": o.subject, "text": o.body, "at": _plain(o.created_at)}
-            for o in session.scalars(select(OutboxMessage).where(func.lower(OutboxMessage.to_addr) == email,
-                                                                 OutboxMessage.enquiry_id.not_in(own)))]  # fmt: skip
+    received = [
+        {"enquiry_id": m.enquiry_id, "subject": m.subject, "text": m.text, "at": _plain(m.created_at)}
+        for m in session.scalars(
+            select(MailMessage).where(func.lower(MailMessage.from_addr) == email, MailMessage.enquiry_id.not_in(own))
+        )
+    ]
+    sent = [
+        {"enquiry_id": o.enquiry_id, "subject": o.subject, "text": o.body, "at": _plain(o.created_at)}
+        for o in session.scalars(
+            select(OutboxMessage).where(
+                func.lower(OutboxMessage.to_addr) == email, OutboxMessage.enquiry_id.not_in(own)
+            )
+        )
+    ]
     return {"received": received, "sent": sent}
 
 
@@ -186,11 +209,21 @@ def _mail_of(session: Session, enquiry_id: int) -> dict[str, Any]:
     received = []
     for m in session.scalars(select(MailMessage).where(MailMessage.enquiry_id == enquiry_id).order_by(MailMessage.id)):
         files = session.scalars(select(MailAttachment).where(MailAttachment.message_id == m.id)).all()
-        received.append({"from": m.from_addr, "subject": m.subject, "text": m.text, "at": _plain(m.created_at),
-                         "attachments": [{"filename": f.filename, "size": f.size} for f in files]})  # fmt: skip
-    sent = [{"to": o.to_addr, "subject": o.subject, "text": o.body, "status": o.status, "at": _plain(o.created_at)}
-            for o in session.scalars(select(OutboxMessage).where(OutboxMessage.enquiry_id == enquiry_id)
-                                     .order_by(OutboxMessage.id))]  # fmt: skip
+        received.append(
+            {
+                "from": m.from_addr,
+                "subject": m.subject,
+                "text": m.text,
+                "at": _plain(m.created_at),
+                "attachments": [{"filename": f.filename, "size": f.size} for f in files],
+            }
+        )
+    sent = [
+        {"to": o.to_addr, "subject": o.subject, "text": o.body, "status": o.status, "at": _plain(o.created_at)}
+        for o in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.enquiry_id == enquiry_id).order_by(OutboxMessage.id)
+        )
+    ]
     return {"mail_received": received, "mail_sent": sent}
 
 
@@ -217,7 +250,7 @@ def enquiries_csv(sessions: sessionmaker[Session], actor: str) -> str:
         for enquiry in session.scalars(select(Enquiry).order_by(Enquiry.id)):
             writer.writerow([csv_cell(getattr(enquiry, c)) for c in CSV_FIELDS])
             rows += 1
-        session.add(AuditEvent(enquiry_id=None, actor=actor, action="exported_csv", detail={"enquiries": rows}))
+        audit(session, None, actor, AuditAction.EXPORTED_CSV, enquiries=rows)
     return buffer.getvalue()
 
 

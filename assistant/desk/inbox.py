@@ -1,7 +1,8 @@
-"""The staff inbox: enquiries listed, filtered and opened as plain dicts, and staff changes applied to them."""
+"""The staff inbox: enquiries listed, filtered and opened (as the views in `views.py`), and staff changes applied
+to them."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -9,15 +10,33 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk import insights, triage
 from assistant.desk.audit import audit
-from assistant.desk.mail import messages_of
-from assistant.desk.outbox import Outbox
-from assistant.desk.tables import Enquiry, Note, PartnerConsent, utcnow
-from assistant.desk.triage import STATUSES, Triage
-from assistant.errors import InvalidRequest, NotFound
+from assistant.desk.mail.outbox import Outbox
+from assistant.desk.mail.service import messages_of
+from assistant.desk.tables import AuditEvent, Enquiry, Note, PartnerConsent, aware, maybe_aware, utcnow
+from assistant.desk.triage import Triage
+from assistant.desk.views import (
+    AuditEntry,
+    ChatTurn,
+    Consent,
+    EnquiryDetail,
+    InboxPage,
+    InboxRow,
+    MailIn,
+    MailOut,
+    Message,
+    NoteEntry,
+    ReplyEntry,
+    TimelineEntry,
+)
+from assistant.desk.views import Note as Note_
+from assistant.desk.vocabulary import AuditAction, EnquiryStatus, MailKind
+from assistant.errors import NotFound
 
 INBOX_LIMIT = 500
 TITLE_CHARS = 90  # a subject line's worth: what an inbox row shows when the enquiry has no subject
 SORTS = ("received", "due")
+# Domains of public mailboxes: a shared domain there says nothing about a shared organisation.
+FREEMAIL = {"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com", "live.com"}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
@@ -35,17 +54,6 @@ class Filters:
     q: str = ""
     assignee: str = ""
     sort: str = "received"  # received (newest first) | due (soonest first)
-
-
-@dataclass(frozen=True)
-class InboxPage:
-    """One page of the inbox: its rows, where it sits in the whole list, and how many enquiries each status has."""
-
-    rows: list[dict[str, Any]]
-    page: int
-    pages: int
-    total: int
-    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,15 +77,26 @@ def title(subject: str | None, message: str) -> str:
     return first[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
-def summary(e: Enquiry) -> dict[str, Any]:
-    breached = insights.sla_breached(e.due_at, e.first_response_at, utcnow())
-    return {
-        "id": e.id, "received": e.created_at.isoformat(), "status": e.status, "category": e.category,
-        "priority": e.priority, "due_at": e.due_at.isoformat() if e.due_at else None, "sla_breached": breached,
-        "channel": e.channel, "partner": e.partner_id, "name": e.name, "organisation": e.organisation,
-        "subject": e.subject, "preview": e.message[:120], "needs_review": e.needs_review, "assignee": e.assignee,
-        "reference": e.reference, "title": title(e.subject, e.message),
-    }  # fmt: skip
+def summary(e: Enquiry) -> InboxRow:
+    return InboxRow(
+        id=e.id,
+        received=aware(e.created_at),
+        status=e.status,
+        category=e.category,
+        priority=e.priority,
+        due_at=maybe_aware(e.due_at),
+        sla_breached=insights.sla_breached(e.due_at, e.first_response_at, utcnow()),
+        channel=e.channel,
+        partner=e.partner_id,
+        name=e.name,
+        organisation=e.organisation,
+        subject=e.subject,
+        preview=e.message[:120],
+        needs_review=e.needs_review,
+        assignee=e.assignee,
+        reference=e.reference,
+        title=title(e.subject, e.message),
+    )
 
 
 def _filtered(filters: Filters, query: Any) -> Any:  # a Select of enquiries or of their counts
@@ -92,10 +111,18 @@ def _filtered(filters: Filters, query: Any) -> Any:  # a Select of enquiries or 
     if filters.q:
         like = f"%{filters.q}%"
         noted = select(Note.enquiry_id).where(Note.text.ilike(like))
-        query = query.where(or_(Enquiry.message.ilike(like), Enquiry.name.ilike(like), Enquiry.email.ilike(like),
-                                Enquiry.organisation.ilike(like), Enquiry.subject.ilike(like),
-                                Enquiry.reply.ilike(like), Enquiry.id.in_(noted),
-                                Enquiry.reference == filters.q.strip().upper()))  # fmt: skip
+        query = query.where(
+            or_(
+                Enquiry.message.ilike(like),
+                Enquiry.name.ilike(like),
+                Enquiry.email.ilike(like),
+                Enquiry.organisation.ilike(like),
+                Enquiry.subject.ilike(like),
+                Enquiry.reply.ilike(like),
+                Enquiry.id.in_(noted),
+                Enquiry.reference == filters.q.strip().upper(),
+            )
+        )
     if filters.breached:
         query = query.where(insights.breached_clause(utcnow()))
     return query
@@ -110,16 +137,14 @@ def _ordered(filters: Filters) -> Select[Any]:
     return query.order_by(Enquiry.created_at.desc(), Enquiry.id.desc())
 
 
-def list_enquiries(
-    sessions: sessionmaker[Session], filters: Filters, reader: str | None = None
-) -> list[dict[str, Any]]:
+def list_enquiries(sessions: sessionmaker[Session], filters: Filters, reader: str | None = None) -> list[InboxRow]:
     """The newest enquiries (at most `INBOX_LIMIT`) that pass the filters; with `reader`, the read is audited (who
     read how many, with which filters: the staff API hands out personal data in bulk)."""
     with sessions.begin() as session:
         found = [summary(e) for e in session.scalars(_ordered(filters).limit(INBOX_LIMIT))]
         if reader:
             used = {k: v for k, v in vars(filters).items() if v}
-            audit(session, None, reader, "enquiries_read", count=len(found), filters=used)
+            audit(session, None, reader, AuditAction.ENQUIRIES_READ, count=len(found), filters=used)
         return found
 
 
@@ -127,7 +152,9 @@ def inbox_page(sessions: sessionmaker[Session], filters: Filters, page: int, per
     """Page `page` (from 1) of the enquiries that pass the filters, and the count per status under the others."""
     by_status = _filtered(filters, select(Enquiry.status, func.count()).group_by(Enquiry.status))
     with sessions() as session:
-        counts = {status: 0 for status in STATUSES} | {str(s): int(n) for s, n in session.execute(by_status).all()}
+        counts = {str(status): 0 for status in EnquiryStatus} | {
+            str(s): int(n) for s, n in session.execute(by_status).all()
+        }
         total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
         pages = max(1, -(-total // per_page))
         page = min(max(1, page), pages)
@@ -145,52 +172,68 @@ def neighbours(sessions: sessionmaker[Session], filters: Filters, enquiry_id: in
     return (ids[at - 1] if at > 0 else None), (ids[at + 1] if at + 1 < len(ids) else None)
 
 
-def detail(sessions: sessionmaker[Session], enquiry_id: int) -> dict[str, Any]:
+def detail(sessions: sessionmaker[Session], enquiry_id: int) -> EnquiryDetail:
     """Everything about one enquiry for staff; raises `NotFound`."""
     with sessions() as session:
         e = session.get(Enquiry, enquiry_id)
         if e is None:
             raise NotFound(f"No enquiry {enquiry_id}.")
-        notes = [{"author": n.author, "text": n.text, "at": n.created_at.isoformat()}
-                 for n in session.scalars(select(Note).where(Note.enquiry_id == e.id).order_by(Note.id))]  # fmt: skip
+        by_enquiry = Note.enquiry_id == e.id
+        notes = [
+            Note_(n.author, n.text, aware(n.created_at))
+            for n in session.scalars(select(Note).where(by_enquiry).order_by(Note.id))
+        ]
         mail = messages_of(session, e.id)
-        consents = [{"partner": c.partner, "how": c.how, "by": c.recorded_by, "at": c.created_at.isoformat()}
-                    for c in session.scalars(select(PartnerConsent).where(PartnerConsent.enquiry_id == e.id)
-                                             .order_by(PartnerConsent.id))]  # fmt: skip
-    trail = [{"at": a.created_at.isoformat(), "who": a.actor, "what": a.action, "detail": a.detail}
-             for a in triage.audit_trail(sessions, enquiry_id)]  # fmt: skip
-    related = [summary(r) for r in triage.related(sessions, e)]
-    return {**summary(e), "timeline": conversation(e, notes, mail), "email": e.email, "message": e.message,
-            "transcript": e.transcript, "route": e.route, "confidence": e.confidence, "reasons": e.reasons,
-            "draft": e.draft, "draft_citations": e.draft_citations, "reply": e.reply, "approved_by": e.approved_by,
-            "approved_at": e.approved_at.isoformat() if e.approved_at else None, "consent_version": e.consent_version,
-            "notes": notes, "consents": consents, "audit": trail, "related": related,
-            "duplicates": e.duplicates,
-            "next_statuses": [s for s in STATUSES if s in triage.TRANSITIONS.get(e.status, set())]}  # fmt: skip
+        agreed = select(PartnerConsent).where(PartnerConsent.enquiry_id == e.id).order_by(PartnerConsent.id)
+        consents = [Consent(c.partner, c.how, c.recorded_by, aware(c.created_at)) for c in session.scalars(agreed)]
+        trail = [AuditEntry(aware(a.created_at), a.actor, a.action, a.detail) for a in audit_trail(session, e.id)]
+        others = [summary(r) for r in related(session, e)]
+        return EnquiryDetail(
+            **vars(summary(e)),
+            timeline=conversation(e, notes, mail),
+            email=e.email,
+            message=e.message,
+            transcript=e.transcript,
+            route=e.route,
+            confidence=e.confidence,
+            reasons=e.reasons,
+            draft=e.draft,
+            draft_citations=e.draft_citations,
+            reply=e.reply,
+            approved_by=e.approved_by,
+            approved_at=maybe_aware(e.approved_at),
+            consent_version=e.consent_version,
+            notes=notes,
+            consents=consents,
+            audit=trail,
+            related=others,
+            duplicates=e.duplicates,
+            next_statuses=list(EnquiryStatus(e.status).next),
+        )
 
 
-def conversation(e: Enquiry, notes: list[dict[str, Any]], mail: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def conversation(e: Enquiry, notes: list[Note_], mail: list[MailIn | MailOut]) -> list[TimelineEntry]:
     """The enquiry's conversation in order: the chat it came from (the visitor and the assistant), the message,
     then by time: e-mail in and out (with each one's delivery), staff notes, and the reply when it was not mailed
-    (from before the outbox). Each entry: kind (chat | message | mail_in | mail_out | note | reply), who, at,
-    text."""
-    entries: list[dict[str, Any]] = [
-        {"kind": "chat", "who": "visitor" if t.get("role") == "user" else "assistant", "at": None,
-         "text": str(t.get("content", ""))} for t in e.transcript or []
-    ]  # fmt: skip
-    entries.append({"kind": "message", "who": e.name, "at": e.created_at.isoformat(), "text": e.message})
+    (from before the outbox)."""
+    chat: list[TimelineEntry] = [
+        ChatTurn("visitor" if t.get("role") == "user" else "assistant", str(t.get("content", "")))
+        for t in e.transcript or []
+    ]
     opened_by = e.source_ref  # the e-mail that opened the enquiry is the message itself, not shown twice
-    later = [m for m in mail if not (opened_by and m.get("message_id") == opened_by)]
-    later += [{"kind": "note", "who": n["author"], "at": n["at"], "text": n["text"]} for n in notes]
-    if e.reply and not any(m.get("mail_kind") == "reply" for m in mail):
-        at = (e.approved_at or e.updated_at).isoformat()
-        later.append({"kind": "reply", "who": e.approved_by or "", "at": at, "text": e.reply})
-    return entries + sorted(later, key=lambda entry: str(entry["at"]))
+    later: list[MailIn | MailOut | NoteEntry | ReplyEntry] = [
+        m for m in mail if not (opened_by and isinstance(m, MailIn) and m.message_id == opened_by)
+    ]
+    later += [NoteEntry(n.author, n.at, n.text) for n in notes]
+    if e.reply and not any(isinstance(m, MailOut) and m.mail_kind is MailKind.REPLY for m in mail):
+        later.append(ReplyEntry(e.approved_by or "", aware(e.approved_at or e.updated_at), e.reply))
+    opening = Message(e.name, aware(e.created_at), e.message)
+    return [*chat, opening, *sorted(later, key=lambda entry: entry.at)]
 
 
 def apply(
     sessions: sessionmaker[Session],
-    classifier: Triage | None,
+    classifier: Triage,
     enquiry_id: int,
     update: EnquiryUpdate,
     actor: str,
@@ -199,9 +242,7 @@ def apply(
     """Apply a staff change, each part audited, its messages queued (`mail`); raises `NotFound` or
     `InvalidRequest`."""
     if update.category:
-        if classifier is None:
-            raise InvalidRequest("Triage is not configured.")
-        classifier.correct(sessions, enquiry_id, update.category, actor)
+        classifier.correct(enquiry_id, update.category, actor)
     if update.assignee is not None:
         triage.assign(sessions, enquiry_id, update.assignee, actor, mail)
     if update.note is not None:  # an empty note is refused, not ignored
@@ -210,3 +251,17 @@ def apply(
         triage.approve_reply(sessions, enquiry_id, update.reply, actor, mail)
     if update.status:
         triage.change_status(sessions, enquiry_id, update.status, actor)
+
+
+def related(session: Session, enquiry: Enquiry) -> list[Enquiry]:
+    """Other enquiries from the same address, or from the same organisation's domain."""
+    conditions = [Enquiry.email == enquiry.email]
+    if enquiry.email_domain and enquiry.email_domain not in FREEMAIL:
+        conditions.append(Enquiry.email_domain == enquiry.email_domain)
+    query = select(Enquiry).where(or_(*conditions), Enquiry.id != enquiry.id).order_by(Enquiry.created_at.desc())
+    return list(session.scalars(query))
+
+
+def audit_trail(session: Session, enquiry_id: int) -> list[AuditEvent]:
+    """Who did what to the enquiry, oldest first."""
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.enquiry_id == enquiry_id).order_by(AuditEvent.id)))

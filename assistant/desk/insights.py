@@ -1,4 +1,4 @@
-"""What staff learn from the records: the knowledge-gap report and the operational figures.
+"""What staff learn from the records (`desk.reports`): the knowledge-gap report and the operational figures.
 
 Knowledge gaps are the questions from chat and widget that were abstained on or rated down, grouped by topic:
 greedy clustering of their MiniLM vectors (a question joins the first group whose first question it resembles),
@@ -6,25 +6,24 @@ each group named by its most frequent content words.
 """
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.desk.records import partner_figures
 from assistant.desk.tables import Enquiry, Feedback, QuestionLog, aware, utcnow
+from assistant.desk.views import Figures, Gap, PartnerDay, Weekly
+from assistant.desk.vocabulary import Channel, Rating
 from assistant.engine import Embedder, terms
 from assistant.models import DOCUMENTS
 
 SAME_TOPIC = 0.55  # cosine between questions on one topic (MiniLM)
-PUBLIC_CHANNELS = ("chat", "widget")
+PUBLIC_CHANNELS = [c for c in Channel if c.public]
 
 
-def knowledge_gaps(
-    sessions: sessionmaker[Session], embedder: Embedder, days: int = 90, examples: int = 3
-) -> list[dict[str, Any]]:
+def knowledge_gaps(sessions: sessionmaker[Session], embedder: Embedder, days: int = 90, examples: int = 3) -> list[Gap]:
     """Topics the documents fail to answer, most asked first: label, count, example questions."""
     since = utcnow() - timedelta(days=days)
     with sessions() as session:
@@ -38,7 +37,7 @@ def knowledge_gaps(
         ).all()
         rated_down = session.scalars(
             select(Feedback.question).where(
-                Feedback.rating == "down", Feedback.channel.in_(PUBLIC_CHANNELS), Feedback.created_at >= since
+                Feedback.rating == Rating.DOWN, Feedback.channel.in_(PUBLIC_CHANNELS), Feedback.created_at >= since
             )
         ).all()
     questions = [q for q in [*abstained, *rated_down] if q.strip()]
@@ -57,13 +56,8 @@ def knowledge_gaps(
     for group in sorted(groups, key=len, reverse=True):
         words = Counter(t for i in group for t in set(terms(questions[i])))
         distinct = list(dict.fromkeys(questions[i] for i in group))
-        report.append(
-            {
-                "topic": ", ".join(w for w, _ in words.most_common(3)) or "(no content words)",
-                "count": len(group),
-                "examples": distinct[:examples],
-            }
-        )
+        topic = ", ".join(w for w, _ in words.most_common(3)) or "(no content words)"
+        report.append(Gap(topic, len(group), distinct[:examples]))
     return report
 
 
@@ -77,8 +71,9 @@ def breached_clause(now: datetime) -> ColumnElement[bool]:
     return and_(Enquiry.due_at.is_not(None), Enquiry.due_at < func.coalesce(Enquiry.first_response_at, now))
 
 
-def figures(sessions: sessionmaker[Session], days: int = 30) -> dict[str, Any]:
-    """Volume by category, first-response time, SLA breaches, per-partner widget figures."""
+def figures(sessions: sessionmaker[Session], days: int = 30, weeks: int = 12) -> Figures:
+    """Volume by category, first-response time, SLA breaches, per-partner widget figures over `days`; and
+    enquiries by category per week over the last `weeks` weeks."""
     since = utcnow() - timedelta(days=days)
     now = utcnow()
     with sessions() as session:
@@ -101,20 +96,20 @@ def figures(sessions: sessionmaker[Session], days: int = 30) -> dict[str, Any]:
         (aware(responded) - aware(created)).total_seconds() / 3600 for created, responded, _, _ in rows if responded
     ]
     breached = sum(sla_breached(due, responded, now) for _, responded, due, _ in rows)
-    return {
-        "days": days,
-        "volume_by_category": {str(k or "untriaged"): int(v) for k, v in volume.items()},
-        "first_response_hours_median": round(float(np.median(hours)), 1) if hours else None,
-        "sla_breaches": breached,
-        "messages_by_kind": {str(k): int(v) for k, v in kinds.items()},
-        "partners": partner_figures(sessions, days),
-    }
+    return Figures(
+        days=days,
+        volume_by_category={str(k or "untriaged"): int(v) for k, v in volume.items()},
+        first_response_hours_median=round(float(np.median(hours)), 1) if hours else None,
+        sla_breaches=breached,
+        messages_by_kind={str(k): int(v) for k, v in kinds.items()},
+        partners=partner_figures(sessions, days),
+        weekly=weekly_volume(sessions, weeks),
+    )
 
 
-def weekly_volume(sessions: sessionmaker[Session], weeks: int) -> dict[str, Any]:
-    """Enquiries received per category in each of the last `weeks` weeks (Monday to Sunday, UTC), oldest first:
-    `{"weeks": ["2026-11-02", …], "series": {category: [count per week]}}`. Counted here, not in SQL, so SQLite
-    and PostgreSQL agree on what a week is."""
+def weekly_volume(sessions: sessionmaker[Session], weeks: int) -> Weekly:
+    """Enquiries received per category in each of the last `weeks` weeks (Monday to Sunday, UTC), oldest first.
+    Counted here, not in SQL, so SQLite and PostgreSQL agree on what a week is."""
     today = utcnow().date()
     first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
     starts = [first + timedelta(weeks=i) for i in range(weeks)]
@@ -129,4 +124,32 @@ def weekly_volume(sessions: sessionmaker[Session], weeks: int) -> dict[str, Any]
         week = (aware(created).date() - first).days // 7
         if 0 <= week < weeks:
             series.setdefault(str(category or "untriaged"), [0] * weeks)[week] += 1
-    return {"weeks": [start.isoformat() for start in starts], "series": dict(sorted(series.items()))}
+    return Weekly([start.isoformat() for start in starts], dict(sorted(series.items())))
+
+
+def partner_figures(sessions: sessionmaker[Session], days: int = 30) -> list[PartnerDay]:
+    """Per partner and day, over the last `days`: widget questions (not small talk), abstention rate, hand-offs."""
+    since = utcnow() - timedelta(days=days)
+    day = func.date(QuestionLog.created_at)
+    with sessions() as session:
+        asked = session.execute(
+            select(QuestionLog.partner_id, day, func.count(), func.sum(case((QuestionLog.abstained, 1), else_=0)))
+            .where(
+                QuestionLog.channel == Channel.WIDGET, QuestionLog.kind == DOCUMENTS, QuestionLog.created_at >= since
+            )
+            .group_by(QuestionLog.partner_id, day)
+        ).all()
+        enquiry_day = func.date(Enquiry.created_at)
+        handed = session.execute(
+            select(Enquiry.partner_id, enquiry_day, func.count())
+            .where(Enquiry.channel == Channel.WIDGET, Enquiry.created_at >= since)
+            .group_by(Enquiry.partner_id, enquiry_day)
+        ).all()
+    figures: dict[tuple[str, str], PartnerDay] = {}
+    for partner, when, questions, abstained in asked:
+        rate = round(int(abstained or 0) / int(questions), 4)
+        figures[(partner or "", str(when))] = PartnerDay(partner or "", str(when), int(questions), rate, 0)
+    for partner, when, count in handed:
+        key = (partner or "", str(when))
+        figures[key] = replace(figures.get(key) or PartnerDay(*key, 0, 0.0, 0), handoffs=int(count))
+    return [figures[key] for key in sorted(figures)]

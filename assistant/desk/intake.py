@@ -12,6 +12,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from assistant.desk.records import DIRECT_CONTACT, NewEnquiry
+from assistant.desk.vocabulary import Channel
 from assistant.errors import InvalidRequest
 
 MAX_MESSAGE_CHARS = 20_000
@@ -54,7 +55,7 @@ def from_email(message: EmailMessage) -> NewEnquiry:
         name=name or address.split("@")[0],
         email=address,
         message=body[:MAX_MESSAGE_CHARS],
-        channel="email",
+        channel=Channel.EMAIL,
         consent_version=DIRECT_CONTACT,
         subject=str(message.get("Subject", "")) or None,
         source_ref=str(message.get("Message-ID", "")) or None,
@@ -94,7 +95,7 @@ def read_csv(path: Path) -> Iterator[tuple[str, NewEnquiry | InvalidRequest]]:
                     name=row["name"],
                     email=row["email"],
                     message=row["message"][:MAX_MESSAGE_CHARS],
-                    channel="csv",
+                    channel=Channel.CSV,
                     consent_version=DIRECT_CONTACT,
                     organisation=row.get("organisation") or None,
                     subject=row.get("subject") or None,

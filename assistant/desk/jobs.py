@@ -34,10 +34,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk.tables import Job, utcnow
+from assistant.desk.vocabulary import JobStatus
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 3600.0
-ENDED = ("done", "failed", "cancelled")  # a job that will not run again
 
 
 class RetryLater(Exception):
@@ -71,8 +71,17 @@ def enqueue(
     delay_s: float = 0.0,
 ) -> Job:
     """Add a job inside the caller's transaction (it commits, or vanishes, with the change that caused it)."""
-    job = Job(kind=kind, key=key, payload=payload, status="queued", attempts=0, max_attempts=max_attempts,
-              run_after=utcnow() + timedelta(seconds=delay_s), progress={}, created_at=utcnow())  # fmt: skip
+    job = Job(
+        kind=kind,
+        key=key,
+        payload=payload,
+        status=JobStatus.QUEUED,
+        attempts=0,
+        max_attempts=max_attempts,
+        run_after=utcnow() + timedelta(seconds=delay_s),
+        progress={},
+        created_at=utcnow(),
+    )
     session.add(job)
     return job
 
@@ -93,11 +102,16 @@ def claim(sessions: sessionmaker[Session], owner: str, lease_s: float, kinds: tu
     """The next due job of these kinds, leased to `owner`; None when nothing is due. A job whose lease ran out
     with no attempt left (it killed its worker each time) is failed, not claimed again."""
     now = utcnow()
-    expired = (Job.status == "running") & (Job.lease_until < now)
-    due = or_(Job.status == "queued", expired & (Job.attempts < Job.max_attempts))
+    expired = (Job.status == JobStatus.RUNNING) & (Job.lease_until < now)
+    due = or_(Job.status == JobStatus.QUEUED, expired & (Job.attempts < Job.max_attempts))
     with sessions.begin() as session:
-        gave_up = {"status": "failed", "finished_at": now, "lease_owner": None, "lease_until": None,
-                   "last_error": "the worker stopped during the job on each of its attempts"}  # fmt: skip
+        gave_up = {
+            "status": JobStatus.FAILED,
+            "finished_at": now,
+            "lease_owner": None,
+            "lease_until": None,
+            "last_error": "the worker stopped during the job on each of its attempts",
+        }
         session.execute(
             update(Job).where(expired, Job.attempts >= Job.max_attempts, Job.kind.in_(kinds)).values(gave_up)
         )
@@ -110,7 +124,9 @@ def claim(sessions: sessionmaker[Session], owner: str, lease_s: float, kinds: tu
         for job_id, kind, payload, attempts, max_attempts in candidates:
             lease = {"lease_owner": owner, "lease_until": now + timedelta(seconds=lease_s)}
             taken = session.execute(
-                update(Job).where(Job.id == job_id, due).values(status="running", attempts=Job.attempts + 1, **lease)
+                update(Job)
+                .where(Job.id == job_id, due)
+                .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, **lease)
             )
             if taken.rowcount == 1:  # type: ignore[attr-defined]
                 return Claimed(job_id, kind, dict(payload or {}), attempts + 1, max_attempts, owner)
@@ -121,14 +137,17 @@ def finish(sessions: sessionmaker[Session], job: Claimed, owner: str, error: Exc
     """Record how the job went: done; or queued again after a back-off (`RetryLater`, attempts left); or failed."""
     values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
     if error is None:
-        values |= {"status": "done", "finished_at": utcnow(), "last_error": None}
+        values |= {"status": JobStatus.DONE, "finished_at": utcnow(), "last_error": None}
     elif isinstance(error, RetryLater) and (job.attempts < job.max_attempts or not error.counts):
-        values |= {"status": "queued", "last_error": str(error)[:2000],
-                   "run_after": utcnow() + timedelta(seconds=min(error.wait_s, MAX_BACKOFF_S))}  # fmt: skip
+        values |= {
+            "status": JobStatus.QUEUED,
+            "last_error": str(error)[:2000],
+            "run_after": utcnow() + timedelta(seconds=min(error.wait_s, MAX_BACKOFF_S)),
+        }
         if not error.counts:
             values["attempts"] = job.attempts - 1
     else:
-        values |= {"status": "failed", "finished_at": utcnow(), "last_error": str(error)[:2000]}
+        values |= {"status": JobStatus.FAILED, "finished_at": utcnow(), "last_error": str(error)[:2000]}
     with sessions.begin() as session:
         session.execute(update(Job).where(Job.id == job.id, Job.lease_owner == owner).values(**values))
 
@@ -139,8 +158,9 @@ def run_one(sessions: sessionmaker[Session], handlers: dict[str, Handler], owner
     if job is None:
         return False
     ended = threading.Event()
-    renewing = threading.Thread(target=_renew, args=(sessions, job, lease_s, ended), name=f"lease-{job.id}",
-                                daemon=True)  # fmt: skip
+    renewing = threading.Thread(
+        target=_renew, args=(sessions, job, lease_s, ended), name=f"lease-{job.id}", daemon=True
+    )
     renewing.start()
     try:
         handlers[job.kind](job)
@@ -164,7 +184,7 @@ def _renew(sessions: sessionmaker[Session], job: Claimed, lease_s: float, ended:
             with sessions.begin() as session:
                 session.execute(
                     update(Job)
-                    .where(Job.id == job.id, Job.lease_owner == job.owner, Job.status == "running")
+                    .where(Job.id == job.id, Job.lease_owner == job.owner, Job.status == JobStatus.RUNNING)
                     .values(lease_until=utcnow() + timedelta(seconds=lease_s))
                 )
         except Exception:  # the database away for a moment: the next beat tries again
@@ -227,7 +247,9 @@ def purge_finished(sessions: sessionmaker[Session], days: int) -> int:
     """Forget jobs that ended more than `days` ago (periodic jobs add one row per time slot)."""
     with sessions.begin() as session:
         gone = session.execute(
-            delete(Job).where(Job.status.in_(ENDED), Job.finished_at < utcnow() - timedelta(days=days))
+            delete(Job).where(
+                Job.status.in_([s for s in JobStatus if s.ended]), Job.finished_at < utcnow() - timedelta(days=days)
+            )
         )
         return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -244,6 +266,13 @@ def set_progress(sessions: sessionmaker[Session], job_id: int, progress: dict[st
 def other_running(sessions: sessionmaker[Session], job: Claimed, kind: str) -> bool:
     """Whether an older job of this kind is running (its lease alive): jobs that must run one at a time wait."""
     with sessions() as session:
-        alive = (Job.kind == kind, Job.status == "running", Job.id < job.id, Job.lease_until > utcnow())
+        alive = (Job.kind == kind, Job.status == JobStatus.RUNNING, Job.id < job.id, Job.lease_until > utcnow())
         found = session.scalar(select(Job.id).where(*alive).limit(1))
     return found is not None
+
+
+def progress_of(sessions: sessionmaker[Session], job_id: int) -> dict[str, Any]:
+    """A job's progress as last recorded (with `cancel` when staff asked it to stop); empty for no such job."""
+    with sessions() as session:
+        job = session.get(Job, job_id)
+        return dict(job.progress or {}) if job is not None else {}

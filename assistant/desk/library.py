@@ -8,8 +8,6 @@ library.remove("upload/7/report.pdf", member)           # an admin's
 """
 
 import logging
-from collections import Counter
-from dataclasses import replace
 from pathlib import PurePath
 from typing import Any, ClassVar
 
@@ -17,26 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
-from assistant.desk import answers, jobs, sites
+from assistant.desk import answers, ingesting, jobs, sites
 from assistant.desk.accounts import StaffMember
 from assistant.desk.audit import audit
-from assistant.desk.tables import Job, StoredDocument, utcnow
+from assistant.desk.tables import Job, StoredDocument, maybe_aware, utcnow
+from assistant.desk.views import ChunkView, DocumentRow, JobProgress, SiteRow, Tried, WrittenAnswer
+from assistant.desk.vocabulary import AuditAction, DocumentOrigin, DocumentStatus, JobKind, JobStatus, Role
 from assistant.engine import Assistant, one_document
 from assistant.errors import Conflict, InvalidRequest, LoadError, NotAllowed, NotFound
-from assistant.models import PUBLIC
-from ingest import fetch
-from ingest.load import SUPPORTED_SUFFIXES, check_visibility, load_bytes
-from ingest.pipeline import index_documents, ingest
+from ingest.load import SUPPORTED_SUFFIXES, check_visibility
 
 log = logging.getLogger(__name__)
-INGEST = sites.INGEST
 UPLOAD_PREFIX = "upload/"  # an upload's source in the index: upload/<id>/<file name>
-
-
-def removed_sources(sessions: sessionmaker[Session]) -> frozenset[str]:
-    """Sources staff removed (tombstones): an ingest of `corpus/` leaves them out until staff add them again."""
-    with sessions() as session:
-        return frozenset(session.scalars(select(StoredDocument.source).where(StoredDocument.status == "removed")))
 
 
 class Library:
@@ -47,9 +37,13 @@ class Library:
 
     def handlers(self) -> dict[str, jobs.Handler]:
         """The library's background jobs: ingests and crawls (one at a time), and the hourly re-crawl check."""
-        return {INGEST: self.run, sites.RECRAWL: self._recrawl}
+        return {JobKind.INGEST: self.run, JobKind.RECRAWL: self._recrawl}
 
-    periodic: ClassVar[dict[str, float]] = {sites.RECRAWL: 3600.0}  # look for due sites every hour
+    periodic: ClassVar[dict[str, float]] = {JobKind.RECRAWL: 3600.0}  # look for due sites every hour
+
+    def run(self, job: jobs.Claimed) -> None:
+        """The ingest job (see `ingesting.run`)."""
+        ingesting.run(self.sessions, self.assistant.catalogue.indexer(), self.settings, job)
 
     def _recrawl(self, job: jobs.Claimed) -> None:
         queued = sites.queue_due(self.sessions)
@@ -58,48 +52,68 @@ class Library:
 
     # Reading ---------------------------------------------------------------------------------------------------
 
-    def listing(self) -> list[dict[str, Any]]:
-        """Every indexed document (title, source, visibility, tags, chunks) and every one staff added or removed
-        (with its state and last error), newest change first."""
-        counts: Counter[str] = Counter()
-        shown: dict[str, dict[str, Any]] = {}
-        self.assistant.ensure_fresh()  # another process's ingest shows here within seconds, not at the next question
-        for chunk in self.assistant.index.chunks:
-            counts[chunk.source] += 1
-            shown.setdefault(chunk.source, {"id": None, "source": chunk.source, "title": chunk.title,
-                                            "url": chunk.url, "origin": chunk.metadata.get("origin", "file"),
-                                            "visibility": chunk.metadata.get("visibility", "public"),
-                                            "tags": [t for t in chunk.metadata.get("tags", "").split(",") if t],
-                                            "status": "indexed", "error": None, "ingested_at": None})  # fmt: skip
+    def listing(self, member: StaffMember) -> list[DocumentRow]:
+        """Every indexed document and every one staff added or removed (with its state and last error), removed
+        ones last; with what `member` may do with each."""
+        rows: dict[str, dict[str, Any]] = {}
+        for d in self.assistant.catalogue.documents():
+            rows[d.source] = {
+                **vars(d),
+                "id": None,
+                "status": DocumentStatus.INDEXED,
+                "error": None,
+                "filename": None,
+                "ingested_at": None,
+            }
+        counts = {source: row["chunks"] for source, row in rows.items()}
         with self.sessions() as session:
-            for row in session.scalars(select(StoredDocument)):
-                entry = shown.setdefault(row.source, {"source": row.source, "url": None})
-                ingested = row.last_ingested_at.isoformat() if row.last_ingested_at else None
-                entry |= {"id": row.id, "title": row.title, "origin": row.origin, "visibility": row.visibility,
-                          "tags": row.tags, "status": row.status, "error": row.last_error, "filename": row.filename,
-                          "ingested_at": ingested}  # fmt: skip
-        for source, entry in shown.items():
-            entry["chunks"] = counts.get(source, 0)
-        return sorted(shown.values(), key=lambda e: (e["status"] == "removed", str(e["title"]).lower()))
+            for stored in session.scalars(select(StoredDocument)):
+                row = rows.setdefault(stored.source, {"source": stored.source, "url": None})
+                row |= {
+                    "id": stored.id,
+                    "title": stored.title,
+                    "origin": stored.origin,
+                    "tags": stored.tags,
+                    "visibility": stored.visibility,
+                    "status": stored.status,
+                    "error": stored.last_error,
+                    "filename": stored.filename,
+                    "ingested_at": maybe_aware(stored.last_ingested_at),
+                }
+        shown = [_row(row, counts.get(source, 0), member) for source, row in rows.items()]
+        return sorted(shown, key=lambda d: (d.status == DocumentStatus.REMOVED, d.title.lower()))
 
-    def chunks_of(self, source: str) -> list[dict[str, Any]]:
+    def document(self, source: str, member: StaffMember) -> DocumentRow:
+        """One listed document; raises `NotFound`."""
+        found = next((d for d in self.listing(member) if d.source == source), None)
+        if found is None:
+            raise NotFound(f"No document {source}.")
+        return found
+
+    def source_of(self, document_id: int) -> str:
+        """The source of a stored document (an upload, an answer, a tombstone); raises `NotFound`."""
+        with self.sessions() as session:
+            row = session.get(StoredDocument, document_id)
+            if row is None:
+                raise NotFound(f"No document {document_id}.")
+            return row.source
+
+    def chunks_of(self, source: str) -> list[ChunkView]:
         """A document's chunks in order, with their sections."""
-        self.assistant.ensure_fresh()
-        found = [c for c in self.assistant.index.chunks if c.source == source]
+        found = self.assistant.catalogue.chunks_of(source)
         if not found:
             raise NotFound(f"Nothing from {source} is indexed.")
-        return [{"section": c.section, "text": c.text, "position": c.position}
-                for c in sorted(found, key=lambda c: c.position)]  # fmt: skip
+        return [ChunkView(c.section, c.text, c.position) for c in found]
 
     # Changing --------------------------------------------------------------------------------------------------
 
-    def try_question(self, source: str, question: str) -> dict[str, Any]:
+    def try_question(self, source: str, question: str) -> Tried:
         """The answer from this one document alone (staff checking what it can answer)."""
         answer = self.assistant.ask(question, None, one_document(source))
-        return {"text": answer.text, "abstained": answer.abstained, "confidence": round(answer.confidence, 3),
-                "citations": [c.to_record() for c in answer.citations]}  # fmt: skip
+        cited = [c.to_record() for c in answer.citations]
+        return Tried(answer.text, answer.abstained, round(answer.confidence, 3), cited)
 
-    def answer_of(self, document_id: int) -> dict[str, str]:
+    def answer_of(self, document_id: int) -> WrittenAnswer:
         """A staff answer's title, text and visibility, for editing it."""
         return answers.answer_of(self.sessions, document_id)
 
@@ -109,7 +123,11 @@ class Library:
         with self.sessions.begin() as session:
             row = answers.store_answer(session, title, text, _level(visibility), author, document_id)
             audit(
-                session, None, author, "answer_written" if document_id is None else "answer_edited", document=row.title
+                session,
+                None,
+                author,
+                AuditAction.ANSWER_WRITTEN if document_id is None else AuditAction.ANSWER_EDITED,
+                document=row.title,
             )
             return self._queue(session, [row.id], author)
 
@@ -119,14 +137,14 @@ class Library:
         (raises `NotAllowed`)."""
         with self.sessions.begin() as session:
             row = session.scalar(select(StoredDocument).where(StoredDocument.source == source))
-            if row is None or row.status != "removed":
+            if row is None or row.status != DocumentStatus.REMOVED:
                 raise NotFound(f"{source} is not a removed document.")
             _may_remove(member, row)
-            audit(session, None, member.email, "document_restored", document=row.title)
+            audit(session, None, member.email, AuditAction.DOCUMENT_RESTORED, document=row.title)
             if row.content is None:  # a corpus file or a page: its tombstone goes, it is read again at its level
                 session.delete(row)
                 return sites.queue_ingest(session, {"paths": [source], "visibility": row.visibility}, 1, member.email)
-            row.status, row.removed_at, row.removed_by = "pending", None, None
+            row.status, row.removed_at, row.removed_by = DocumentStatus.PENDING, None, None
             return self._queue(session, [row.id], member.email)
 
     def add_site(self, url: str, visibility: str, every_hours: int, actor: str) -> int:
@@ -136,7 +154,7 @@ class Library:
     def crawl_now(self, site_id: int, actor: str) -> int:
         return sites.crawl_now(self.sessions, site_id, actor)
 
-    def sites(self) -> list[dict[str, Any]]:
+    def sites(self) -> list[SiteRow]:
         return sites.listing(self.sessions)
 
     def add_files(self, files: list[tuple[str, bytes]], visibility: str, tags: list[str], actor: str) -> int:
@@ -153,28 +171,39 @@ class Library:
         with self.sessions.begin() as session:
             ids = []
             for name, data in files:
-                row = StoredDocument(source=f"pending/{utcnow().timestamp()}/{name}", title=PurePath(name).stem,
-                                     origin="upload", filename=PurePath(name).name[:255], content=data,
-                                     size=len(data), visibility=level, tags=clean_tags, status="pending",
-                                     chunk_count=0, created_by=actor, created_at=utcnow())  # fmt: skip
+                row = StoredDocument(
+                    source=f"pending/{utcnow().timestamp()}/{name}",
+                    title=PurePath(name).stem,
+                    origin=DocumentOrigin.UPLOAD,
+                    filename=PurePath(name).name[:255],
+                    content=data,
+                    size=len(data),
+                    visibility=level,
+                    tags=clean_tags,
+                    status=DocumentStatus.PENDING,
+                    chunk_count=0,
+                    created_by=actor,
+                    created_at=utcnow(),
+                )
                 session.add(row)
                 session.flush()
                 row.source = f"{UPLOAD_PREFIX}{row.id}/{row.filename}"
                 ids.append(row.id)
-                audit(session, None, actor, "document_added", document=row.filename, visibility=level)
+                audit(session, None, actor, AuditAction.DOCUMENT_ADDED, document=row.filename, visibility=level)
             return self._queue(session, ids, actor)
 
     def reingest(self, document_ids: list[int] | None, actor: str) -> int:
         """Queue the kept documents again (all of them with None); returns the job's id."""
         with self.sessions.begin() as session:
-            query = select(StoredDocument.id).where(StoredDocument.status != "removed",
-                                                    StoredDocument.content.is_not(None))  # fmt: skip
+            query = select(StoredDocument.id).where(
+                StoredDocument.status != DocumentStatus.REMOVED, StoredDocument.content.is_not(None)
+            )
             if document_ids is not None:
                 query = query.where(StoredDocument.id.in_(document_ids))
             ids = list(session.scalars(query))
             if not ids:
                 raise NotFound("No kept document to ingest again.")
-            audit(session, None, actor, "documents_reingested", documents=len(ids))
+            audit(session, None, actor, AuditAction.DOCUMENTS_REINGESTED, documents=len(ids))
             return self._queue(session, ids, actor)
 
     def remove(self, source: str, member: StaffMember) -> None:
@@ -185,108 +214,92 @@ class Library:
             row = session.scalar(select(StoredDocument).where(StoredDocument.source == source))
             _may_remove(member, row)
             if row is None:
-                chunk = next((c for c in self.assistant.index.chunks if c.source == source), None)
-                if chunk is None:
+                indexed = next((d for d in self.assistant.catalogue.documents() if d.source == source), None)
+                if indexed is None:
                     raise NotFound(f"No document {source}.")
                 # The tombstone keeps the level the document was indexed at: adding it back must not publish it.
-                row = StoredDocument(source=source, title=chunk.title[:300], origin="corpus", size=0, tags=[],
-                                     visibility=chunk.metadata.get("visibility", PUBLIC), chunk_count=0,
-                                     created_by=actor, created_at=utcnow())  # fmt: skip
+                row = StoredDocument(
+                    source=source,
+                    title=indexed.title[:300],
+                    origin=DocumentOrigin.CORPUS,
+                    size=0,
+                    tags=[],
+                    visibility=indexed.visibility,
+                    chunk_count=0,
+                    created_by=actor,
+                    created_at=utcnow(),
+                )
                 session.add(row)
-            if row.status == "removed":
+            if row.status == DocumentStatus.REMOVED:
                 raise Conflict(f"{row.title} is already removed.")
-            row.status, row.removed_by, row.removed_at, row.chunk_count = "removed", actor, utcnow(), 0
-            audit(session, None, actor, "document_removed", document=row.title)
-            self.assistant.store.delete(source)
-        self.assistant.reload()  # this process answers without it at once; the others within seconds
+            row.status, row.removed_by, row.removed_at, row.chunk_count = DocumentStatus.REMOVED, actor, utcnow(), 0
+            audit(session, None, actor, AuditAction.DOCUMENT_REMOVED, document=row.title)
+        self.assistant.catalogue.remove(source)  # this process answers without it at once; the others within seconds
 
     def cancel(self, job_id: int, actor: str) -> None:
         with self.sessions.begin() as session:
             job = session.get(Job, job_id)
-            if job is None or job.kind != INGEST:
+            if job is None or job.kind != JobKind.INGEST:
                 raise NotFound(f"No ingest job {job_id}.")
-            if job.status in jobs.ENDED:
+            if JobStatus(job.status).ended:
                 raise Conflict(f"The job is already {job.status}.")
-            job.status, job.finished_at = ("cancelled", utcnow()) if job.status == "queued" else (job.status, None)
+            job.status, job.finished_at = (
+                (JobStatus.CANCELLED, utcnow()) if job.status == JobStatus.QUEUED else (job.status, None)
+            )
             job.progress = {**(job.progress or {}), "cancel": True}
-            audit(session, None, actor, "ingest_cancelled", job=job_id)
+            audit(session, None, actor, AuditAction.INGEST_CANCELLED, job=job_id)
 
-    def job(self, job_id: int) -> dict[str, Any]:
+    def job(self, job_id: int) -> JobProgress:
+        """An ingest job's progress; raises `NotFound`."""
+        progress = self._progress(job_id)
+        return JobProgress(**{k: v for k, v in progress.items() if k in JobProgress.__dataclass_fields__})
+
+    def _progress(self, job_id: int) -> dict[str, Any]:
         with self.sessions() as session:
             job = session.get(Job, job_id)
-            if job is None or job.kind != INGEST:
+            if job is None or job.kind != JobKind.INGEST:
                 raise NotFound(f"No ingest job {job_id}.")
-            return {"id": job.id, "status": job.status, "error": job.last_error, **(job.progress or {})}
+            status = JobStatus(job.status)
+            return {**(job.progress or {}), "id": job.id, "status": status, "error": job.last_error}
 
     def _queue(self, session: Session, ids: list[int], actor: str) -> int:
         return sites.queue_ingest(session, {"documents": ids}, len(ids), actor)
 
-    # The job ---------------------------------------------------------------------------------------------------
 
-    def run(self, job: jobs.Claimed) -> None:
-        """The ingest job: each document in turn (a failed one is recorded and the rest go on), progress on the
-        job row after each, stopping between documents when cancelled. One at a time per index."""
-        if jobs.other_running(self.sessions, job, INGEST):
-            raise jobs.RetryLater("waiting for the ingest before it", wait_s=2.0, counts=False)
-        if "site" in job.payload:
-            sites.crawl(self.sessions, self.assistant, self.settings, job, removed_sources(self.sessions))
-            return
-        if "paths" in job.payload:  # corpus files and pages let back in, at the level they had, fetched as sites are
-            policy = fetch.FetchPolicy.allowing(self.settings.ingest_allowed_networks)
-            report = ingest(job.payload["paths"], self.assistant.store, self.assistant.embedder, progress=False,
-                            visibility=job.payload.get("visibility", PUBLIC), fetch_policy=policy)  # fmt: skip
-            errors = [f"{where}: {why}" for where, why in report.failed]
-            jobs.set_progress(self.sessions, job.id, {"total": 1, "done": 1, "chunks": report.chunks_written,
-                                                      "errors": errors, "current": None}, job.owner)  # fmt: skip
-            self.assistant.reload()
-            return
-        started = self.job(job.id)
-        progress = {"total": started["total"], "by": started.get("by"), "done": 0, "chunks": 0, "errors": [],
-                    "current": None}  # fmt: skip
-        for document_id in job.payload["documents"]:
-            if self.job(job.id).get("cancel"):
-                jobs.set_progress(self.sessions, job.id, {**progress, "current": None, "cancelled": True}, job.owner)
-                return
-            progress = self._one(job, document_id, progress)
-        jobs.set_progress(self.sessions, job.id, {**progress, "current": None}, job.owner)
-        self.assistant.reload()
-
-    def _one(self, job: jobs.Claimed, document_id: int, progress: dict[str, Any]) -> dict[str, Any]:
-        with self.sessions() as session:
-            row = session.get(StoredDocument, document_id)
-            if row is None or row.status == "removed" or row.content is None:
-                return {**progress, "done": progress["done"] + 1}
-            source, name, data = row.source, row.filename or row.title, row.content
-            level, tags, origin = row.visibility, row.tags, row.origin
-        jobs.set_progress(self.sessions, job.id, {**progress, "current": name}, job.owner)
-        try:
-            document = load_bytes(data, source, PurePath(name).suffix, visibility=level)
-            meta = {**document.metadata, "origin": origin} | ({"tags": ",".join(tags)} if tags else {})
-            # The pipeline's split → embed → write, incrementally: a document already indexed as it is costs nothing.
-            report = index_documents([replace(document, metadata=meta)], self.assistant.store, self.assistant.embedder)
-            outcome: dict[str, Any] = {"status": "indexed", "last_error": None, "title": document.title}
-            if not report.unchanged:
-                outcome["chunk_count"] = report.chunks_written
-            progress = {**progress, "chunks": progress["chunks"] + report.chunks_written}
-        except (LoadError, ValueError) as exc:
-            outcome = {"status": "failed", "last_error": str(exc).removeprefix(f"{source}: ")}
-            progress = {**progress, "errors": [*progress["errors"], f"{name}: {outcome['last_error']}"]}
-        except Exception as exc:  # a parser meeting hostile input can raise anything: the file fails, not the job
-            log.exception("ingest of %s crashed", source)
-            outcome = {"status": "failed", "last_error": f"could not be parsed ({type(exc).__name__})"}
-            progress = {**progress, "errors": [*progress["errors"], f"{name}: {outcome['last_error']}"]}
-        with self.sessions.begin() as session:
-            row = session.get_one(StoredDocument, document_id)
-            for key, value in outcome.items():
-                setattr(row, key, str(value)[:300] if key == "title" else value)
-            row.last_ingested_at = utcnow()
-        return {**progress, "done": progress["done"] + 1}
+def may_remove(member: StaffMember, origin: str | None) -> bool:
+    """Admins remove (and add back) any document; staff only the answers they write."""
+    return member.role == Role.ADMIN or origin == DocumentOrigin.ANSWER
 
 
 def _may_remove(member: StaffMember, row: StoredDocument | None) -> None:
-    """Admins remove (and add back) any document; staff only the answers they write. Raises `NotAllowed`."""
-    if member.role != "admin" and (row is None or row.origin != "answer"):
+    """`may_remove`, or `NotAllowed`."""
+    if not may_remove(member, row.origin if row else None):
         raise NotAllowed("Only an admin can remove a document or add one again.")
+
+
+def _row(row: dict[str, Any], chunks: int, member: StaffMember) -> DocumentRow:
+    """A listed document, with what `member` may do with it: remove it or add it back (`may_remove`), and ingest
+    again a kept one (an upload, a written answer) that is not removed."""
+    removed, allowed = row["status"] == DocumentStatus.REMOVED, may_remove(member, row["origin"])
+    kept = row["id"] is not None and row["origin"] in tuple(DocumentOrigin)
+    kept = kept and DocumentOrigin(row["origin"]).reingestable
+    return DocumentRow(
+        id=row["id"],
+        source=row["source"],
+        title=str(row.get("title") or row["source"]),
+        url=row.get("url"),
+        origin=row["origin"],
+        visibility=row["visibility"],
+        status=row["status"],
+        error=row.get("error"),
+        tags=list(row.get("tags") or []),
+        filename=row.get("filename"),
+        ingested_at=row.get("ingested_at"),
+        chunks=chunks,
+        can_remove=allowed and not removed,
+        can_add_back=allowed and removed,
+        can_reingest=kept and not removed,
+    )
 
 
 def _level(visibility: str) -> str:

@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.desk.audit import audit
 from assistant.desk.logbook import FLUSH_S, Logbook
-from assistant.desk.tables import AuditEvent, Enquiry, Feedback, IdBlock, QuestionLog, utcnow
+from assistant.desk.tables import Enquiry, Feedback, IdBlock, QuestionLog, utcnow
+from assistant.desk.vocabulary import AuditAction, Channel, EnquiryStatus, Rating
 from assistant.errors import InvalidRequest
-from assistant.models import DOCUMENTS, Answer
+from assistant.models import Answer
 
 # Bump the version whenever the text changes: each enquiry records the version its sender agreed to.
 CONSENT_VERSION = "2026-11-25"
@@ -27,11 +29,9 @@ CONSENT_TEXT = (
     "enquiry, keep them no longer than needed for that, and share them with a partner organisation only if you "
     "agree to that separately. You can ask us to see or delete them at any time."
 )
-CHANNELS = ("chat", "widget", "api", "email", "csv")
 # Enquiries that arrive by e-mail or an imported list were sent to us directly: no consent text was shown, and
 # the lawful basis is answering the sender. They record this instead of a consent version.
 DIRECT_CONTACT = "direct-contact"
-DIRECT_CHANNELS = ("email", "csv")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on the phone
 _PHONE = re.compile(r"(?<![\w])\+?\d[\d ()-]{7,}\d")
@@ -68,7 +68,9 @@ def find_duplicate(session: Session, email: str, message: str) -> Enquiry | None
     """An open enquiry from the same sender with the same text (whitespace and case aside)."""
     normal = " ".join(message.split()).lower()
     for candidate in session.scalars(
-        select(Enquiry).where(Enquiry.email == email, Enquiry.status != "resolved", Enquiry.erased_at.is_(None))
+        select(Enquiry).where(
+            Enquiry.email == email, Enquiry.status != EnquiryStatus.RESOLVED, Enquiry.erased_at.is_(None)
+        )
     ):
         if " ".join(candidate.message.split()).lower() == normal:
             return candidate
@@ -104,14 +106,14 @@ def create_enquiry(sessions: sessionmaker[Session], new: NewEnquiry) -> Receipt:
     nothing about the enquiry it joined. Raises `InvalidRequest` unless its sender agreed to the current consent
     text (or wrote to us directly).
     """
-    direct = new.channel in DIRECT_CHANNELS and new.consent_version == DIRECT_CONTACT
+    direct = new.channel in tuple(Channel) and Channel(new.channel).direct and new.consent_version == DIRECT_CONTACT
     if new.consent_version != CONSENT_VERSION and not direct:
         raise InvalidRequest(
             f"Consent version '{new.consent_version}' is not the current one ({CONSENT_VERSION}): "
             "show the current consent text and ask again."
         )
-    if new.channel not in CHANNELS:
-        raise InvalidRequest(f"Unknown channel '{new.channel}'; one of {', '.join(CHANNELS)}.")
+    if new.channel not in tuple(Channel):
+        raise InvalidRequest(f"Unknown channel '{new.channel}'; one of {', '.join(Channel)}.")
     now = utcnow()
     email = new.email.strip().lower()
     with sessions.begin() as session:
@@ -120,8 +122,7 @@ def create_enquiry(sessions: sessionmaker[Session], new: NewEnquiry) -> Receipt:
         if duplicate is not None:
             duplicate.duplicates += 1
             merged = {"channel": new.channel, "reference": reference}
-            session.add(AuditEvent(enquiry_id=duplicate.id, actor="system", action="duplicate_merged",
-                                   detail=merged, created_at=now))  # fmt: skip
+            audit(session, duplicate.id, "system", AuditAction.DUPLICATE_MERGED, **merged)
             return Receipt(duplicate.id, False, reference)
         enquiry = Enquiry(
             created_at=now,
@@ -138,13 +139,12 @@ def create_enquiry(sessions: sessionmaker[Session], new: NewEnquiry) -> Receipt:
             transcript=new.transcript,
             consent_version=new.consent_version,
             consented_at=now,
-            status="new",
+            status=EnquiryStatus.NEW,
             reference=reference,
         )
         session.add(enquiry)
         session.flush()
-        session.add(AuditEvent(enquiry_id=enquiry.id, actor="system", action="received",
-                               detail={"channel": new.channel}, created_at=now))  # fmt: skip
+        audit(session, enquiry.id, "system", AuditAction.RECEIVED, channel=new.channel)
         return Receipt(enquiry.id, True, reference)
 
 
@@ -188,7 +188,7 @@ def record_feedback(
     The question it rates may still be queued in a logbook (this process's, written on demand; or another
     worker's, written within `FLUSH_S`): it is waited for, briefly, before the id is called unknown.
     """
-    if new.rating not in ("up", "down"):
+    if new.rating not in tuple(Rating):
         raise InvalidRequest("A rating is 'up' or 'down'.")
     if new.question_id is not None and not _question_logged(sessions, new.question_id, logbook):
         raise InvalidRequest(f"No logged question {new.question_id}: send the question_id that the answer came with.")
@@ -239,37 +239,3 @@ def purge_questions(sessions: sessionmaker[Session], days: int) -> int:
     with sessions.begin() as session:
         result = session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff))
         return int(getattr(result, "rowcount", 0) or 0)
-
-
-def partner_figures(sessions: sessionmaker[Session], days: int = 30) -> list[dict[str, Any]]:
-    """Per partner and day, over the last `days`: widget questions (not small talk), abstention rate, hand-offs."""
-    since = utcnow() - timedelta(days=days)
-    day = func.date(QuestionLog.created_at)
-    with sessions() as session:
-        asked = session.execute(
-            select(QuestionLog.partner_id, day, func.count(), func.sum(case((QuestionLog.abstained, 1), else_=0)))
-            .where(QuestionLog.channel == "widget", QuestionLog.kind == DOCUMENTS, QuestionLog.created_at >= since)
-            .group_by(QuestionLog.partner_id, day)
-        ).all()
-        enquiry_day = func.date(Enquiry.created_at)
-        handed = session.execute(
-            select(Enquiry.partner_id, enquiry_day, func.count())
-            .where(Enquiry.channel == "widget", Enquiry.created_at >= since)
-            .group_by(Enquiry.partner_id, enquiry_day)
-        ).all()
-    figures: dict[tuple[str, str], dict[str, Any]] = {}
-    for partner, when, questions, abstained in asked:
-        figures[(partner or "", str(when))] = {
-            "partner": partner or "",
-            "day": str(when),
-            "questions": int(questions),
-            "abstention_rate": round(int(abstained or 0) / int(questions), 4),
-            "handoffs": 0,
-        }
-    for partner, when, count in handed:
-        row = figures.setdefault(
-            (partner or "", str(when)),
-            {"partner": partner or "", "day": str(when), "questions": 0, "abstention_rate": 0.0, "handoffs": 0},
-        )
-        row["handoffs"] = int(count)
-    return [figures[key] for key in sorted(figures)]

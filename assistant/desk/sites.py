@@ -15,14 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.config import Settings
 from assistant.desk import jobs
 from assistant.desk.audit import audit
-from assistant.desk.tables import Site, aware, utcnow
-from assistant.engine import Assistant
+from assistant.desk.tables import Site, aware, maybe_aware, utcnow
+from assistant.desk.views import SiteRow
+from assistant.desk.vocabulary import AuditAction, JobKind, SiteStatus
+from assistant.engine import Indexer
 from assistant.errors import Conflict, InvalidRequest, NotFound
 from ingest import fetch
 from ingest.pipeline import Hooks, IngestReport, ingest
 
-INGEST = "ingest"  # crawls share the ingest jobs' queue: one writer per index at a time
-RECRAWL = "recrawl"  # the periodic check that queues the sites that are due
+GRACE_DAYS = 7  # a page missing from its site this long is removed from the index (a site down a day loses nothing)
 
 
 def add_site(sessions: sessionmaker[Session], url: str, visibility: str, every_hours: int, actor: str) -> int:
@@ -32,12 +33,21 @@ def add_site(sessions: sessionmaker[Session], url: str, visibility: str, every_h
         raise InvalidRequest("Give a web address (http:// or https://) of a page or a sitemap.")
     try:
         with sessions.begin() as session:
-            site = Site(url=url, visibility=visibility, tags=[], every_hours=max(0, every_hours), grace_days=7,
-                        missing={}, status="active", last_summary={}, created_by=actor,
-                        created_at=utcnow())  # fmt: skip
+            site = Site(
+                url=url,
+                visibility=visibility,
+                tags=[],
+                every_hours=max(0, every_hours),
+                grace_days=GRACE_DAYS,
+                missing={},
+                status=SiteStatus.ACTIVE,
+                last_summary={},
+                created_by=actor,
+                created_at=utcnow(),
+            )
             session.add(site)
             session.flush()
-            audit(session, None, actor, "site_added", url=url)
+            audit(session, None, actor, AuditAction.SITE_ADDED, url=url)
             return queue_crawl(session, site.id, actor)
     except IntegrityError:
         raise Conflict(f"{url} is already added: crawl it again from its row.") from None
@@ -45,7 +55,7 @@ def add_site(sessions: sessionmaker[Session], url: str, visibility: str, every_h
 
 def queue_ingest(session: Session, payload: dict[str, Any], total: int, actor: str, key: str | None = None) -> int:
     """Queue an ingest job (documents, paths or a site), its progress starting at 0 of `total`; returns its id."""
-    job = jobs.enqueue(session, INGEST, payload, key=key, max_attempts=3)
+    job = jobs.enqueue(session, JobKind.INGEST, payload, key=key, max_attempts=3)
     job.progress = {"total": total, "done": 0, "chunks": 0, "errors": [], "current": None, "by": actor}
     session.flush()
     return int(job.id)
@@ -58,7 +68,7 @@ def queue_crawl(session: Session, site_id: int, actor: str, key: str | None = No
 def crawl_now(sessions: sessionmaker[Session], site_id: int, actor: str) -> int:
     with sessions.begin() as session:
         site = session.get(Site, site_id)
-        if site is None or site.status != "active":
+        if site is None or site.status != SiteStatus.ACTIVE:
             raise NotFound(f"No site {site_id}.")
         return queue_crawl(session, site_id, actor)
 
@@ -68,7 +78,7 @@ def queue_due(sessions: sessionmaker[Session]) -> int:
     queued = 0
     now = utcnow()
     with sessions() as session:
-        scheduled = session.scalars(select(Site).where(Site.status == "active", Site.every_hours > 0))
+        scheduled = session.scalars(select(Site).where(Site.status == SiteStatus.ACTIVE, Site.every_hours > 0))
         due = [
             s.id
             for s in scheduled
@@ -84,28 +94,44 @@ def queue_due(sessions: sessionmaker[Session]) -> int:
     return queued
 
 
-def listing(sessions: sessionmaker[Session]) -> list[dict[str, Any]]:
+def listing(sessions: sessionmaker[Session]) -> list[SiteRow]:
+    """The sites staff added, by address, with their last crawl."""
+    active = select(Site).where(Site.status == SiteStatus.ACTIVE).order_by(Site.url)
     with sessions() as session:
-        return [{"id": s.id, "url": s.url, "visibility": s.visibility, "every_hours": s.every_hours,
-                 "last_crawl_at": s.last_crawl_at.isoformat() if s.last_crawl_at else None,
-                 "summary": s.last_summary or {}, "waiting": sorted(s.missing or {})}
-                for s in session.scalars(select(Site).where(Site.status == "active").order_by(Site.url))]  # fmt: skip
+        return [
+            SiteRow(
+                s.id,
+                s.url,
+                s.visibility,
+                s.every_hours,
+                maybe_aware(s.last_crawl_at),
+                s.last_summary or {},
+                sorted(s.missing or {}),
+                s.grace_days,
+            )
+            for s in session.scalars(active)
+        ]
 
 
-def crawl(sessions: sessionmaker[Session], assistant: Assistant, settings: Settings, job: jobs.Claimed,
-          left_out: frozenset[str]) -> IngestReport:  # fmt: skip
+def crawl(
+    sessions: sessionmaker[Session], indexer: Indexer, settings: Settings, job: jobs.Claimed, left_out: frozenset[str]
+) -> IngestReport:
     """One crawl of a site (the ingest job's work for `{"site": id}`), progress on the job row."""
     with sessions() as session:
         site = session.get(Site, job.payload["site"])
-        if site is None or site.status != "active":
+        if site is None or site.status != SiteStatus.ACTIVE:
             raise NotFound("The site was removed.")
         url, level, grace, missing = site.url, site.visibility, timedelta(days=site.grace_days), dict(site.missing)
     now = utcnow()
 
     def progress(done: int, total: int, source: str, report: IngestReport) -> None:
         errors = [f"{where}: {why}" for where, why in report.failed]
-        jobs.set_progress(sessions, job.id, {"total": total, "done": done, "chunks": report.chunks_written,
-                                             "errors": errors, "current": source}, job.owner)  # fmt: skip
+        jobs.set_progress(
+            sessions,
+            job.id,
+            {"total": total, "done": done, "chunks": report.chunks_written, "errors": errors, "current": source},
+            job.owner,
+        )
 
     def remove_now(gone: list[str]) -> list[str]:
         """Pages missed for longer than the grace period go; the others wait (and are remembered as missing)."""
@@ -114,18 +140,37 @@ def crawl(sessions: sessionmaker[Session], assistant: Assistant, settings: Setti
         return [page for page in gone if now - datetime.fromisoformat(missing[page]) >= grace]
 
     policy = fetch.FetchPolicy.allowing(settings.ingest_allowed_networks)
-    report = ingest([url], assistant.store, assistant.embedder, progress=False, visibility=level,
-                    fetch_policy=policy, left_out=left_out, hooks=Hooks(progress, remove_now))  # fmt: skip
+    report = ingest(
+        [url],
+        indexer.target,
+        indexer.embedder,
+        progress=False,
+        visibility=level,
+        fetch_policy=policy,
+        left_out=left_out,
+        hooks=Hooks(progress, remove_now),
+    )
     found = set(report.added) | set(report.updated) | set(report.unchanged)
-    summary = {"added": report.added, "changed": report.updated, "removed": report.removed,
-               "unchanged": len(report.unchanged), "failed": [f"{s}: {why}" for s, why in report.failed],
-               "at": now.isoformat()}  # fmt: skip
+    summary = {
+        "added": report.added,
+        "changed": report.updated,
+        "removed": report.removed,
+        "unchanged": len(report.unchanged),
+        "failed": [f"{s}: {why}" for s, why in report.failed],
+        "at": now.isoformat(),
+    }
     with sessions.begin() as session:
         site = session.get_one(Site, job.payload["site"])
         site.missing = {p: t for p, t in missing.items() if p not in found and p not in report.removed}
         site.last_crawl_at, site.last_summary = now, summary
-    done = {"total": len(found) + len(report.failed), "done": len(found) + len(report.failed), "current": None,
-            "chunks": report.chunks_written, "errors": summary["failed"], "summary": summary}  # fmt: skip
+    done = {
+        "total": len(found) + len(report.failed),
+        "done": len(found) + len(report.failed),
+        "current": None,
+        "chunks": report.chunks_written,
+        "errors": summary["failed"],
+        "summary": summary,
+    }
     jobs.set_progress(sessions, job.id, done, job.owner)
-    assistant.reload()
+    indexer.written()
     return report

@@ -15,10 +15,31 @@ from assistant.models import Chunk
 
 # Headings about the document, not about a subject a visitor would ask of.
 _BOILERPLATE = {
-    "about", "about us", "abstract", "acknowledgements", "appendix", "background", "conclusion", "conclusions",
-    "contact", "contact us", "contents", "disclaimer", "executive summary", "faq", "faqs", "further reading",
-    "glossary", "introduction", "notes", "overview", "preface", "references", "summary", "table of contents",
-}  # fmt: skip
+    "about",
+    "about us",
+    "abstract",
+    "acknowledgements",
+    "appendix",
+    "background",
+    "conclusion",
+    "conclusions",
+    "contact",
+    "contact us",
+    "contents",
+    "disclaimer",
+    "executive summary",
+    "faq",
+    "faqs",
+    "further reading",
+    "glossary",
+    "introduction",
+    "notes",
+    "overview",
+    "preface",
+    "references",
+    "summary",
+    "table of contents",
+}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _MID_SENTENCE = re.compile(r"(?<=[a-z,;:] )[A-Za-z][a-z'’-]+")  # a word that follows a lower-case word
 _JOINS = {"in", "of", "for", "and", "at", "on", "with", "to", "from", "across", "by"}
@@ -30,7 +51,7 @@ TRIED_PER_STARTER = 5  # headings checked (each as `ask` would decide it) per st
 def automatic_starters(assistant: Assistant, count: int) -> list[str]:
     """Up to `count` questions about the public documents' sections, in document order, that the assistant answers
     (decided as `ask` decides, without calling an LLM writer: a starter must never lead to an apology)."""
-    chunks = [c for c in assistant.index.chunks if PUBLIC_ONLY(c)]
+    chunks = assistant.catalogue.chunks(PUBLIC_ONLY)
     casing = word_casing(c.text for c in chunks)
     starters: list[str] = []
     for subject in subjects(chunks)[: count * TRIED_PER_STARTER]:  # a bound on start-up work in a large corpus

@@ -4,20 +4,16 @@ received; the documents and sites staff manage. The question log and feedback ho
 addresses, phones, postcodes and a name its writer gives are redacted first (`records.redact`). Enquiries hold
 personal data only with recorded consent."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+from assistant.desk.clock import aware as aware
+from assistant.desk.clock import maybe_aware as maybe_aware
+from assistant.desk.clock import utcnow as utcnow
+from assistant.desk.vocabulary import DocumentStatus, EnquiryStatus, JobStatus, MailStatus
 
 
 class Base(DeclarativeBase):
@@ -41,7 +37,7 @@ class Enquiry(Base):
     transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     consent_version: Mapped[str] = mapped_column(String(40))
     consented_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=EnquiryStatus.NEW, index=True)
     category: Mapped[str | None] = mapped_column(String(100), index=True)
     priority: Mapped[str | None] = mapped_column(String(20))
     route: Mapped[str | None] = mapped_column(String(200))
@@ -200,7 +196,7 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(40), index=True)
     key: Mapped[str | None] = mapped_column(String(200), unique=True)  # at most one job per key, ever
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(12), default="queued", index=True)  # queued|running|done|failed
+    status: Mapped[str] = mapped_column(String(12), default=JobStatus.QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=1)
     run_after: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -226,7 +222,7 @@ class OutboxMessage(Base):
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
     in_reply_to: Mapped[str | None] = mapped_column(String(300))
     references: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12), default="queued", index=True)  # queued|sent|failed|unsent
+    status: Mapped[str] = mapped_column(String(12), default=MailStatus.QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(320), default="system")
@@ -291,7 +287,7 @@ class StoredDocument(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     visibility: Mapped[str] = mapped_column(String(20), default="public")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending|indexed|failed|removed
+    status: Mapped[str] = mapped_column(String(12), default=DocumentStatus.PENDING, index=True)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_ingested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

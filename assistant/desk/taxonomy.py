@@ -18,11 +18,11 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from assistant.desk.vocabulary import Priority
 from assistant.engine import Embedder
 from assistant.errors import AssistantError
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("taxonomy.yaml")
-PRIORITIES = ("low", "normal", "high", "urgent")
 REVIEW_BELOW = 0.45  # confidence under which a person should check the category
 # Below this best similarity the enquiry resembles no category at all ("hello"), however the shares fall.
 MIN_SIMILARITY = 0.3
@@ -40,7 +40,7 @@ class Category(BaseModel):
     examples: list[str] = Field(default_factory=list)
     route: str
     next_steps: str
-    priority: str = Field("normal", pattern="^(low|normal|high|urgent)$")
+    priority: Priority = Priority.NORMAL
     sla_hours: int = Field(72, ge=1)
     contact: str = ""
     contact_email: str | None = None  # told when an enquiry is routed here (no personal data in the notice)
@@ -138,13 +138,14 @@ class Classifier:
 def priority_for(category: Category, text: str) -> tuple[str, list[str]]:
     """The category's priority, one step up when the text carries urgency cues; with the cues found."""
     cues = [m.group(0) for m in _URGENT.finditer(text)] + [m.group(0) for m in _DATE.finditer(text)]
-    level = PRIORITIES.index(category.priority)
-    if cues:
-        level = min(level + 1, len(PRIORITIES) - 1)
-    return PRIORITIES[level], cues
+    return (category.priority.raised() if cues else category.priority).value, cues
 
 
 def due_at(category: Category, priority: str, received: datetime) -> datetime:
     """The SLA due time: the category's hours, halved when the priority was raised to urgent."""
-    hours = category.sla_hours / 2 if priority == "urgent" and category.priority != "urgent" else category.sla_hours
+    hours = (
+        category.sla_hours / 2
+        if priority == Priority.URGENT and category.priority != Priority.URGENT
+        else category.sla_hours
+    )
     return received + timedelta(hours=hours)

@@ -4,35 +4,28 @@ Every change goes through `audit`, which writes who did what and when in the sam
 the trail can never disagree with the data.
 """
 
-from dataclasses import dataclass
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.desk import gdpr
 from assistant.desk.audit import audit
-from assistant.desk.outbox import greeting
-from assistant.desk.tables import AuditEvent, Enquiry, Note, PartnerConsent, StaffUser, TriageExample, utcnow
+from assistant.desk.mail.outbox import greeting
+from assistant.desk.tables import Enquiry, Note, PartnerConsent, StaffUser, TriageExample, utcnow
 from assistant.desk.taxonomy import Classifier, TaxonomyFile, due_at, priority_for
+from assistant.desk.views import PartnerShare
+from assistant.desk.vocabulary import AuditAction, EnquiryStatus
 from assistant.engine import STAFF_VIEW, Assistant
 from assistant.errors import Conflict, InvalidRequest, NotFound
 from assistant.models import DOCUMENTS, PUBLIC
 
 if TYPE_CHECKING:
-    from assistant.desk.outbox import Outbox
+    from assistant.desk.mail.outbox import Outbox
 
 DOCUMENTS_HEADING = "From the cluster's documents:"
-STATUSES = ("new", "triaged", "in_progress", "waiting", "resolved")
-TRANSITIONS = {
-    "new": {"triaged", "in_progress", "resolved"},
-    "triaged": {"in_progress", "waiting", "resolved"},
-    "in_progress": {"waiting", "resolved", "triaged"},
-    "waiting": {"in_progress", "resolved"},
-    "resolved": {"in_progress"},  # reopened
-}
-# Domains of public mailboxes: a shared domain there says nothing about a shared organisation.
-FREEMAIL = {"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com", "live.com"}
+REFRESH_S = 2.0  # how stale a worker's classifier may be: another worker's correction is used within this
 
 
 def _enquiry(session: Session, enquiry_id: int) -> Enquiry:
@@ -43,36 +36,58 @@ def _enquiry(session: Session, enquiry_id: int) -> Enquiry:
     return enquiry
 
 
-@dataclass
 class Triage:
-    """The taxonomy, its classifier and the assistant that drafts replies."""
+    """The taxonomy, its classifier and the assistant that drafts replies.
 
-    taxonomy: TaxonomyFile
-    classifier: Classifier
-    assistant: Assistant
+    The classifier learns from staff corrections stored in the database, so every worker shares them: before it
+    classifies, a worker looks (at most every `REFRESH_S`) whether the stored corrections changed, and learns the
+    new ones, or is built again when some went (an erasure, retention) or when it cannot tell.
+    """
 
-    @classmethod
-    def load(cls, taxonomy: TaxonomyFile, assistant: Assistant, sessions: sessionmaker[Session]) -> "Triage":
-        return cls(taxonomy, Classifier(taxonomy, assistant.embedder, corrections(sessions, taxonomy)), assistant)
+    def __init__(self, taxonomy: TaxonomyFile, assistant: Assistant, sessions: sessionmaker[Session]) -> None:
+        self.taxonomy, self.assistant, self.sessions = taxonomy, assistant, sessions
+        self._classifier: Classifier | None = None
+        self._stamp: tuple[int, int] = (0, 0)  # (corrections stored, the newest one's id) it was taught
+        self._checked = 0.0
+        self._lock = threading.Lock()
 
-    def forget_erased(self, sessions: sessionmaker[Session]) -> None:
-        """Rebuild the classifier from the corrections still stored (after an erasure removed some)."""
-        self.classifier = Classifier(self.taxonomy, self.assistant.embedder, corrections(sessions, self.taxonomy))
+    @property
+    def classifier(self) -> Classifier:
+        """The classifier, taught every stored correction (as of `REFRESH_S` ago at most)."""
+        with self._lock:
+            if self._classifier is None or time.monotonic() - self._checked >= REFRESH_S:
+                self._refresh()
+            assert self._classifier is not None
+            return self._classifier
 
-    def erase_subject(self, sessions: sessionmaker[Session], email: str, actor: str) -> int:
-        """Erase everything about an address (see `gdpr.erase_subject`), the classifier's copies included."""
-        erased = gdpr.erase_subject(sessions, email, actor)
-        if erased:
-            self.forget_erased(sessions)
-        return erased
+    def _refresh(self) -> None:
+        (count, newest), (had, had_newest) = self._stored(None), self._stamp
+        with self.sessions() as session:
+            if self._classifier is not None and (count, newest) != (had, had_newest) and newest >= had_newest:
+                added = self._stored(had_newest)[0]
+                if had + added == count:  # only new ones since: learn those
+                    for category, text, shown in corrections(session, self.taxonomy, had_newest, newest):
+                        self._classifier.learn(category, text, shown)
+                    self._stamp, self._checked = (count, newest), time.monotonic()
+                    return
+            if self._classifier is None or (count, newest) != (had, had_newest):  # some went: learn them all again
+                examples = corrections(session, self.taxonomy, 0, newest)
+                self._classifier = Classifier(self.taxonomy, self.assistant.embedder, examples)
+        self._stamp, self._checked = (count, newest), time.monotonic()
 
-    def purge(self, sessions: sessionmaker[Session], actor: str = "system") -> int:
-        """Apply the taxonomy's retention rules (see `gdpr.purge_resolved`), the classifier's copies included."""
-        by_category = self.taxonomy.retention_by_category()
-        erased = gdpr.purge_resolved(sessions, self.taxonomy.retention_days, by_category, actor)
-        if erased:
-            self.forget_erased(sessions)
-        return erased
+    def _stored(self, after: int | None) -> tuple[int, int]:
+        """(how many corrections are stored after id `after`, or at all; the newest one's id)."""
+        query = select(func.count(), func.max(TriageExample.id))
+        if after is not None:
+            query = query.where(TriageExample.id > after)
+        with self.sessions() as session:
+            count, newest = session.execute(query).one()
+        return int(count), int(newest or 0)
+
+    def forget_erased(self) -> None:
+        """Rebuild the classifier from the corrections still stored (after an erasure removed some), now."""
+        with self._lock:
+            self._classifier = None
 
     def draft(self, name: str | None, message: str, category: str) -> tuple[str, list[dict[str, Any]]]:
         """A reply from the documents, cited sentence by sentence, with the route's next steps. Its document
@@ -103,16 +118,16 @@ class Triage:
         return "\n".join(lines), citations
 
     def triage(
-        self, sessions: sessionmaker[Session], enquiry_id: int, actor: str = "system", mail: "Outbox | None" = None,
-        acknowledge: bool = True,
-    ) -> Enquiry:  # fmt: skip
+        self, enquiry_id: int, actor: str = "system", mail: "Outbox | None" = None, acknowledge: bool = True
+    ) -> Enquiry:
         """Classify, prioritise, route and draft one enquiry; status new → triaged. With `mail`, the enquirer's
         acknowledgement (unless `acknowledge` is False: a forged sender) and the route's notice are queued in the
         same transaction."""
-        with sessions.begin() as session:
+        classifier = self.classifier
+        with self.sessions.begin() as session:
             enquiry = _enquiry(session, enquiry_id)
             text = f"{enquiry.subject or ''}\n{enquiry.message}".strip()
-            found = self.classifier.classify(text)
+            found = classifier.classify(text)
             category = self.taxonomy.categories[found.category]
             priority, cues = priority_for(category, text)
             enquiry.category, enquiry.route, enquiry.priority = found.category, category.route, priority
@@ -120,65 +135,69 @@ class Triage:
             enquiry.reasons = {**found.reasons(), "urgency_cues": cues}
             enquiry.due_at = due_at(category, priority, enquiry.created_at)
             enquiry.draft, enquiry.draft_citations = self.draft(enquiry.name, enquiry.message, found.category)
-            if enquiry.status == "new":
-                enquiry.status = "triaged"
-            audit(session, enquiry.id, actor, "triaged", category=found.category, priority=priority,
-                  confidence=round(found.confidence, 3), needs_review=found.needs_review)  # fmt: skip
+            if enquiry.status == EnquiryStatus.NEW:
+                enquiry.status = EnquiryStatus.TRIAGED
+            audit(
+                session,
+                enquiry.id,
+                actor,
+                AuditAction.TRIAGED,
+                category=found.category,
+                priority=priority,
+                confidence=round(found.confidence, 3),
+                needs_review=found.needs_review,
+            )
             if mail is not None:
                 if acknowledge:
                     mail.acknowledge(session, enquiry)
                 else:
-                    audit(session, enquiry.id, "system", "acknowledgement_skipped", reason="sender not authenticated")
+                    audit(
+                        session,
+                        enquiry.id,
+                        "system",
+                        AuditAction.ACKNOWLEDGEMENT_SKIPPED,
+                        reason="sender not authenticated",
+                    )
                 mail.routed(session, enquiry)
             return enquiry
 
-    def correct(self, sessions: sessionmaker[Session], enquiry_id: int, category: str, actor: str) -> None:
+    def correct(self, enquiry_id: int, category: str, actor: str) -> None:
         """Staff set the category; the enquiry becomes an example the classifier learns from."""
         if category not in self.taxonomy.categories:
             raise InvalidRequest(f"Unknown category '{category}'.")
-        with sessions.begin() as session:
+        with self.sessions.begin() as session:
             enquiry = _enquiry(session, enquiry_id)
             before = enquiry.category
             route = self.taxonomy.categories[category]
             enquiry.category, enquiry.route, enquiry.needs_review = category, route.route, False
             text = enquiry.message[:2000]
             session.add(TriageExample(category=category, text=text, created_by=actor, enquiry_id=enquiry_id))
-            audit(session, enquiry_id, actor, "category_corrected", before=before, after=category)
-        self.classifier.learn(category, text, correction_label(enquiry_id))
+            audit(session, enquiry_id, actor, AuditAction.CATEGORY_CORRECTED, before=before, after=category)
+        with self._lock:  # looked at again at once: this worker uses it now, the others within `REFRESH_S`
+            self._checked = 0.0
 
 
 def correction_label(enquiry_id: int | None) -> str:
     return f"staff correction on enquiry {enquiry_id}" if enquiry_id else "staff correction"
 
 
-def corrections(sessions: sessionmaker[Session], taxonomy: TaxonomyFile) -> list[tuple[str, str, str]]:
-    """The stored staff corrections for the taxonomy's categories: (category, text, what evidence shows)."""
-    with sessions() as session:
-        rows = session.scalars(select(TriageExample).order_by(TriageExample.id)).all()
-        return [(e.category, e.text, correction_label(e.enquiry_id)) for e in rows if e.category in taxonomy.categories]
-
-
-def related(sessions: sessionmaker[Session], enquiry: Enquiry) -> list[Enquiry]:
-    """Other enquiries from the same address, or from the same organisation's domain."""
-    conditions = [Enquiry.email == enquiry.email]
-    if enquiry.email_domain and enquiry.email_domain not in FREEMAIL:
-        conditions.append(Enquiry.email_domain == enquiry.email_domain)
-    with sessions() as session:
-        return list(
-            session.scalars(
-                select(Enquiry).where(or_(*conditions), Enquiry.id != enquiry.id).order_by(Enquiry.created_at.desc())
-            )
-        )
+def corrections(session: Session, taxonomy: TaxonomyFile, after: int, upto: int) -> list[tuple[str, str, str]]:
+    """The stored staff corrections with ids in (after, upto] for the taxonomy's categories: (category, text, what
+    evidence shows)."""
+    ids = TriageExample.id > after, TriageExample.id <= upto
+    rows = session.scalars(select(TriageExample).where(*ids).order_by(TriageExample.id))
+    return [(e.category, e.text, correction_label(e.enquiry_id)) for e in rows if e.category in taxonomy.categories]
 
 
 def change_status(sessions: sessionmaker[Session], enquiry_id: int, status: str, actor: str) -> None:
     with sessions.begin() as session:
         enquiry = _enquiry(session, enquiry_id)
-        if status not in TRANSITIONS.get(enquiry.status, set()):
+        if status not in EnquiryStatus(enquiry.status).next:
             raise Conflict(f"An enquiry that is '{enquiry.status}' cannot become '{status}'.")
         before, enquiry.status = enquiry.status, status
-        enquiry.resolved_at = utcnow() if status == "resolved" else None
-        audit(session, enquiry_id, actor, "reopened" if before == "resolved" else "status", before=before, after=status)
+        enquiry.resolved_at = utcnow() if status == EnquiryStatus.RESOLVED else None
+        action = AuditAction.REOPENED if before == EnquiryStatus.RESOLVED else AuditAction.STATUS_CHANGED
+        audit(session, enquiry_id, actor, action, before=before, after=status)
 
 
 def assign(
@@ -193,7 +212,7 @@ def assign(
             raise InvalidRequest(f"{assignee} is not an active staff account.")
         enquiry = _enquiry(session, enquiry_id)
         before, enquiry.assignee = enquiry.assignee, assignee
-        audit(session, enquiry_id, actor, "assigned", before=before, after=enquiry.assignee)
+        audit(session, enquiry_id, actor, AuditAction.ASSIGNED, before=before, after=enquiry.assignee)
         if mail is not None and enquiry.assignee and enquiry.assignee != before:
             mail.assigned(session, enquiry, enquiry.assignee, actor)
 
@@ -204,7 +223,7 @@ def add_note(sessions: sessionmaker[Session], enquiry_id: int, text: str, actor:
     with sessions.begin() as session:
         _enquiry(session, enquiry_id)
         session.add(Note(enquiry_id=enquiry_id, author=actor, text=text.strip(), created_at=utcnow()))
-        audit(session, enquiry_id, actor, "note_added")
+        audit(session, enquiry_id, actor, AuditAction.NOTE_ADDED)
 
 
 def approve_reply(
@@ -220,9 +239,9 @@ def approve_reply(
         edited = text.strip() != (enquiry.draft or "").strip()
         enquiry.reply, enquiry.approved_by, enquiry.approved_at = text.strip(), actor, now
         enquiry.first_response_at = enquiry.first_response_at or now
-        if enquiry.status in ("new", "triaged"):
-            enquiry.status = "in_progress"
-        audit(session, enquiry_id, actor, "reply_approved", edited=edited)
+        if enquiry.status in (EnquiryStatus.NEW, EnquiryStatus.TRIAGED):
+            enquiry.status = EnquiryStatus.IN_PROGRESS
+        audit(session, enquiry_id, actor, AuditAction.REPLY_APPROVED, edited=edited)
         if mail is not None:
             mail.reply(session, enquiry, text.strip(), actor)
 
@@ -236,12 +255,12 @@ def record_partner_consent(
     with sessions.begin() as session:
         _enquiry(session, enquiry_id)
         session.add(PartnerConsent(enquiry_id=enquiry_id, partner=partner.strip(), how=how.strip(), recorded_by=actor))
-        audit(session, enquiry_id, actor, "partner_consent", partner=partner.strip())
+        audit(session, enquiry_id, actor, AuditAction.PARTNER_CONSENT, partner=partner.strip())
 
 
 def share_with_partner(
     sessions: sessionmaker[Session], enquiry_id: int, partner: str, actor: str, mail: "Outbox | None" = None
-) -> dict[str, Any]:
+) -> PartnerShare:
     """The enquirer's details for `partner`; refused unless their consent for that partner is recorded. With
     `mail`, the partner's contact (if it has one) is sent them."""
     with sessions.begin() as session:
@@ -251,15 +270,7 @@ def share_with_partner(
         )
         if not consented:
             raise Conflict(f"No consent recorded to share this enquirer's details with {partner}.")
-        audit(session, enquiry_id, actor, "shared_with_partner", partner=partner)
+        audit(session, enquiry_id, actor, AuditAction.SHARED_WITH_PARTNER, partner=partner)
         if mail is not None:
             mail.shared(session, enquiry, partner, actor)
-        return {"name": enquiry.name, "email": enquiry.email, "organisation": enquiry.organisation,
-                "message": enquiry.message}  # fmt: skip
-
-
-def audit_trail(sessions: sessionmaker[Session], enquiry_id: int) -> list[AuditEvent]:
-    with sessions() as session:
-        return list(
-            session.scalars(select(AuditEvent).where(AuditEvent.enquiry_id == enquiry_id).order_by(AuditEvent.id))
-        )
+        return PartnerShare(enquiry.name, enquiry.email, enquiry.organisation, enquiry.message)

@@ -6,6 +6,7 @@ evaluation use it through the names exported here.
 
 from assistant.engine.assistant import NOT_FOUND, OFFER_PERSON, Assistant
 from assistant.engine.calibration import CALIBRATION_FILE, SIGNALS, Calibration
+from assistant.engine.catalogue import Catalogue, IndexedDocument, Indexer
 from assistant.engine.dated import spoken as spoken_date
 from assistant.engine.embedder import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder, model_path
 from assistant.engine.generate import Writer
@@ -27,8 +28,11 @@ __all__ = [
     "VERIFIER_FILE",
     "Assistant",
     "Calibration",
+    "Catalogue",
     "EmbeddedChunk",
     "Embedder",
+    "IndexedDocument",
+    "Indexer",
     "OnnxEmbedder",
     "Store",
     "TorchEmbedder",

@@ -18,6 +18,7 @@ import numpy as np
 from assistant.config import MAX_HISTORY_ITEMS, Settings
 from assistant.engine.answer_types import missing_type
 from assistant.engine.calibration import Calibration, confidence, signals, trusted_at_most
+from assistant.engine.catalogue import Catalogue
 from assistant.engine.cite import cite_groups
 from assistant.engine.compose import ScoredSentence, Topic, referred_to, rerank, score_sentences, select, topic_question
 from assistant.engine.dated import as_of, asks_about_present, without_present
@@ -71,6 +72,7 @@ class Assistant:
         self.overview = Overview(self.index)
         self.intents = IntentClassifier(embedder)
         self.index_version = store.version()
+        self.catalogue = Catalogue(self)  # what the desk reads and changes of the index
         self._checked = time.monotonic()
         self._checking = threading.Lock()
 
@@ -105,10 +107,6 @@ class Assistant:
                 self.store.refresh()  # another process wrote it: an embedded client must open it again
                 self.reload()
             self._checked = time.monotonic()
-
-    def help_text(self, visible: Visible | None = None) -> str:
-        """What the assistant can help with, from the titles and sections the channel may see."""
-        return self.overview.topics(visible)
 
     def answers(self, question: str, visible: Visible | None = None) -> bool:
         """Whether `ask` would answer this one question from the documents, decided as it decides but without
@@ -161,7 +159,7 @@ class Assistant:
         if intent is None:
             return corrected, corrections, encoded
         log.info("decision", extra={"abstained": False, "reason": f"intent:{intent.name}"})
-        return replied(intent, question, self.help_text(visible), timings(started, []))
+        return replied(intent, question, self.overview.topics(visible), timings(started, []))
 
     def _answer(self, asked: str, resolved: str, visible: Visible | None, guarded: bool, encoded: Encoded) -> Outcome:
         decided = self._decide(asked, resolved, visible, guarded, encoded)
@@ -272,13 +270,13 @@ class Assistant:
             for o in outcomes
         ]
         if len(outcomes) == 1:
-            unanswered = f"{SIGNPOST} {self.help_text(visible)}" if signposted else self._not_found(visible)
+            unanswered = f"{SIGNPOST} {self.overview.topics(visible)}" if signposted else self._not_found(visible)
             text = texts[0] if answered else unanswered
             parts = [replace(parts[0], text=text)]
         else:
             open_questions = [o.asked for o in outcomes if o.status == ABSTAINED]
             answered_parts = [p for p in parts if not p.abstained]
-            text = compose_parts(answered_parts, open_questions, signposted, self.help_text(visible))
+            text = compose_parts(answered_parts, open_questions, signposted, self.overview.topics(visible))
         if corrections:
             text = f"{showing(corrections)}\n\n{text}"
         return Answer(
@@ -296,7 +294,7 @@ class Assistant:
         )
 
     def _not_found(self, visible: Visible | None) -> str:
-        return f"{NOT_FOUND} {self.help_text(visible)} {OFFER_PERSON}"
+        return f"{NOT_FOUND} {self.overview.topics(visible)} {OFFER_PERSON}"
 
     def assess(self, question: str, visible: Visible | None = None, vector: np.ndarray | None = None) -> Assessment:
         """Retrieve passages for a stand-alone question and score how well their sentences answer it (`ask` decides

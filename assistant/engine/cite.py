@@ -30,8 +30,16 @@ def citation(n: int, chunk: Chunk, snippet: str) -> Citation:
     if url and chunk.page is not None:
         url = f"{url}#page={chunk.page}"
     day = document_date(chunk)
-    return Citation(n, chunk.title, chunk.section, anchor(chunk), url, snippet, day.isoformat() if day else None,
-                    chunk.metadata.get("visibility", PUBLIC))  # fmt: skip
+    return Citation(
+        n,
+        chunk.title,
+        chunk.section,
+        anchor(chunk),
+        url,
+        snippet,
+        day.isoformat() if day else None,
+        chunk.metadata.get("visibility", PUBLIC),
+    )
 
 
 def cite(sentences: list[ScoredSentence]) -> tuple[str, list[Citation]]:

@@ -28,10 +28,21 @@ INFLECTIONS = ("'s", "s'", "'", "es", "s", "ed", "d", "ing", "er", "ers", "est",
 # Chat spellings of the words questions are made of: short, so no distance could tell them, and common enough to
 # list ("wat is pioner"). They are read silently: the asker knows what they meant.
 CHAT_FORMS = {
-    "wat": "what", "wot": "what", "wht": "what", "whats": "what's", "wats": "what's", "hw": "how", "whos": "who's",
-    "wher": "where", "wen": "when", "pls": "please", "plz": "please",
-    "abt": "about", "bout": "about", "cn": "can",
-}  # fmt: skip
+    "wat": "what",
+    "wot": "what",
+    "wht": "what",
+    "whats": "what's",
+    "wats": "what's",
+    "hw": "how",
+    "whos": "who's",
+    "wher": "where",
+    "wen": "when",
+    "pls": "please",
+    "plz": "please",
+    "abt": "about",
+    "bout": "about",
+    "cn": "can",
+}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 _MID_SENTENCE_CAPITAL = re.compile(r"(?<=[a-z0-9,;:()] )[A-Z][A-Za-z]+|\b[A-Z]{2,}\b")
 

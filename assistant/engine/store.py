@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from assistant.config import Settings, private_dir
+from assistant.config import Settings
 from assistant.engine.embedder import Embedder
 from assistant.errors import EmbeddingModelMismatch, IndexMissing, StoreUnavailable, UnsafeConfiguration
 from assistant.models import Chunk
+from assistant.private import private_dir
 
 log = logging.getLogger(__name__)
 MODEL_KEY = "embedding_model"

@@ -167,9 +167,13 @@ def test_golden_cases_judge_the_last_turn_and_abstentions(tmp_path: Path, embedd
 
 @pytest.mark.parametrize(
     "line",
-    ["not json", '{"id": "x"}', '{"id": "x", "turns": [], "expect_any": ["a"]}', '{"id": "x", "question": "q", '
-     '"expect_dated": true, "expect_abstain": true}'],
-)  # fmt: skip
+    [
+        "not json",
+        '{"id": "x"}',
+        '{"id": "x", "turns": [], "expect_any": ["a"]}',
+        '{"id": "x", "question": "q", "expect_dated": true, "expect_abstain": true}',
+    ],
+)
 def test_malformed_golden_line_names_the_line(tmp_path: Path, line: str) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "ok", "question": "q", "expect_abstain": true}\n' + line + "\n")
@@ -190,8 +194,19 @@ def test_eval_commands_print_the_documented_json(tmp_path: Path, corpus_settings
     corpus = make_squad(tmp_path / "corpus.json", ARTICLES)
     unseen = make_squad(tmp_path / "unseen.json", UNSEEN)
     distractors = make_squad(tmp_path / "distractors.json", {"Rivers": [("The Severn is the longest river.", [])]})
-    squad = run(corpus_settings, "eval", "squad", str(corpus), "--unseen", str(unseen), "--questions", "2", "--json",
-                "--distractors", str(distractors))  # fmt: skip
+    squad = run(
+        corpus_settings,
+        "eval",
+        "squad",
+        str(corpus),
+        "--unseen",
+        str(unseen),
+        "--questions",
+        "2",
+        "--json",
+        "--distractors",
+        str(distractors),
+    )
     assert squad.returncode == 0, squad.stderr
     assert set(json.loads(squad.stdout)) == {*METRIC_KEYS, "peer"}
     missing = run(corpus_settings, "eval", "squad", str(tmp_path / "nope.json"), "--unseen", str(unseen))

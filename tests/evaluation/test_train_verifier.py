@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from evaluation import train_verifier as tv
-from evaluation.train_verifier import FILES, article_pairs, candidate_text, perturbed, sentences_of
+from evaluation.train_verifier import FILES
+from evaluation.verifier_pairs import article_pairs, candidate_text, perturbed, sentences_of
 
 ARTICLE = {
     "title": "Quexbury",
@@ -36,8 +37,12 @@ ARTICLE = {
 
 def test_a_question_is_changed_so_that_its_sentence_no_longer_answers_it() -> None:
     pool = {"year": ["1998", "2004"], "number": ["1998", "2004"], "name": ["Lowton", "Denby", "Marsh Hall"]}
-    changed = perturbed("When did the first clinic open in Lowton?", "The first clinic opened in 1998 in Lowton.",
-                        pool, random.Random(1))  # fmt: skip
+    changed = perturbed(
+        "When did the first clinic open in Lowton?",
+        "The first clinic opened in 1998 in Lowton.",
+        pool,
+        random.Random(1),
+    )
     assert changed[0] in {"When did the first clinic open in Denby?", "When did the first clinic open in Marsh Hall?"}
     assert changed[1] == "When did the last clinic open in Lowton?"  # an opposite the sentence's word has
 

@@ -73,8 +73,9 @@ def written(settings: Settings) -> int:
 
 def cli(settings: Settings, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "CLUSTER_ASSISTANT_DATA_DIR": str(settings.data_dir), "HF_HUB_OFFLINE": "1"}
-    return subprocess.Popen([sys.executable, "-m", "ui.cli", *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "ui.cli", *args], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def test_ingest_killed_midway_then_rerun_leaves_a_consistent_index(tmp_path: Path, model_cache: Path) -> None:
@@ -110,8 +111,13 @@ def test_server_killed_while_enquiries_are_written_loses_none_it_acknowledged(
 
         def send(worker: int) -> None:
             for i in range(200):
-                body = {"name": f"N{worker}", "email": f"n{worker}-{i}@example.org", "message": f"Enquiry {i}",
-                        "consent": True, "consent_version": CONSENT_VERSION}  # fmt: skip
+                body = {
+                    "name": f"N{worker}",
+                    "email": f"n{worker}-{i}@example.org",
+                    "message": f"Enquiry {i}",
+                    "consent": True,
+                    "consent_version": CONSENT_VERSION,
+                }
                 try:
                     response = httpx.post(f"{url}/api/enquiries", json=body, timeout=10)
                 except httpx.HTTPError:

@@ -25,15 +25,26 @@ def test_a_message_interrupted_by_a_crash_is_resent_with_the_same_message_id(
 ) -> None:
     tls = throwaway_ca(tmp_path / "tls")
     with smtp_server(tls) as smtp:
-        settings = corpus_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'mail.db'}",
-                                                      "smtp_url": smtp.url, "mail_ca_file": tls.ca_file,
-                                                      "jobs_lease_seconds": 1.0})  # fmt: skip
+        settings = corpus_settings.model_copy(
+            update={
+                "database_url": f"sqlite:///{tmp_path / 'mail.db'}",
+                "smtp_url": smtp.url,
+                "mail_ca_file": tls.ca_file,
+                "jobs_lease_seconds": 1.0,
+            }
+        )
         desk = Desk.open(settings, assistant, open_database(settings))
         for i in range(3):
-            desk.receive(NewEnquiry(f"Person {i}", f"p{i}@org.example", f"Question {i} about funding.", "api",
-                                    CONSENT_VERSION))  # fmt: skip
-        configured = {"DATA_DIR": settings.data_dir, "DATABASE_URL": settings.database, "SMTP_URL": smtp.url,
-                      "MAIL_CA_FILE": tls.ca_file, "JOBS_LEASE_SECONDS": 1}  # fmt: skip
+            desk.enquiries.receive(
+                NewEnquiry(f"Person {i}", f"p{i}@org.example", f"Question {i} about funding.", "api", CONSENT_VERSION)
+            )
+        configured = {
+            "DATA_DIR": settings.data_dir,
+            "DATABASE_URL": settings.database,
+            "SMTP_URL": smtp.url,
+            "MAIL_CA_FILE": tls.ca_file,
+            "JOBS_LEASE_SECONDS": 1,
+        }
         env = {**os.environ, "HF_HUB_OFFLINE": "1"} | {f"CLUSTER_ASSISTANT_{k}": str(v) for k, v in configured.items()}
         command = [sys.executable, "-m", "ui.cli", "jobs", "run", "--until-idle"]
         worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -47,7 +58,10 @@ def test_a_message_interrupted_by_a_crash_is_resent_with_the_same_message_id(
         smtp.on_message = None
         with desk.sessions() as session:
             assert [r.status for r in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))] == [
-                "sent", "queued", "queued"]  # fmt: skip
+                "sent",
+                "queued",
+                "queued",
+            ]
         time.sleep(1.2)  # the dead worker's lease runs out
         restarted = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
         assert restarted.returncode == 0, restarted.stderr

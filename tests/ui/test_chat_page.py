@@ -129,7 +129,7 @@ def _ratings(sessions: sessionmaker[Session]) -> dict[str, str]:
 
 def test_every_starter_is_answered_with_sources(page: Page, assistant: Assistant, tmp_path: Path) -> None:
     with chat(assistant, tmp_path) as (url, _sessions, desk):
-        starters = desk.starter_questions(None)
+        starters = desk.questions.starters(None)
         assert len(starters) >= 3 and all(s.endswith("?") for s in starters)
         page.goto(url + "/")
         for starter in starters:

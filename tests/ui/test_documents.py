@@ -63,8 +63,12 @@ def files(folder: Path) -> list[tuple[str, tuple[str, bytes, str]]]:
 
 
 def finished(client: httpx.Client, job_id: int) -> dict:  # type: ignore[type-arg]
-    return until(lambda: (lambda j: j if j["status"] in ("done", "failed") else None)(  # type: ignore[return-value]
-        client.get(f"/api/staff/jobs/{job_id}").json()), timeout_s=60)  # fmt: skip
+    return until(
+        lambda: (lambda j: j if j["status"] in ("done", "failed") else None)(  # type: ignore[return-value]
+            client.get(f"/api/staff/jobs/{job_id}").json()
+        ),
+        timeout_s=60,
+    )
 
 
 def ask(url: str, question: str) -> dict:  # type: ignore[type-arg]
@@ -174,8 +178,8 @@ def test_a_knowledge_gap_answered_by_staff_is_answered_with_a_citation(site: dic
     url, desk = site["url"], site["desk"]
     question = "When is the Blorptown library open on Sundays?"
     for _ in range(3):
-        assert desk.ask(question, [], channel="chat")[0].abstained
-    desk.logbook.flush(10)
+        assert desk.questions.ask(question, [], channel="chat")[0].abstained
+    desk.questions.logbook.flush(10)
     kim = staff_client(url, "kim@cluster.example", PASSWORD)
     gaps = kim.get("/staff/gaps").text
     assert "Blorptown library" in gaps and "Write an answer" in gaps
@@ -183,8 +187,10 @@ def test_a_knowledge_gap_answered_by_staff_is_answered_with_a_citation(site: dic
     assert 'value="When is the Blorptown library open on Sundays"' in form
     text = "The Blorptown library opens on Sundays from 10:00 to 16:00, and is closed on bank holidays."
     token = kim.headers["X-CSRF-Token"]
-    written = kim.post("/staff/answers", data={"title": "Blorptown library opening hours", "text": text,
-                                               "visibility": "public", "csrf_token": token})  # fmt: skip
+    written = kim.post(
+        "/staff/answers",
+        data={"title": "Blorptown library opening hours", "text": text, "visibility": "public", "csrf_token": token},
+    )
     assert written.status_code == 303 and "job=" in written.headers["location"]
     assert finished(kim, int(written.headers["location"].split("job=")[1]))["status"] == "done"
     answer = ask(url, question)
@@ -195,9 +201,16 @@ def test_a_knowledge_gap_answered_by_staff_is_answered_with_a_citation(site: dic
     assert "10:00 to 16:00" in page and "Edit this answer" in page and "Retire this answer" in page
     elsewhere = kim.get("/staff/documents/view", params={"source": entry["source"], "question": "What is PIONEER?"})
     assert "Not answered from this document" in elsewhere.text  # only this document is searched
-    edited = kim.post("/staff/answers", data={"title": "Blorptown library opening hours", "visibility": "public",
-                                              "text": text.replace("16:00", "17:00"), "document_id": entry["id"],
-                                              "csrf_token": token})  # fmt: skip
+    edited = kim.post(
+        "/staff/answers",
+        data={
+            "title": "Blorptown library opening hours",
+            "visibility": "public",
+            "text": text.replace("16:00", "17:00"),
+            "document_id": entry["id"],
+            "csrf_token": token,
+        },
+    )
     assert finished(kim, int(edited.headers["location"].split("job=")[1]))["status"] == "done"
     assert "10:00 to 17:00" in ask(url, question)["answer"]
     retired = kim.post("/staff/documents/remove", data={"source": entry["source"], "csrf_token": token})
@@ -214,6 +227,7 @@ def test_a_site_is_recrawled_added_changed_and_removed_after_grace(site: dict, t
 
     from assistant.desk import sites
     from assistant.desk.tables import Site, utcnow
+    from assistant.desk.views import SiteRow
 
     folder = tmp_path / "site"
     folder.mkdir()
@@ -230,39 +244,52 @@ def test_a_site_is_recrawled_added_changed_and_removed_after_grace(site: dict, t
             f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
         )
 
-    def crawled(job_id: int) -> dict:  # type: ignore[type-arg]
+    def crawled(job_id: int) -> SiteRow:
         assert finished(kim, job_id)["status"] == "done"
-        [found] = [s for s in desk.library.sites() if s["url"].endswith("/sitemap.xml")]
-        return found  # type: ignore[no-any-return]
+        [found] = [s for s in desk.library.sites() if s.url.endswith("/sitemap.xml")]
+        return found
 
     with serve_folder(folder) as base:
-        publish({"ferry.html": page("Ferry", "The Glimmerholt ferry leaves at 07:15 every weekday."),
-                 "museum.html": page("Museum", "The Snorvel museum holds 300 brass telescopes.")})  # fmt: skip
+        publish(
+            {
+                "ferry.html": page("Ferry", "The Glimmerholt ferry leaves at 07:15 every weekday."),
+                "museum.html": page("Museum", "The Snorvel museum holds 300 brass telescopes."),
+            }
+        )
         first = kim.post("/api/staff/documents", json={"url": f"{base}/sitemap.xml", "every_hours": 24})
-        summary = crawled(first.json()["job"])["summary"]
+        summary = crawled(first.json()["job"]).summary
         assert sorted(summary["added"]) == [f"{base}/ferry.html", f"{base}/museum.html"]
         assert "07:15" in ask(url, "When does the Glimmerholt ferry leave?")["answer"]
-        publish({"ferry.html": page("Ferry", "The Glimmerholt ferry leaves at 08:40 every weekday."),
-                 "market.html": page("Market", "The Plinkwood market opens on Thursdays at dawn.")})  # fmt: skip
-        [row] = [s for s in desk.library.sites() if s["url"].endswith("/sitemap.xml")]
+        publish(
+            {
+                "ferry.html": page("Ferry", "The Glimmerholt ferry leaves at 08:40 every weekday."),
+                "market.html": page("Market", "The Plinkwood market opens on Thursdays at dawn."),
+            }
+        )
+        [row] = [s for s in desk.library.sites() if s.url.endswith("/sitemap.xml")]
         token = kim.headers["X-CSRF-Token"]
-        again = kim.post(f"/staff/sites/{row['id']}/crawl", data={"csrf_token": token})
+        again = kim.post(f"/staff/sites/{row.id}/crawl", data={"csrf_token": token})
         second = crawled(int(again.headers["location"].split("job=")[1]))
-        assert second["summary"]["added"] == [f"{base}/market.html"]
-        assert second["summary"]["changed"] == [f"{base}/ferry.html"] and second["summary"]["removed"] == []
-        assert second["waiting"] == [f"{base}/museum.html"]  # gone from the site: removed after the grace period
+        assert second.summary["added"] == [f"{base}/market.html"]
+        assert second.summary["changed"] == [f"{base}/ferry.html"] and second.summary["removed"] == []
+        assert second.waiting == [f"{base}/museum.html"]  # gone from the site: removed after the grace period
         assert "08:40" in ask(url, "When does the Glimmerholt ferry leave?")["answer"]
         assert not ask(url, "How many brass telescopes does the Snorvel museum hold?")["abstained"]
         with desk.sessions.begin() as session:  # a week passes
-            stored = session.get_one(Site, row["id"])
+            stored = session.get_one(Site, row.id)
             stored.missing = {k: (utcnow() - timedelta(days=8)).isoformat() for k in stored.missing}
-        third = crawled(int(kim.post(f"/staff/sites/{row['id']}/crawl", data={"csrf_token": token})
-                            .headers["location"].split("job=")[1]))  # fmt: skip
-        assert third["summary"]["removed"] == [f"{base}/museum.html"] and third["waiting"] == []
+        third = crawled(
+            int(
+                kim.post(f"/staff/sites/{row.id}/crawl", data={"csrf_token": token})
+                .headers["location"]
+                .split("job=")[1]
+            )
+        )
+        assert third.summary["removed"] == [f"{base}/museum.html"] and third.waiting == []
         assert ask(url, "How many brass telescopes does the Snorvel museum hold?")["abstained"]
         page_text = kim.get("/staff/documents").text
         assert "1 removed" in page_text and "daily" in page_text
     assert sites.queue_due(desk.sessions) == 0  # crawled just now: not due
     with desk.sessions.begin() as session:
-        session.get_one(Site, row["id"]).last_crawl_at = utcnow() - timedelta(hours=25)
+        session.get_one(Site, row.id).last_crawl_at = utcnow() - timedelta(hours=25)
     assert sites.queue_due(desk.sessions) == 1 and sites.queue_due(desk.sessions) == 0  # once per hour

@@ -24,8 +24,13 @@ def site(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iter
     root = tmp_path_factory.mktemp("mail-site")
     tls = throwaway_ca(root / "tls")
     with smtp_server(tls) as smtp:
-        mail = {"smtp_url": smtp.url, "mail_ca_file": tls.ca_file, "inbound_mail_secret": SECRET,
-                "max_inbound_mail_kb": 64, "mail_from": "West Midlands HTN <desk@cluster.example>"}  # fmt: skip
+        mail = {
+            "smtp_url": smtp.url,
+            "mail_ca_file": tls.ca_file,
+            "inbound_mail_secret": SECRET,
+            "max_inbound_mail_kb": 64,
+            "mail_from": "West Midlands HTN <desk@cluster.example>",
+        }
         settings = assistant.settings.model_copy(update={"data_dir": root / "data", "jobs_poll_seconds": 0.2, **mail})
         sessions = open_database(settings)
         add_staff(sessions, "kim@cluster.example", PASSWORD, "staff")

@@ -146,9 +146,14 @@ def test_errors_keep_their_status_everywhere(server: tuple[str, object]) -> None
     assert staff.post("/api/staff/enquiries/999999/share/Example%20Trust").status_code == 404
     created = httpx.post(
         f"{url}/api/enquiries",
-        json={"name": "Io", "email": "io@org.example", "message": "Status test", "consent": True,
-              "consent_version": "2026-11-25"},
-    ).json()  # fmt: skip
+        json={
+            "name": "Io",
+            "email": "io@org.example",
+            "message": "Status test",
+            "consent": True,
+            "consent_version": "2026-11-25",
+        },
+    ).json()
     [found] = staff.get("/api/staff/enquiries", params={"q": created["reference"]}).json()
     clash = staff.post(f"/api/staff/enquiries/{found['id']}", json={"status": "waiting"})  # triaged → waiting: fine
     assert clash.status_code == 200

@@ -35,14 +35,30 @@ def console(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> I
     add_staff(sessions, "kim.lee@cluster.example", PASSWORD, "staff")
     desk = Desk.open(settings, assistant, sessions)
     joining = "We would like to join the network as a small clinic. How do we become members?"
-    desk.receive(NewEnquiry("Sam Jones", "sam@clinic.example", joining, "chat", CONSENT_VERSION, transcript=TRANSCRIPT))
+    desk.enquiries.receive(
+        NewEnquiry("Sam Jones", "sam@clinic.example", joining, "chat", CONSENT_VERSION, transcript=TRANSCRIPT)
+    )
     access = "Our company would like access to PIONEER health data under licence for a study."
-    desk.receive(NewEnquiry("Robin Patel", "robin@medtech.example", access, "widget", CONSENT_VERSION, "MedTech Ltd",
-                            partner_id="test-partner"))  # fmt: skip
+    desk.enquiries.receive(
+        NewEnquiry(
+            "Robin Patel",
+            "robin@medtech.example",
+            access,
+            "widget",
+            CONSENT_VERSION,
+            "MedTech Ltd",
+            partner_id="test-partner",
+        )
+    )
     with serve_app(create_app(settings, desk)) as url:
-        body = {"name": "Ada Byron", "email": "ada@uni.example", "organisation": "University of Example",
-                "message": "Is there funding for a digital health pilot in Birmingham hospitals?", "consent": True,
-                "consent_version": CONSENT_VERSION}  # fmt: skip
+        body = {
+            "name": "Ada Byron",
+            "email": "ada@uni.example",
+            "organisation": "University of Example",
+            "message": "Is there funding for a digital health pilot in Birmingham hospitals?",
+            "consent": True,
+            "consent_version": CONSENT_VERSION,
+        }
         assert httpx.post(f"{url}/api/enquiries", json=body).status_code == 201
         yield {"url": url, "sessions": sessions}
 

@@ -130,8 +130,9 @@ def test_actions_work_as_plain_forms_and_in_place(site: dict) -> None:  # type: 
     assert "Status changed." in kim.get(moved.headers["location"]).text
     refused = kim.post("/staff/enquiries/3/status", data=form | {"status": "new"})
     assert refused.status_code == 409 and "cannot become" in refused.text
-    in_place = kim.post("/staff/enquiries/3/assign", data=form | {"assignee": "lou@cluster.example"},
-                        headers={"HX-Request": "true"})  # fmt: skip
+    in_place = kim.post(
+        "/staff/enquiries/3/assign", data=form | {"assignee": "lou@cluster.example"}, headers={"HX-Request": "true"}
+    )
     assert in_place.status_code == 200 and "Assignment saved." in in_place.text and "assigned to Lou" in in_place.text
     empty = kim.post("/staff/enquiries/3/note", data=form | {"note": "  "}, headers={"HX-Request": "true"})
     assert empty.status_code == 200 and "A note needs some text." in empty.text
@@ -142,9 +143,12 @@ def test_actions_work_as_plain_forms_and_in_place(site: dict) -> None:  # type: 
     shared = kim.post("/staff/enquiries/3/share", data=form | {"partner": "Example Trust"})
     assert shared.status_code == 200 and "Shared with the partner: Person 02 &lt;p2@org2.example&gt;" in shared.text
     trail = shared.text[shared.text.index('id="audit"') :]
-    for words in ("Kim moved it from Triaged to In progress", "Kim assigned it to Lou",
-                  "Ana recorded the enquirer's consent to share with Example Trust",
-                  "Kim shared the enquirer's details with Example Trust"):  # fmt: skip
+    for words in (
+        "Kim moved it from Triaged to In progress",
+        "Kim assigned it to Lou",
+        "Ana recorded the enquirer's consent to share with Example Trust",
+        "Kim shared the enquirer's details with Example Trust",
+    ):
         assert words.replace("'", "&#39;") in trail, words
 
 

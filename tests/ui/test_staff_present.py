@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from assistant.desk.inbox import title
+from assistant.desk.views import AuditEntry, Weekly
 from ui.staff.chart import weekly_bars
 from ui.staff.present import age, audit_sentence, due, local_time, person, reasons_text, zone
 
@@ -37,7 +38,7 @@ def test_the_audit_trail_in_words() -> None:
         ("status", "cli", {"before": "triaged", "after": "in_progress"}),
         ("something_new", "kim@x.example", {}),
     ]
-    said = [audit_sentence({"what": w, "who": who, "at": at, "detail": d}, LONDON, NOW) for w, who, d in events]
+    said = [audit_sentence(AuditEntry(at, who, w, d), LONDON, NOW) for w, who, d in events]
     assert said == [
         "Kim approved the reply, 14:02",
         "The assistant sorted it as health data access, high priority (81% sure), 14:02",
@@ -49,8 +50,11 @@ def test_the_audit_trail_in_words() -> None:
 
 
 def test_reasons_and_subject_lines() -> None:
-    reasons = {"ranked": [["press", 0.7], ["investment", 0.2]], "evidence": ["A journalist asks"],
-               "urgency_cues": ["deadline"]}  # fmt: skip
+    reasons = {
+        "ranked": [["press", 0.7], ["investment", 0.2]],
+        "evidence": ["A journalist asks"],
+        "urgency_cues": ["deadline"],
+    }
     assert reasons_text(reasons) == [
         "Closest categories: press 70%, investment 20%.",
         "Most like: “A journalist asks”.",
@@ -63,13 +67,18 @@ def test_reasons_and_subject_lines() -> None:
 
 
 def test_the_weekly_chart_stacks_each_category_in_its_week() -> None:
-    chart = weekly_bars({"weeks": ["2026-11-09", "2026-11-16", "2026-11-23"],
-                         "series": {"press": [1, 0, 3], "investment": [2, 0, 4]}})  # fmt: skip
+    chart = weekly_bars(
+        Weekly(["2026-11-09", "2026-11-16", "2026-11-23"], {"press": [1, 0, 3], "investment": [2, 0, 4]})
+    )
     # A peak of 7 tops the axis at 10, with a gridline every 2.
     assert chart.total == 10 and [v for _, v in chart.ticks] == [0, 2, 4, 6, 8, 10]
-    assert [b.label for b in chart.bars] == ["Week of 9 Nov: press 1", "Week of 9 Nov: investment 2",
-                                             "Week of 23 Nov: press 3", "Week of 23 Nov: investment 4"]  # fmt: skip
+    assert [b.label for b in chart.bars] == [
+        "Week of 9 Nov: press 1",
+        "Week of 9 Nov: investment 2",
+        "Week of 23 Nov: press 3",
+        "Week of 23 Nov: investment 4",
+    ]
     tallest = sum(b.height for b in chart.bars if "23 Nov" in b.label)
     assert abs(tallest - 190 * 7 / 10) < 0.01  # plot height 190 px
     assert chart.summary == "10 enquiries in 3 weeks; the busiest week began 23 Nov (7)."
-    assert weekly_bars({"weeks": ["2026-11-23"], "series": {}}).bars == []
+    assert weekly_bars(Weekly(["2026-11-23"], {})).bars == []

@@ -13,15 +13,17 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from assistant.desk import Desk, TokenSigner, load_secret
+from assistant.desk import Desk
 from assistant.desk.db import open_database
-from assistant.desk.records import CONSENT_VERSION, partner_figures
+from assistant.desk.insights import partner_figures
+from assistant.desk.records import CONSENT_VERSION
 from assistant.desk.tables import Enquiry
 from assistant.engine.assistant import Assistant
 from assistant.engine.store import Store
 from ingest.pipeline import ingest
 from tests.helpers import REPO, serve_app, serve_folder, settings_for
 from ui.app import create_app
+from ui.tokens import TokenSigner, load_secret
 
 AXE = REPO / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 HOSTILE = "The Zanzibar sample payload is <script>alert('doc')</script> kept as text.\n\n"
@@ -106,8 +108,8 @@ def test_partner_page_gets_cited_answers_and_hands_off(page: Page, site: dict) -
         enquiry = session.scalars(select(Enquiry).where(Enquiry.channel == "widget")).one()
     assert enquiry.partner_id == "test-partner" and enquiry.consent_version == CONSENT_VERSION
     figures = partner_figures(site["sessions"])
-    mine = [f for f in figures if f["partner"] == "test-partner"]
-    assert mine and mine[0]["questions"] >= 1 and mine[0]["handoffs"] == 1
+    mine = [f for f in figures if f.partner == "test-partner"]
+    assert mine and mine[0].questions >= 1 and mine[0].handoffs == 1
     assert page.dialogs == []  # type: ignore[attr-defined]
 
 

@@ -2,7 +2,7 @@
 Cookie-authenticated like the pages, so state-changing calls carry the CSRF token from `GET /api/staff/session`.
 Kept out of the public OpenAPI schema: anonymous callers need not learn its shape."""
 
-from typing import Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
@@ -10,7 +10,17 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from assistant.desk import EnquiryUpdate, Filters
-from assistant.errors import InvalidRequest, NotFound
+from assistant.desk.views import (
+    DocumentRow,
+    EnquiryDetail,
+    Figures,
+    Gap,
+    InboxRow,
+    JobProgress,
+    PartnerShare,
+    SubjectExport,
+)
+from assistant.errors import InvalidRequest
 from ui.edge import desk_of
 from ui.staff.auth import check_csrf, staff_of
 from ui.staff.documents import files_of
@@ -40,71 +50,69 @@ def session(request: Request) -> dict[str, str]:
 
 
 @api.get("/enquiries")
-def list_enquiries(request: Request, status: str = "", category: str = "", priority: str = "", channel: str = "",
-                   partner: str = "", breached: bool = False, q: str = "", assignee: str = "",
-                   sort: str = "received") -> list[dict[str, Any]]:  # fmt: skip
-    filters = Filters(status, category, priority, channel, partner, breached, q, assignee, sort)
-    return desk_of(request).inbox(filters, reader=staff_of(request).email)
+def list_enquiries(request: Request, filters: Annotated[Filters, Depends()]) -> list[InboxRow]:
+    """The inbox as filtered (its filters are the query parameters: status, category, q, ...); the read is audited."""
+    return desk_of(request).enquiries.inbox(filters, reader=staff_of(request).email)
 
 
 @api.get("/enquiries.csv")
 def enquiries_csv(request: Request) -> PlainTextResponse:
-    return PlainTextResponse(desk_of(request).export_csv(staff_of(request)), media_type="text/csv")
+    return PlainTextResponse(desk_of(request).privacy.export_csv(staff_of(request)), media_type="text/csv")
 
 
 @api.get("/enquiries/{enquiry_id}")
-def get_enquiry(request: Request, enquiry_id: int) -> dict[str, Any]:
-    return desk_of(request).enquiry(enquiry_id)
+def get_enquiry(request: Request, enquiry_id: int) -> EnquiryDetail:
+    return desk_of(request).enquiries.enquiry(enquiry_id)
 
 
 @api.post("/enquiries/{enquiry_id}")
-def update_enquiry(request: Request, enquiry_id: int, update: Update) -> dict[str, Any]:
+def update_enquiry(request: Request, enquiry_id: int, update: Update) -> EnquiryDetail:
     change = EnquiryUpdate(**update.model_dump())
-    return desk_of(request).update(enquiry_id, change, staff_of(request).email)
+    return desk_of(request).enquiries.update(enquiry_id, change, staff_of(request).email)
 
 
 @api.post("/enquiries/{enquiry_id}/partner-consent")
 def partner_consent(request: Request, enquiry_id: int, consent: Consent) -> dict[str, bool]:
-    desk_of(request).record_partner_consent(enquiry_id, consent.partner, consent.how, staff_of(request))
+    desk_of(request).enquiries.record_partner_consent(enquiry_id, consent.partner, consent.how, staff_of(request))
     return {"recorded": True}
 
 
 @api.post("/enquiries/{enquiry_id}/share/{partner}")
-def share(request: Request, enquiry_id: int, partner: str) -> dict[str, Any]:
+def share(request: Request, enquiry_id: int, partner: str) -> PartnerShare:
     """The enquirer's details for a partner organisation; 409 unless their consent for it is recorded."""
-    return desk_of(request).share_with_partner(enquiry_id, partner, staff_of(request).email)
+    return desk_of(request).enquiries.share_with_partner(enquiry_id, partner, staff_of(request).email)
 
 
 @api.get("/subjects/{email}")
-def subject_access(request: Request, email: str) -> dict[str, Any]:
-    return desk_of(request).export_subject(email, staff_of(request))
+def subject_access(request: Request, email: str) -> SubjectExport:
+    return desk_of(request).privacy.export_subject(email, staff_of(request))
 
 
 @api.delete("/subjects/{email}")
 def erase(request: Request, email: str) -> dict[str, int]:
-    return {"erased": desk_of(request).erase_subject(email, staff_of(request))}
+    return {"erased": desk_of(request).privacy.erase_subject(email, staff_of(request))}
 
 
 @api.post("/sign-out-everywhere")
 def sign_out_everywhere(request: Request) -> dict[str, int]:
     """End every session of the signed-in account, this one included."""
-    return {"ended": desk_of(request).sign_out_everywhere(staff_of(request))}
+    return {"ended": desk_of(request).accounts.sign_out_everywhere(staff_of(request).email)}
 
 
 @api.get("/gaps")
-def gaps(request: Request, days: int = 90) -> list[dict[str, Any]]:
-    return desk_of(request).knowledge_gaps(days)
+def gaps(request: Request, days: int = 90) -> list[Gap]:
+    return desk_of(request).reports.knowledge_gaps(days)
 
 
 @api.get("/figures")
-def figures(request: Request, days: int = 30) -> dict[str, Any]:
-    return desk_of(request).figures(days)
+def figures(request: Request, days: int = 30) -> Figures:
+    return desk_of(request).reports.figures(days)
 
 
 @api.get("/documents")
-def documents(request: Request) -> list[dict[str, Any]]:
-    """Every indexed document, and every one staff added or removed."""
-    return desk_of(request).library.listing()
+def documents(request: Request) -> list[DocumentRow]:
+    """Every indexed document, and every one staff added or removed, with what the caller may do with it."""
+    return desk_of(request).library.listing(staff_of(request))
 
 
 class NewSite(BaseModel):
@@ -134,16 +142,11 @@ async def add_documents(request: Request) -> dict[str, int]:
 def remove_document(request: Request, document: str) -> dict[str, bool]:
     """Remove a document (its id, or its source) from the index, and keep it out; admins only."""
     library = desk_of(request).library
-    if document.isdigit():
-        found = [d["source"] for d in library.listing() if d.get("id") == int(document)]
-        if not found:
-            raise NotFound(f"No document {document}.")
-        document = found[0]
-    library.remove(document, staff_of(request))
+    library.remove(library.source_of(int(document)) if document.isdigit() else document, staff_of(request))
     return {"removed": True}
 
 
 @api.get("/jobs/{job_id}")
-def job(request: Request, job_id: int) -> dict[str, Any]:
+def job(request: Request, job_id: int) -> JobProgress:
     """An ingest job's progress: total, done, chunks, current file, errors, status."""
     return desk_of(request).library.job(job_id)

@@ -13,9 +13,10 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from assistant.desk import Desk, RateLimits, SignInRefused, StaffMember
+from assistant.desk import Desk, SignInRefused, StaffMember
 from assistant.errors import NotAllowed
 from ui.edge import STAFF_ONLY, client_address, desk_of
+from ui.ratelimit import RateLimits
 from ui.staff.pages import render
 from ui.staff.session import COOKIE, SECURE_COOKIE, csrf_token, secure_cookie, session_token
 
@@ -46,7 +47,7 @@ def require_staff(desk: Desk) -> Callable[[Request, Callable[[Request], Awaitabl
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
         if path.startswith(STAFF_ONLY):
-            member = desk.member(session_token(request))
+            member = desk.accounts.member(session_token(request))
             if member is None:
                 if request.headers.get("hx-request"):  # an in-page update after the session ended: to sign-in
                     return Response(status_code=401, headers={"HX-Redirect": "/login"})
@@ -91,7 +92,7 @@ def login(
         return slowed
     locked = limits.hit("lockout", *key) is not None
     try:
-        token = desk_of(request).sign_in(email, password, locked=locked)
+        token = desk_of(request).accounts.sign_in(email, password, locked=locked)
     except SignInRefused as exc:
         # The address is not echoed: every refusal reads the same, so the page cannot tell which accounts exist.
         return render(request, "login.html", {"error": str(exc)}, status_code=401)
@@ -111,7 +112,7 @@ def logout_page(request: Request) -> HTMLResponse:
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
 def logout(request: Request) -> Response:
-    desk_of(request).sign_out(session_token(request))
+    desk_of(request).accounts.sign_out(session_token(request))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     response.delete_cookie(SECURE_COOKIE, path="/", secure=True)

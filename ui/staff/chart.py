@@ -4,6 +4,8 @@ bars drawn on the server, so the page runs no charting code and holds under a st
 from dataclasses import dataclass
 from datetime import date
 
+from assistant.desk.views import Weekly
+
 # Okabe–Ito: eight colours told apart with the common kinds of colour blindness; the legend and the table beside
 # the chart carry the same figures for anyone who cannot tell them apart at all.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -43,10 +45,10 @@ def _nice_top(peak: int) -> int:
         step *= 10
 
 
-def weekly_bars(weekly: dict[str, object]) -> Chart:
-    """The bars, gridlines and labels for `{"weeks": [...], "series": {category: [count per week]}}`."""
-    weeks = [date.fromisoformat(str(w)) for w in weekly["weeks"]]  # type: ignore[attr-defined]
-    series: dict[str, list[int]] = dict(weekly["series"])  # type: ignore[call-overload]
+def weekly_bars(weekly: Weekly) -> Chart:
+    """The bars, gridlines and labels for the enquiries per category in each week."""
+    weeks = [date.fromisoformat(w) for w in weekly.weeks]
+    series = weekly.series
     totals = [sum(counts[i] for counts in series.values()) for i in range(len(weeks))]
     top = _nice_top(max(totals, default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -69,5 +71,6 @@ def weekly_bars(weekly: dict[str, object]) -> Chart:
     summary = f"{total} enquiries in {len(weeks)} weeks"
     if busiest is not None:
         summary += f"; the busiest week began {weeks[busiest].day} {weeks[busiest]:%b} ({totals[busiest]})"
-    return Chart(WIDTH, HEIGHT, bars, ticks, labels, [(c, n.replace("-", " ")) for n, c in colours.items()], total,
-                 summary + ".")  # fmt: skip
+    return Chart(
+        WIDTH, HEIGHT, bars, ticks, labels, [(c, n.replace("-", " ")) for n, c in colours.items()], total, summary + "."
+    )

@@ -2,21 +2,22 @@
 documents removed or ingested again, and each ingest's progress, updated in place while it runs."""
 
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from assistant.desk.jobs import ENDED
+from assistant.desk import DocumentOrigin, Visibility
+from assistant.desk.views import DocumentRow
 from assistant.errors import AssistantError
 from ui.edge import desk_of
 from ui.staff.auth import check_csrf, staff_of
 from ui.staff.pages import is_htmx, render
 
 router = APIRouter(prefix="/staff", include_in_schema=False, dependencies=[Depends(check_csrf)])
-LEVELS = ("public", "members", "staff", "internal")
+LEVELS = tuple(Visibility)
 MAX_FILES = 20
 
 
@@ -30,21 +31,29 @@ def _then_show(change: Callable[[], int | None]) -> Response:
     return RedirectResponse(f"/staff/documents?job={job_id}" if job_id else "/staff/documents", status_code=303)
 
 
-def shown(documents: list[dict[str, Any]], q: str, status: str) -> list[dict[str, Any]]:
+def shown(documents: list[DocumentRow], q: str, status: str) -> list[DocumentRow]:
     """The documents whose title or source contains `q`, in `status` when given."""
     q = q.strip().lower()
-    return [d for d in documents if (not q or q in f"{d['title']} {d['source']}".lower())
-            and (not status or d["status"] == status)]  # fmt: skip
+    found = [d for d in documents if not q or q in f"{d.title} {d.source}".lower()]
+    return [d for d in found if not status or d.status == status]
 
 
 @router.get("/documents", response_class=HTMLResponse)
 def documents_page(request: Request, q: str = "", status: str = "", job: int = 0, error: str = "") -> HTMLResponse:
     desk = desk_of(request)
-    everything = desk.library.listing()
-    context = {"title": "Documents", "section": "documents", "documents": shown(everything, q[:200], status[:20]),
-               "total": len(everything), "q": q[:200], "status": status, "levels": LEVELS,
-               "job": desk.library.job(job) if job else None, "error": error[:300],
-               "sites": desk.library.sites()}  # fmt: skip
+    everything = desk.library.listing(staff_of(request))
+    context = {
+        "title": "Documents",
+        "section": "documents",
+        "documents": shown(everything, q[:200], status[:20]),
+        "total": len(everything),
+        "q": q[:200],
+        "status": status,
+        "levels": LEVELS,
+        "job": desk.library.job(job) if job else None,
+        "error": error[:300],
+        "sites": desk.library.sites(),
+    }
     return render(request, "documents.html", context)
 
 
@@ -58,16 +67,21 @@ async def files_of(uploads: Sequence[StarletteUpload], limit_mb: int) -> list[tu
 
 
 @router.post("/documents")
-async def add(request: Request, files: Annotated[list[UploadFile], File()], visibility: str = Form("public"),
-              tags: str = Form("", max_length=500)) -> Response:  # fmt: skip
+async def add(
+    request: Request,
+    files: Annotated[list[UploadFile], File()],
+    visibility: str = Form("public"),
+    tags: str = Form("", max_length=500),
+) -> Response:
     desk = desk_of(request)
     received = await files_of(files, desk.settings.max_upload_mb)
     return _then_show(lambda: desk.library.add_files(received, visibility, tags.split(","), staff_of(request).email))
 
 
 @router.post("/documents/site")
-def add_site(request: Request, url: str = Form(..., max_length=500), visibility: str = Form("public"),
-             daily: str = Form("")) -> Response:  # fmt: skip
+def add_site(
+    request: Request, url: str = Form(..., max_length=500), visibility: str = Form("public"), daily: str = Form("")
+) -> Response:
     every_hours = 24 if daily else 0
     return _then_show(lambda: desk_of(request).library.add_site(url, visibility, every_hours, staff_of(request).email))
 
@@ -99,16 +113,23 @@ def reingest(request: Request, document_id: int = Form(0)) -> Response:
 def document_page(request: Request, source: str, question: str = "") -> Response:
     """One document: its sections and chunks; a question tried against it alone; a written answer's editor."""
     desk = desk_of(request)
-    try:
-        chunks = desk.library.chunks_of(source)
-    except AssistantError as exc:
-        return render(request, "error.html", {"title": "Not found", "error": str(exc)}, exc.http_status)
-    entry = next((d for d in desk.library.listing() if d["source"] == source), {"title": source, "source": source})
-    sections = list(dict.fromkeys(c["section"] for c in chunks if c["section"]))
+    chunks = desk.library.chunks_of(source)  # NotFound: the error page (ui/app.py's handler)
+    entry = desk.library.document(source, staff_of(request))
+    sections = list(dict.fromkeys(c.section for c in chunks if c.section))
     tried = desk.library.try_question(source, question[:500]) if question.strip() else None
-    written = desk.library.answer_of(int(entry["id"])) if entry.get("origin") == "answer" and entry.get("id") else None
-    context = {"title": entry["title"], "section": "documents", "d": entry, "chunks": chunks, "sections": sections,
-               "question": question[:500], "tried": tried, "written": written, "levels": LEVELS}  # fmt: skip
+    answer = entry.origin == DocumentOrigin.ANSWER and entry.id is not None
+    written = desk.library.answer_of(entry.id) if answer and entry.id is not None else None
+    context = {
+        "title": entry.title,
+        "section": "documents",
+        "d": entry,
+        "chunks": chunks,
+        "sections": sections,
+        "question": question[:500],
+        "tried": tried,
+        "written": written,
+        "levels": LEVELS,
+    }
     return render(request, "document.html", context)
 
 
@@ -116,14 +137,25 @@ def document_page(request: Request, source: str, question: str = "") -> Response
 def answer_form(request: Request, question: str = "", topic: str = "") -> HTMLResponse:
     """The form for a written answer to a knowledge gap, its title started from the question asked."""
     title = question.strip().rstrip("?")[:200] or topic[:200]
-    context = {"title": "Write an answer", "section": "gaps", "levels": LEVELS, "topic": topic[:200],
-               "question": question[:500], "answer_title": title}  # fmt: skip
+    context = {
+        "title": "Write an answer",
+        "section": "gaps",
+        "levels": LEVELS,
+        "topic": topic[:200],
+        "question": question[:500],
+        "answer_title": title,
+    }
     return render(request, "answer.html", context)
 
 
 @router.post("/answers")
-def write_answer(request: Request, title: str = Form("", max_length=200), text: str = Form("", max_length=20_000),
-                 visibility: str = Form("public"), document_id: int = Form(0)) -> Response:  # fmt: skip
+def write_answer(
+    request: Request,
+    title: str = Form("", max_length=200),
+    text: str = Form("", max_length=20_000),
+    visibility: str = Form("public"),
+    document_id: int = Form(0),
+) -> Response:
     """A new written answer, or a new version of one: a document of its own, ingested at once."""
     author = staff_of(request).email
     return _then_show(
@@ -134,12 +166,9 @@ def write_answer(request: Request, title: str = Form("", max_length=200), text: 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_progress(request: Request, job_id: int) -> Response:
     """The progress panel alone (htmx polls it while the job runs)."""
-    try:
-        job = desk_of(request).library.job(job_id)
-    except AssistantError as exc:
-        return render(request, "error.html", {"title": "Not found", "error": str(exc)}, exc.http_status)
+    job = desk_of(request).library.job(job_id)  # NotFound: the error page
     response = render(request, "_job.html", {"job": job})
-    if is_htmx(request) and (job["status"] in ENDED or job.get("cancelled")):
+    if is_htmx(request) and job.over:
         response.headers["HX-Trigger"] = "ingest-done"  # the list below refreshes itself
     return response
 

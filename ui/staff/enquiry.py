@@ -7,13 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from assistant.desk import STATUSES, EnquiryUpdate
+from assistant.desk import EnquiryStatus, EnquiryUpdate
 from assistant.errors import AssistantError
 from ui.edge import desk_of
 from ui.staff.auth import check_csrf, staff_of
 from ui.staff.inbox import filters_of, kept_query
 from ui.staff.pages import is_htmx, render
-from ui.staff.present import MAIL_WORDS
 
 router = APIRouter(prefix="/staff/enquiries", include_in_schema=False, dependencies=[Depends(check_csrf)])
 DONE = {
@@ -29,23 +28,19 @@ TEXT = 50_000
 
 def _page(request: Request, enquiry_id: int, flash: str = "", error: str = "", status_code: int = 200) -> Response:
     desk = desk_of(request)
-    try:
-        enquiry = desk.enquiry(enquiry_id)
-    except AssistantError as exc:
-        return render(request, "error.html", {"title": "Not found", "error": str(exc)}, exc.http_status)
-    before, after = desk.neighbours(filters_of(request), enquiry_id)
+    enquiry = desk.enquiries.enquiry(enquiry_id)  # NotFound: the error page (ui/app.py's handler)
+    before, after = desk.enquiries.neighbours(filters_of(request), enquiry_id)
     context: dict[str, Any] = {
-        "title": f"{enquiry['title']} · enquiry {enquiry['reference'] or enquiry['id']}",
+        "title": f"{enquiry.title} · enquiry {enquiry.reference or enquiry.id}",
         "section": "inbox",
         "e": enquiry,
         "previous": before,
         "next": after,
         "query": kept_query(request, page=""),
-        "statuses": STATUSES,
-        "categories": desk.categories(),
-        "staff": desk.staff_emails(),
+        "statuses": tuple(EnquiryStatus),
+        "categories": desk.enquiries.categories(),
+        "staff": desk.accounts.active(),
         "flash": flash,
-        "mail_words": {k: v.capitalize() for k, v in MAIL_WORDS.items()},
         "error": error,
     }
     return render(request, "enquiry.html", context, status_code)
@@ -53,7 +48,7 @@ def _page(request: Request, enquiry_id: int, flash: str = "", error: str = "", s
 
 def _done(request: Request, action: str) -> str:
     """What a finished action says; a reply says whether it will leave at all."""
-    if action == "reply" and not desk_of(request).settings.smtp_url:
+    if action == "reply" and not desk_of(request).mail.sending:
         return "Reply saved. Not sent: no mail server configured."
     return DONE.get(action, "")
 
@@ -70,8 +65,8 @@ def _act(request: Request, enquiry_id: int, action: str, change: Any) -> Respons
     except AssistantError as exc:  # shown beside the form; htmx swaps only 2xx answers, so it gets a 200
         return _page(request, enquiry_id, error=str(exc), status_code=200 if is_htmx(request) else exc.http_status)
     if action == "share":
-        shared = f"Shared with the partner: {result['name']} <{result['email']}>"
-        shared += f", {result['organisation']}." if result.get("organisation") else "."
+        shared = f"Shared with the partner: {result.name} <{result.email}>"
+        shared += f", {result.organisation}." if result.organisation else "."
         return _page(request, enquiry_id, flash=shared)
     if is_htmx(request):
         return _page(request, enquiry_id, flash=_done(request, action))
@@ -80,7 +75,7 @@ def _act(request: Request, enquiry_id: int, action: str, change: Any) -> Respons
 
 
 def _update(request: Request, enquiry_id: int, **fields: str | None) -> Any:
-    return lambda: desk_of(request).update(enquiry_id, EnquiryUpdate(**fields), staff_of(request).email)
+    return lambda: desk_of(request).enquiries.update(enquiry_id, EnquiryUpdate(**fields), staff_of(request).email)
 
 
 @router.post("/{enquiry_id}/reply")
@@ -113,11 +108,17 @@ def consent(
     request: Request, enquiry_id: int, partner: str = Form("", max_length=200), how: str = Form("", max_length=2000)
 ) -> Response:
     member = staff_of(request)
-    return _act(request, enquiry_id, "consent",
-                lambda: desk_of(request).record_partner_consent(enquiry_id, partner, how, member))  # fmt: skip
+    return _act(
+        request,
+        enquiry_id,
+        "consent",
+        lambda: desk_of(request).enquiries.record_partner_consent(enquiry_id, partner, how, member),
+    )
 
 
 @router.post("/{enquiry_id}/share")
 def share(request: Request, enquiry_id: int, partner: str = Form(..., max_length=200)) -> Response:
     actor = staff_of(request).email
-    return _act(request, enquiry_id, "share", lambda: desk_of(request).share_with_partner(enquiry_id, partner, actor))
+    return _act(
+        request, enquiry_id, "share", lambda: desk_of(request).enquiries.share_with_partner(enquiry_id, partner, actor)
+    )

@@ -10,14 +10,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from assistant.desk import STATUSES, Filters
+from assistant.desk import Channel, EnquiryStatus, Filters
 from ui.edge import desk_of
 from ui.staff.auth import check_csrf, staff_of
 from ui.staff.pages import is_htmx, render
 from ui.staff.present import PRIORITY_ORDER
 
 PER_PAGE = 25
-CHANNELS = ("chat", "widget", "api", "email", "csv")
 FILTER_NAMES = ("status", "category", "priority", "channel", "partner", "assignee", "q", "sort", "overdue")
 MAX_FILTER_CHARS = 320
 DEFAULT_SORT = ("sort", "received")
@@ -30,10 +29,10 @@ def filters_of(request: Request) -> Filters:
     raw = {name: request.query_params.get(name, "")[:MAX_FILTER_CHARS].strip() for name in FILTER_NAMES}
     assignee = staff_of(request).email if raw["assignee"] == "me" else raw["assignee"]
     return Filters(
-        status=raw["status"] if raw["status"] in STATUSES else "",
+        status=raw["status"] if raw["status"] in tuple(EnquiryStatus) else "",
         category=raw["category"],
         priority=raw["priority"] if raw["priority"] in PRIORITY_ORDER else "",
-        channel=raw["channel"] if raw["channel"] in CHANNELS else "",
+        channel=raw["channel"] if raw["channel"] in tuple(Channel) else "",
         partner=raw["partner"],
         breached=raw["overdue"] in ("1", "on", "true"),
         q=raw["q"],
@@ -58,18 +57,18 @@ def staff_root() -> RedirectResponse:
 def inbox(request: Request, page: int = 1) -> HTMLResponse:
     desk = desk_of(request)
     filters = filters_of(request)
-    shown = desk.inbox_page(filters, max(1, page), PER_PAGE)
+    shown = desk.enquiries.page(filters, max(1, page), PER_PAGE)
     context = {
         "title": "Inbox",
         "section": "inbox",
         "page": shown,
         "filters": filters,
         "raw": {name: request.query_params.get(name, "") for name in FILTER_NAMES},
-        "statuses": STATUSES,
-        "categories": desk.categories(),
+        "statuses": tuple(EnquiryStatus),
+        "categories": desk.enquiries.categories(),
         "priorities": PRIORITY_ORDER,
-        "channels": CHANNELS,
-        "staff": desk.staff_emails(),
+        "channels": tuple(Channel),
+        "staff": desk.accounts.active(),
         "query": kept_query(request, page=""),
         "kept": lambda **changes: kept_query(request, **changes),
     }

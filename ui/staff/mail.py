@@ -6,7 +6,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from assistant.errors import AssistantError
 from ui.edge import desk_of
 from ui.staff.auth import check_csrf, staff_of
 from ui.staff.pages import render
@@ -17,8 +16,13 @@ router = APIRouter(prefix="/staff", include_in_schema=False, dependencies=[Depen
 @router.get("/mail", response_class=HTMLResponse)
 def mail_page(request: Request, error: str = "") -> HTMLResponse:
     desk = desk_of(request)
-    context = {"title": "Mail", "section": "mail", "health": desk.mail_health(), "rows": desk.outgoing_mail(),
-               "error": error[:300]}  # fmt: skip
+    context = {
+        "title": "Mail",
+        "section": "mail",
+        "health": desk.mail.health(),
+        "rows": desk.mail.outgoing(),
+        "error": error[:300],
+    }
     return render(request, "mail.html", context)
 
 
@@ -26,17 +30,14 @@ def mail_page(request: Request, error: str = "") -> HTMLResponse:
 def retry(request: Request, outbox_id: int, back: str = Form("/staff/mail", max_length=300)) -> Response:
     """Queue a failed or unsent message again; back to where the button was (a path of ours only)."""
     target = back if back.startswith("/staff/") and not back.startswith("//") else "/staff/mail"
-    try:
-        desk_of(request).retry_mail(outbox_id, staff_of(request).email)
-    except AssistantError as exc:
-        return render(request, "error.html", {"title": "Cannot send it again", "error": str(exc)}, exc.http_status)
+    desk_of(request).mail.retry(outbox_id, staff_of(request).email)  # NotFound, Conflict: the error page
     return RedirectResponse(target, status_code=303)
 
 
 @router.get("/attachments/{attachment_id}")
 def attachment(request: Request, attachment_id: int) -> Response:
     """The file as a download: a neutral type and `attachment`, so a browser never renders what a stranger sent."""
-    filename, data = desk_of(request).attachment(attachment_id)
+    filename, data = desk_of(request).mail.attachment(attachment_id)
     disposition = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
     headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
     return Response(data, media_type="application/octet-stream", headers=headers)

@@ -10,6 +10,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from assistant.desk import DocumentOrigin, DocumentStatus, JobStatus, MailStatus, Role
+from assistant.errors import AssistantError, Conflict, NotAllowed, NotFound
 from ui.staff import present
 from ui.staff.session import csrf_token
 
@@ -18,7 +20,15 @@ TEMPLATES.env.filters.update(
     age=present.age,
     person=present.person,
     category=present.category_label,
-    status_label=lambda s: present.STATUS_LABELS.get(s, s),
+    status_label=present.status_label,
+)
+# The desk's vocabularies, so templates compare with names, never with copied strings.
+TEMPLATES.env.globals.update(
+    DocumentOrigin=DocumentOrigin,
+    DocumentStatus=DocumentStatus,
+    JobStatus=JobStatus,
+    MailStatus=MailStatus,
+    Role=Role,
 )
 TZ_COOKIE = "ca_tz"  # the browser's IANA zone, set by staff.js: times are shown in the reader's own zone
 ASSETS = "/ui"  # our own static files (ui/static), served by the app: never a CDN
@@ -45,3 +55,12 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
         "reasons_text": present.reasons_text,
     }
     return TEMPLATES.TemplateResponse(request, template, base | context, status_code=status_code)
+
+
+ERROR_TITLES = {NotFound: "Not found", NotAllowed: "Not allowed", Conflict: "Cannot do that now"}
+
+
+def error_page(request: Request, exc: AssistantError) -> HTMLResponse:
+    """The staff pages' one translation of the error vocabulary: the error page, with the class's status."""
+    title = next((t for kind, t in ERROR_TITLES.items() if isinstance(exc, kind)), "Cannot do that")
+    return render(request, "error.html", {"title": title, "error": str(exc)}, exc.http_status)

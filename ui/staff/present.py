@@ -5,14 +5,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-PRIORITY_ORDER = ("urgent", "high", "normal", "low")
-STATUS_LABELS = {
-    "new": "New",
-    "triaged": "Triaged",
-    "in_progress": "In progress",
-    "waiting": "Waiting",
-    "resolved": "Resolved",
-}
+from assistant.desk import AuditAction, EnquiryStatus, MailKind, Priority
+from assistant.desk.views import AuditEntry
+
+PRIORITY_ORDER = tuple(reversed(Priority))  # the most pressing first, as staff scan them
+
+
+def status_label(status: str | None) -> str:
+    """ "In progress" for `in_progress`; anything unknown as it is."""
+    return EnquiryStatus(status).label if status in tuple(EnquiryStatus) else str(status or "")
 
 
 def zone(name: str | None, default: str) -> ZoneInfo:
@@ -95,59 +96,52 @@ def _triaged(d: dict[str, Any]) -> str:
     return text
 
 
-MAIL_WORDS = {
-    "acknowledgement": "acknowledgement",
-    "signpost": "signpost to NHS services",
-    "reply": "reply",
-    "assigned": "assignment notice",
-    "routed": "routing notice",
-    "shared": "enquiry to the partner",
-}
-
-
 def _mail(d: dict[str, Any]) -> str:
-    return MAIL_WORDS.get(d.get("kind", ""), "message")
+    kind = d.get("kind", "")
+    return MailKind(kind).label if kind in tuple(MailKind) else "message"
 
 
 def _received(d: dict[str, Any]) -> str:
-    reopened = d.get("before") in ("resolved", "waiting")
+    reopened = d.get("before") in (EnquiryStatus.RESOLVED, EnquiryStatus.WAITING)
     return "received a reply by e-mail" + (" and reopened it" if reopened else "")
 
 
-AUDIT_WORDS: dict[str, Any] = {
-    "received": lambda d: f"received it by {d.get('channel', 'an unknown channel')}",
-    "duplicate_merged": lambda d: f"merged in the same message sent again by {d.get('channel', 'a channel')}",
-    "triaged": _triaged,
-    "category_corrected": lambda d: (
+AUDIT_WORDS: dict[str, Any] = {  # keyed by `AuditAction`: a str-valued enum, so the stored string finds it
+    AuditAction.RECEIVED: lambda d: f"received it by {d.get('channel', 'an unknown channel')}",
+    AuditAction.DUPLICATE_MERGED: lambda d: f"merged in the same message sent again by {d.get('channel', 'a channel')}",
+    AuditAction.TRIAGED: _triaged,
+    AuditAction.CATEGORY_CORRECTED: lambda d: (
         f"changed the category from {category_label(d.get('before'))} to {category_label(d.get('after'))}"
     ),
-    "assigned": lambda d: f"assigned it to {person(d['after'])}" if d.get("after") else "unassigned it",
-    "note_added": lambda d: "added a note",
-    "reply_approved": lambda d: "approved the reply" + (" after editing the draft" if d.get("edited") else ""),
-    "status": lambda d: (
-        f"moved it from {STATUS_LABELS.get(d.get('before', ''), d.get('before'))} to "
-        f"{STATUS_LABELS.get(d.get('after', ''), d.get('after'))}"
+    AuditAction.ASSIGNED: lambda d: f"assigned it to {person(d['after'])}" if d.get("after") else "unassigned it",
+    AuditAction.NOTE_ADDED: lambda d: "added a note",
+    AuditAction.REPLY_APPROVED: lambda d: (
+        "approved the reply" + (" after editing the draft" if d.get("edited") else "")
     ),
-    "reopened": lambda d: "reopened it",
-    "partner_consent": lambda d: f"recorded the enquirer's consent to share with {d.get('partner')}",
-    "shared_with_partner": lambda d: f"shared the enquirer's details with {d.get('partner')}",
-    "erased": lambda d: "erased the enquirer's personal data",
-    "subject_exported": lambda d: "exported the enquirer's personal data",
-    "mail_sent": lambda d: f"sent the {_mail(d)} by e-mail to {d.get('to') or 'its recipient'}",
-    "mail_failed": lambda d: f"could not send the {_mail(d)} ({d.get('error', 'refused')})",
-    "mail_retried": lambda d: f"queued the {_mail(d)} to be sent again",
-    "mail_received": _received,
-    "acknowledgement_skipped": lambda d: f"sent no acknowledgement ({d.get('reason') or 'a limit was reached'})",
-    "linked": lambda d: f"linked it to {d.get('to')}: {d.get('why', 'related mail')}",
+    AuditAction.STATUS_CHANGED: lambda d: (
+        f"moved it from {status_label(d.get('before'))} to {status_label(d.get('after'))}"
+    ),
+    AuditAction.REOPENED: lambda d: "reopened it",
+    AuditAction.PARTNER_CONSENT: lambda d: f"recorded the enquirer's consent to share with {d.get('partner')}",
+    AuditAction.SHARED_WITH_PARTNER: lambda d: f"shared the enquirer's details with {d.get('partner')}",
+    AuditAction.ERASED: lambda d: "erased the enquirer's personal data",
+    AuditAction.SUBJECT_EXPORTED: lambda d: "exported the enquirer's personal data",
+    AuditAction.MAIL_SENT: lambda d: f"sent the {_mail(d)} by e-mail to {d.get('to') or 'its recipient'}",
+    AuditAction.MAIL_FAILED: lambda d: f"could not send the {_mail(d)} ({d.get('error', 'refused')})",
+    AuditAction.MAIL_RETRIED: lambda d: f"queued the {_mail(d)} to be sent again",
+    AuditAction.MAIL_RECEIVED: _received,
+    AuditAction.ACKNOWLEDGEMENT_SKIPPED: lambda d: (
+        f"sent no acknowledgement ({d.get('reason') or 'a limit was reached'})"
+    ),
+    AuditAction.LINKED: lambda d: f"linked it to {d.get('to')}: {d.get('why', 'related mail')}",
 }
 
 
-def audit_sentence(event: dict[str, Any], tz: ZoneInfo, now: datetime | None = None) -> str:
+def audit_sentence(event: AuditEntry, tz: ZoneInfo, now: datetime | None = None) -> str:
     """One audit event in words: "Kim approved the reply, 14:02"."""
-    words = AUDIT_WORDS.get(event["what"])
-    detail = event.get("detail") or {}
-    did = words(detail) if words else str(event["what"]).replace("_", " ")
-    return f"{person(event.get('who'))} {did}, {local_time(event.get('at'), tz, now)}"
+    words = AUDIT_WORDS.get(event.what)
+    did = words(event.detail or {}) if words else event.what.replace("_", " ")
+    return f"{person(event.who)} {did}, {local_time(event.at, tz, now)}"
 
 
 def reasons_text(reasons: dict[str, Any] | None) -> list[str]:

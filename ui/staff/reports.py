@@ -20,8 +20,13 @@ def _days(days: int, default: int) -> int:
 def gaps(request: Request, days: int = 90) -> HTMLResponse:
     desk = desk_of(request)
     days = _days(days, 90)
-    context = {"title": "Knowledge gaps", "section": "gaps", "gaps": desk.knowledge_gaps(days), "days": days,
-               "periods": PERIODS}  # fmt: skip
+    context = {
+        "title": "Knowledge gaps",
+        "section": "gaps",
+        "gaps": desk.reports.knowledge_gaps(days),
+        "days": days,
+        "periods": PERIODS,
+    }
     return render(request, "gaps.html", context)
 
 
@@ -29,7 +34,14 @@ def gaps(request: Request, days: int = 90) -> HTMLResponse:
 def figures(request: Request, days: int = 30) -> HTMLResponse:
     desk = desk_of(request)
     days = _days(days, 30)
-    shown = desk.figures(days)
-    context = {"title": "Figures", "section": "figures", "f": shown, "chart": weekly_bars(shown["weekly"]),
-               "kinds": KIND_LABELS, "days": days, "periods": PERIODS}  # fmt: skip
+    shown = desk.reports.figures(days)
+    context = {
+        "title": "Figures",
+        "section": "figures",
+        "f": shown,
+        "chart": weekly_bars(shown.weekly),
+        "kinds": KIND_LABELS,
+        "days": days,
+        "periods": PERIODS,
+    }
     return render(request, "figures.html", context)

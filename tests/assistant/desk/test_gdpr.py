@@ -8,10 +8,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
-from assistant.desk import gdpr, triage
+from assistant.desk import gdpr, inbox, triage
 from assistant.desk.db import open_database
-from assistant.desk.inbound import parse, store
-from assistant.desk.outbox import Outbox
+from assistant.desk.mail.message import parse, store
+from assistant.desk.mail.outbox import Outbox
 from assistant.desk.partners import PartnerDirectory
 from assistant.desk.records import CONSENT_VERSION, NewEnquiry, create_enquiry
 from assistant.desk.tables import Enquiry, utcnow
@@ -35,8 +35,15 @@ def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> sessionmaker[Ses
 
 def personal_enquiry(sessions: sessionmaker[Session]) -> int:
     name, email, organisation, secret = PERSONAL
-    new = NewEnquiry(name, email, f"Please help with {secret}.", "chat", CONSENT_VERSION, organisation,
-                     [{"role": "user", "content": f"I am {name} of {organisation}"}])  # fmt: skip
+    new = NewEnquiry(
+        name,
+        email,
+        f"Please help with {secret}.",
+        "chat",
+        CONSENT_VERSION,
+        organisation,
+        [{"role": "user", "content": f"I am {name} of {organisation}"}],
+    )
     enquiry_id = create_enquiry(sessions, new).id
     triage.add_note(sessions, enquiry_id, f"Called {name} about {secret}", "staff@cluster.example")
     triage.record_partner_consent(sessions, enquiry_id, "Example Trust", f"{name} said yes by phone", "staff@x")
@@ -58,12 +65,12 @@ def personal_enquiry(sessions: sessionmaker[Session]) -> int:
 def test_subject_access_export_has_everything(sessions: sessionmaker[Session]) -> None:
     personal_enquiry(sessions)
     exported = gdpr.export_subject(sessions, "ADA@analytical.example ", "test")
-    [enquiry] = exported["enquiries"]
+    [enquiry] = exported.enquiries
     assert enquiry["name"] == "Ada Lovelace" and enquiry["transcript"] and enquiry["consent_version"] == CONSENT_VERSION
     assert enquiry["notes"][0]["text"].startswith("Called Ada") and enquiry["partner_consents"][0]["partner"]
     assert enquiry["mail_received"][0]["attachments"] == [{"filename": "notes.txt", "size": 31}]
     assert enquiry["mail_sent"][0]["to"] == "ada@analytical.example" and "Babbage" in enquiry["mail_sent"][0]["text"]
-    assert gdpr.export_subject(sessions, "nobody@example.org", "test")["enquiries"] == []
+    assert gdpr.export_subject(sessions, "nobody@example.org", "test").enquiries == []
 
 
 def test_erasure_leaves_no_personal_data_anywhere(sessions: sessionmaker[Session]) -> None:
@@ -75,7 +82,7 @@ def test_erasure_leaves_no_personal_data_anywhere(sessions: sessionmaker[Session
     with sessions() as session:
         row = session.get_one(Enquiry, enquiry_id)
     assert row.status == "new" and row.erased_at is not None  # what is not personal stays for the figures
-    assert [e.action for e in triage.audit_trail(sessions, enquiry_id)][-1] == "erased"
+    assert [e.action for e in inbox.audit_trail(sessions(), enquiry_id)][-1] == "erased"
 
 
 def test_retention_erases_only_old_resolved_enquiries(sessions: sessionmaker[Session]) -> None:

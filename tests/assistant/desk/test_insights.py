@@ -44,25 +44,29 @@ def test_sla_breaches_count_late_and_overdue_alike_in_python_and_sql(sessions: s
         breached = set(session.scalars(select(Enquiry.id).where(insights.breached_clause(utcnow()))))
     assert breached == {late, overdue} and on_time not in breached and pending not in breached
     figures = insights.figures(sessions)
-    assert figures["sla_breaches"] == 2
-    assert figures["volume_by_category"] == {"press": 2, "investment": 2}
-    assert figures["first_response_hours_median"] == 4.0  # replies after 2 h and 6 h
+    assert figures.sla_breaches == 2
+    assert figures.volume_by_category == {"press": 2, "investment": 2}
+    assert figures.first_response_hours_median == 4.0  # replies after 2 h and 6 h
 
 
 def test_weekly_volume_counts_each_category_in_its_week(sessions: sessionmaker[Session]) -> None:
     """A week is Monday to Sunday: whatever today is, 7 days ago is last week and 14 days ago the week before."""
     made = {}
-    for email, category, days_ago in [("a@x.example", "press", 0), ("b@x.example", "press", 7),
-                                      ("c@x.example", None, 14), ("d@x.example", "press", 14),
-                                      ("e@x.example", "investment", 30)]:  # fmt: skip
+    for email, category, days_ago in [
+        ("a@x.example", "press", 0),
+        ("b@x.example", "press", 7),
+        ("c@x.example", None, 14),
+        ("d@x.example", "press", 14),
+        ("e@x.example", "investment", 30),
+    ]:
         made[email] = enquiry(sessions, email, category or "", due_h=24, answered_h=None)
         with sessions.begin() as session:
             row = session.get_one(Enquiry, made[email])
             row.created_at, row.category = utcnow() - timedelta(days=days_ago), category
     weekly = insights.weekly_volume(sessions, 3)
     monday = utcnow().date() - timedelta(days=utcnow().weekday())
-    assert weekly["weeks"] == [(monday - timedelta(weeks=w)).isoformat() for w in (2, 1, 0)]
-    assert weekly["series"] == {"press": [1, 1, 1], "untriaged": [1, 0, 0]}  # 30 days ago is outside
+    assert weekly.weeks == [(monday - timedelta(weeks=w)).isoformat() for w in (2, 1, 0)]
+    assert weekly.series == {"press": [1, 1, 1], "untriaged": [1, 0, 0]}  # 30 days ago is outside
 
 
 def test_knowledge_gaps_group_unanswered_and_disliked_questions(sessions: sessionmaker[Session], embedder) -> None:  # type: ignore[no-untyped-def]
@@ -75,7 +79,7 @@ def test_knowledge_gaps_group_unanswered_and_disliked_questions(sessions: sessio
     log_now(sessions, "chat", "What is PIONEER?", answered, 3.0)
     record_feedback(sessions, NewFeedback("chat", "What are the office opening times?", "…", "down"))
     gaps = insights.knowledge_gaps(sessions, embedder)
-    assert [g["count"] for g in gaps] == [3, 1], gaps
-    assert "office" in gaps[0]["topic"] or "open" in gaps[0]["topic"]
-    assert all("PIONEER" not in e for g in gaps for e in g["examples"])
-    assert not any("Sunday" in e for g in gaps for e in g["examples"])
+    assert [g.count for g in gaps] == [3, 1], gaps
+    assert "office" in gaps[0].topic or "open" in gaps[0].topic
+    assert all("PIONEER" not in e for g in gaps for e in g.examples)
+    assert not any("Sunday" in e for g in gaps for e in g.examples)

@@ -30,9 +30,15 @@ def smtp(tls: ThrowawayCA) -> Iterator[SmtpServer]:
 
 
 def make_desk(assistant: Assistant, tmp_path: Path, tls: ThrowawayCA, **mail: object) -> Desk:
-    settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data", "mail_ca_file": tls.ca_file,
-                                                     "mail_from": "West Midlands HTN <desk@cluster.example>",
-                                                     "mail_retry_seconds": 0.2, **mail})  # fmt: skip
+    settings = assistant.settings.model_copy(
+        update={
+            "data_dir": tmp_path / "data",
+            "mail_ca_file": tls.ca_file,
+            "mail_from": "West Midlands HTN <desk@cluster.example>",
+            "mail_retry_seconds": 0.2,
+            **mail,
+        }
+    )
     return Desk.open(settings, assistant, open_database(settings))
 
 
@@ -52,8 +58,11 @@ def mail(sender: str, subject: str, body: str, message_id: str, **headers: str) 
 
 def test_acknowledgement_reply_and_notice_go_out_threaded(assistant: Assistant, tmp_path: Path, tls, smtp) -> None:  # type: ignore[no-untyped-def]
     desk = make_desk(assistant, tmp_path, tls, smtp_url=smtp.url)
-    receipt = desk.receive(NewEnquiry("Robin Patel", "robin@medtech.example", "Can we license PIONEER data for a "
-                                      "study?", "api", CONSENT_VERSION))  # fmt: skip
+    receipt = desk.enquiries.receive(
+        NewEnquiry(
+            "Robin Patel", "robin@medtech.example", "Can we license PIONEER data for a study?", "api", CONSENT_VERSION
+        )
+    )
     assert desk.run_jobs() == 1
     [ack] = smtp.received
     assert ack["To"] == "robin@medtech.example" and receipt.reference in ack["Subject"]
@@ -62,14 +71,16 @@ def test_acknowledgement_reply_and_notice_go_out_threaded(assistant: Assistant, 
     with desk.sessions() as session:
         assert session.scalar(select(OutboxMessage.message_id)) == ack["Message-ID"]
     add_staff(desk.sessions, "lee@cluster.example", "a long enough password", "staff")  # an assignee is an account
-    desk.update(receipt.id, EnquiryUpdate(assignee="lee@cluster.example"), "kim@cluster.example")
-    desk.update(receipt.id, EnquiryUpdate(reply="Dear Robin,\n\nYes: here is how.\n\nKim"), "kim@cluster.example")
+    desk.enquiries.update(receipt.id, EnquiryUpdate(assignee="lee@cluster.example"), "kim@cluster.example")
+    desk.enquiries.update(
+        receipt.id, EnquiryUpdate(reply="Dear Robin,\n\nYes: here is how.\n\nKim"), "kim@cluster.example"
+    )
     assert desk.run_jobs() == 2
     notice, reply = smtp.received[1:]
     assert notice["To"] == "lee@cluster.example" and "robin" not in notice.get_content().lower()  # no personal data
     assert reply["In-Reply-To"] == ack["Message-ID"] and reply["References"] == ack["Message-ID"]
     assert reply.get_content().startswith("Dear Robin,") and "Auto-Submitted" not in reply
-    trail = [a["what"] for a in desk.enquiry(receipt.id)["audit"]]
+    trail = [a.what for a in desk.enquiries.enquiry(receipt.id).audit]
     assert trail.count("mail_sent") == 3 and trail.index("reply_approved") < len(trail) - 1
 
 
@@ -79,14 +90,15 @@ def test_a_refused_message_is_retried_and_the_per_address_cap_holds(
     desk = make_desk(assistant, tmp_path, tls, smtp_url=smtp.url, acks_per_address_per_day=2)
     smtp.refuse_next = 1
     for i in range(4):  # a stranger's address typed into the public form four times
-        desk.receive(NewEnquiry("Victim", "victim@example.org", f"Spam number {i} about funding", "api",
-                                CONSENT_VERSION))  # fmt: skip
+        desk.enquiries.receive(
+            NewEnquiry("Victim", "victim@example.org", f"Spam number {i} about funding", "api", CONSENT_VERSION)
+        )
     assert desk.run_jobs() == 2 and len(smtp.received) == 1  # the first was refused (451) and waits
-    outbox = desk.outgoing_mail()
-    assert [r["status"] for r in outbox] == ["queued", "sent"] and outbox[0]["error"].startswith("451")
+    outbox = desk.mail.outgoing()
+    assert [r.status for r in outbox] == ["queued", "sent"] and outbox[0].error.startswith("451")
     time.sleep(0.3)
     assert desk.run_jobs() == 1 and len(smtp.received) == 2  # the retry went through
-    assert all(r["status"] == "sent" for r in desk.outgoing_mail())
+    assert all(r.status == "sent" for r in desk.mail.outgoing())
     with desk.sessions() as session:
         skipped = session.scalar(select(func.count()).where(AuditEvent.action == "acknowledgement_skipped"))
     assert skipped == 2
@@ -94,49 +106,54 @@ def test_a_refused_message_is_retried_and_the_per_address_cap_holds(
 
 def test_without_a_mail_server_the_outbox_fills_and_says_why(assistant: Assistant, tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
     desk = make_desk(assistant, tmp_path, tls)
-    receipt = desk.receive(NewEnquiry("Al", "al@example.org", "I have chest pain, what should I do?", "api",
-                                      CONSENT_VERSION))  # fmt: skip
+    receipt = desk.enquiries.receive(
+        NewEnquiry("Al", "al@example.org", "I have chest pain, what should I do?", "api", CONSENT_VERSION)
+    )
     desk.run_jobs()
-    [row] = desk.outgoing_mail()
-    assert row["kind"] == "signpost" and row["status"] == "unsent"
-    assert row["error"] == "not sent: no mail server configured"
+    [row] = desk.mail.outgoing()
+    assert row.kind == "signpost" and row.status == "unsent"
+    assert row.error == "not sent: no mail server configured"
     with desk.sessions() as session:
         assert "NHS 111" in session.scalars(select(OutboxMessage.body)).one()
-    assert desk.mail_health()["unsent"] == 1 and not desk.mail_health()["sending"]
-    assert desk.enquiry(receipt.id)["category"] == "clinical-advice"
+    assert desk.mail.health().unsent == 1 and not desk.mail.health().sending
+    assert desk.enquiries.enquiry(receipt.id).category == "clinical-advice"
 
 
 def test_received_mail_threads_reopens_ignores_robots_and_keeps_attachments(
     assistant: Assistant, tmp_path: Path, tls, smtp
 ) -> None:  # type: ignore[no-untyped-def]
     desk = make_desk(assistant, tmp_path, tls, smtp_url=smtp.url, max_attachment_kb=1)
-    first = mail("Ada Byron <ada@uni.example>", "Funding for a pilot", "Is there funding for a digital health "
-                 "pilot in Birmingham?", "<q1@uni.example>")  # fmt: skip
-    assert desk.receive_mail(first, "webhook") == "created"
-    assert desk.receive_mail(first, "webhook") == "duplicate"
+    first = mail(
+        "Ada Byron <ada@uni.example>",
+        "Funding for a pilot",
+        "Is there funding for a digital health pilot in Birmingham?",
+        "<q1@uni.example>",
+    )
+    assert desk.mail.receive(first, "webhook") == "created"
+    assert desk.mail.receive(first, "webhook") == "duplicate"
     desk.run_jobs()
     [ack] = smtp.received
     assert ack["In-Reply-To"] == "<q1@uni.example>"  # threaded under the enquiry, with our own subject (N9)
     assert ack["Subject"].startswith("Your enquiry to the West Midlands health tech network [WM-")
     with desk.sessions() as session:
         enquiry = session.scalars(select(Enquiry)).one()
-    desk.update(enquiry.id, EnquiryUpdate(status="resolved"), "kim@cluster.example")
+    desk.enquiries.update(enquiry.id, EnquiryUpdate(status="resolved"), "kim@cluster.example")
     reply = EmailMessage()
     reply["From"], reply["Subject"], reply["Message-ID"] = "ada@uni.example", "Re: funding", "<q2@uni.example>"
     reply["In-Reply-To"] = ack["Message-ID"]
     reply.set_content("Thanks, one more question: what about matched funding?")
     reply.add_attachment(b"%PDF-1.4 small", maintype="application", subtype="pdf", filename="budget.pdf")
     reply.add_attachment(b"x" * 5000, maintype="application", subtype="octet-stream", filename="big.bin")
-    assert desk.receive_mail(reply.as_bytes(), "imap") == "reply"
-    shown = desk.enquiry(enquiry.id)
-    assert shown["status"] == "in_progress"  # reopened
-    [received] = [m for m in shown["timeline"] if m["kind"] == "mail_in"]
-    assert [(a["filename"], a["kept"]) for a in received["attachments"]] == [("budget.pdf", True), ("big.bin", False)]
-    assert desk.attachment(received["attachments"][0]["id"]) == ("budget.pdf", b"%PDF-1.4 small")
+    assert desk.mail.receive(reply.as_bytes(), "imap") == "reply"
+    shown = desk.enquiries.enquiry(enquiry.id)
+    assert shown.status == "in_progress"  # reopened
+    [received] = [m for m in shown.timeline if m.kind == "mail_in"]
+    assert [(a.filename, a.kept) for a in received.attachments] == [("budget.pdf", True), ("big.bin", False)]
+    assert desk.mail.attachment(received.attachments[0].id) == ("budget.pdf", b"%PDF-1.4 small")
     by_reference = mail("ada@uni.example", f"About {enquiry.reference}", "A third note.", "<q3@uni.example>")
-    assert desk.receive_mail(by_reference, "imap") == "reply"
+    assert desk.mail.receive(by_reference, "imap") == "reply"
     stranger = mail("eve@evil.example", f"About {enquiry.reference}", "Let me in.", "<q4@evil.example>")
-    assert desk.receive_mail(stranger, "imap") == "created"  # a reference alone does not join someone's enquiry
+    assert desk.mail.receive(stranger, "imap") == "created"  # a reference alone does not join someone's enquiry
     robots = [
         mail(
             "ada@uni.example",
@@ -150,7 +167,7 @@ def test_received_mail_threads_reopens_ignores_robots_and_keeps_attachments(
         mail("MAILER-DAEMON@mx.example", "Undelivered Mail", "It bounced.", "<o3@mx.example>"),
     ]
     sent_before = len(smtp.received) + desk.run_jobs()
-    assert [desk.receive_mail(raw, "imap") for raw in robots] == ["ignored"] * 3
+    assert [desk.mail.receive(raw, "imap") for raw in robots] == ["ignored"] * 3
     assert desk.run_jobs() == 0 and len(smtp.received) == sent_before  # nothing answers a robot
     with desk.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Enquiry)) == 2
@@ -166,17 +183,31 @@ def test_the_mailbox_poll_reads_each_message_once(assistant: Assistant, tmp_path
                 "sam@clinic.example", "Auto: away", "Away until Monday.", "<p2@clinic>", Auto_Submitted="auto-replied"
             ),
         )
-        report = desk.poll_mailbox()
+        report = desk.mail.poll()
         assert report.messages == 2 and dict(report.results) == {"created": 1, "ignored": 1}
         desk.run_jobs()
         [ack] = smtp.received
         box.append(
             mail("sam@clinic.example", "Re: Joining", "And the fee?", "<p3@clinic>", In_Reply_To=ack["Message-ID"])
         )
-        assert dict(desk.poll_mailbox().results) == {"reply": 1}
-        again = desk.poll_mailbox()
+        assert dict(desk.mail.poll().results) == {"reply": 1}
+        again = desk.mail.poll()
         assert again.messages == 0
         with desk.sessions() as session:
             assert session.scalar(select(func.count()).select_from(Enquiry)) == 1
-        health = desk.mail_health()
-        assert health["receiving"] and health["last_poll_at"] and health["last_poll_error"] is None
+        health = desk.mail.health()
+        assert health.receiving and health.last_poll_at and health.last_poll_error is None
+
+
+def test_plain_smtp_goes_only_to_a_relay_the_operator_named(assistant: Assistant, tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
+    """A relay on loopback without STARTTLS (Postfix): refused unless `smtp_plain_relay` says so, then used."""
+    with smtp_server(None) as relay:
+        strict = make_desk(assistant, tmp_path / "strict", tls, smtp_url=relay.url, mail_max_attempts=1)
+        strict.enquiries.receive(NewEnquiry("Ada", "ada@x.example", "Can we join?", "api", CONSENT_VERSION))
+        strict.run_jobs()
+        assert relay.received == [] and [r.status for r in strict.mail.outgoing()] == ["failed"]
+        plain = make_desk(assistant, tmp_path / "plain", tls, smtp_url=relay.url, smtp_plain_relay=True)
+        plain.enquiries.receive(NewEnquiry("Bo", "bo@x.example", "Can we join?", "api", CONSENT_VERSION))
+        assert plain.run_jobs() == 1
+        assert [m["To"] for m in relay.received] == ["bo@x.example"]
+        assert [r.status for r in plain.mail.outgoing()] == ["sent"]

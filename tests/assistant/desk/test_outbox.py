@@ -3,7 +3,7 @@ into their message to a stranger (a link in the "name", say)."""
 
 import pytest
 
-from assistant.desk.outbox import greeting
+from assistant.desk.mail.outbox import greeting
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.desk import RateLimits, TokenSigner
 from assistant.desk.partners import PartnerDirectory, PartnersFileError, read_partners
 from assistant.engine import PUBLIC_ONLY, visibility_filter
 from assistant.models import Chunk
 from tests.helpers import REPO
+from ui.ratelimit import RateLimits
+from ui.tokens import TokenSigner
 
 GOOD = "partners:\n  p:\n    name: P\n    allowed_origins: ['https://p.example']\n"
 

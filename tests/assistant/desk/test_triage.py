@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
-from assistant.desk import intake, triage
+from assistant.desk import inbox, intake, triage
 from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
+from assistant.desk.privacy import Privacy
 from assistant.desk.records import CONSENT_VERSION, NewEnquiry, create_enquiry
 from assistant.desk.tables import Enquiry
 from assistant.desk.taxonomy import Classifier, load_taxonomy, priority_for
@@ -36,7 +37,7 @@ def sessions(tmp_path: Path) -> sessionmaker[Session]:
 
 @pytest.fixture
 def staff_triage(assistant: Assistant, sessions: sessionmaker[Session]) -> triage.Triage:
-    return triage.Triage.load(load_taxonomy(), assistant, sessions)
+    return triage.Triage(load_taxonomy(), assistant, sessions)
 
 
 def enquiry(sessions: sessionmaker[Session], message: str, email: str = "sam@trust.example", **kw) -> int:  # type: ignore[no-untyped-def]
@@ -83,7 +84,7 @@ def test_urgency_raises_priority_and_shortens_the_sla() -> None:
 
 def test_triage_routes_and_drafts_a_cited_reply(staff_triage: triage.Triage, sessions: sessionmaker[Session]) -> None:
     enquiry_id = enquiry(sessions, "Can our company get access to PIONEER health data under licence? Urgent please.")
-    done = staff_triage.triage(sessions, enquiry_id)
+    done = staff_triage.triage(enquiry_id)
     assert done.category == "health-data-access" and done.route == "PIONEER health data hub liaison"
     assert done.priority == "high" and done.status == "triaged"
     assert done.due_at is not None and done.draft is not None and done.draft.startswith("Dear Sam,")
@@ -92,13 +93,13 @@ def test_triage_routes_and_drafts_a_cited_reply(staff_triage: triage.Triage, ses
 
 
 def test_clinical_advice_is_signposted_without_an_answer(staff_triage: triage.Triage, sessions) -> None:  # type: ignore[no-untyped-def]
-    done = staff_triage.triage(sessions, enquiry(sessions, "What medication should I take for my chest pain?"))
+    done = staff_triage.triage(enquiry(sessions, "What medication should I take for my chest pain?"))
     assert done.category == "clinical-advice" and "NHS 111" in (done.draft or "") and not done.draft_citations
 
 
 def test_workflow_and_audit_trail(staff_triage: triage.Triage, sessions: sessionmaker[Session]) -> None:
     enquiry_id = enquiry(sessions, "We want to join the cluster as members.")
-    staff_triage.triage(sessions, enquiry_id)
+    staff_triage.triage(enquiry_id)
     add_staff(sessions, "kim@cluster.example", "a long enough password", "staff")  # an assignee is an account
     triage.assign(sessions, enquiry_id, "kim@cluster.example", "lead@cluster.example")
     triage.add_note(sessions, enquiry_id, "Sent the membership pack", "kim@cluster.example")
@@ -108,7 +109,7 @@ def test_workflow_and_audit_trail(staff_triage: triage.Triage, sessions: session
     triage.change_status(sessions, enquiry_id, "in_progress", "kim@cluster.example")  # reopened
     with pytest.raises(Conflict, match="cannot become"):
         triage.change_status(sessions, enquiry_id, "new", "kim@cluster.example")
-    trail = [(e.actor, e.action) for e in triage.audit_trail(sessions, enquiry_id)]
+    trail = [(e.actor, e.action) for e in inbox.audit_trail(sessions(), enquiry_id)]
     assert trail == [
         ("system", "received"),
         ("system", "triaged"),
@@ -137,8 +138,8 @@ def test_duplicates_merge_and_repeat_enquirers_link(sessions: sessionmaker[Sessi
         assert session.get_one(Enquiry, first).duplicates == 1
         mine = session.get_one(Enquiry, colleague)
         public = session.get_one(Enquiry, freemail)
-    assert [e.id for e in triage.related(sessions, mine)] == [first]  # same organisation domain
-    assert stranger not in [e.id for e in triage.related(sessions, public)]  # gmail.com is no organisation
+    assert [e.id for e in inbox.related(sessions(), mine)] == [first]  # same organisation domain
+    assert stranger not in [e.id for e in inbox.related(sessions(), public)]  # gmail.com is no organisation
 
 
 def test_sharing_with_a_partner_needs_recorded_consent(sessions: sessionmaker[Session]) -> None:
@@ -146,7 +147,7 @@ def test_sharing_with_a_partner_needs_recorded_consent(sessions: sessionmaker[Se
     with pytest.raises(Conflict, match="No consent"):
         triage.share_with_partner(sessions, enquiry_id, "Example Trust", "kim@cluster.example")
     triage.record_partner_consent(sessions, enquiry_id, "Example Trust", "Reply e-mail of 25 Nov", "kim@x")
-    assert triage.share_with_partner(sessions, enquiry_id, "Example Trust", "kim@x")["email"] == "sam@trust.example"
+    assert triage.share_with_partner(sessions, enquiry_id, "Example Trust", "kim@x").email == "sam@trust.example"
     with pytest.raises(Conflict):  # consent is per partner
         triage.share_with_partner(sessions, enquiry_id, "Other Trust", "kim@x")
 
@@ -176,7 +177,7 @@ def test_email_and_csv_intake_report_bad_items_and_go_on(tmp_path: Path) -> None
 
 
 def test_due_times_are_in_the_future(staff_triage: triage.Triage, sessions: sessionmaker[Session]) -> None:
-    done = staff_triage.triage(sessions, enquiry(sessions, "I'm a journalist; can I interview your director?"))
+    done = staff_triage.triage(enquiry(sessions, "I'm a journalist; can I interview your director?"))
     due = done.due_at if done.due_at.tzinfo else done.due_at.replace(tzinfo=UTC)
     assert done.category == "press" and timedelta(0) < due - datetime.now(UTC) <= timedelta(hours=24)
 
@@ -184,7 +185,25 @@ def test_due_times_are_in_the_future(staff_triage: triage.Triage, sessions: sess
 def test_small_talk_and_typos_never_reach_a_draft_as_document_text(
     staff_triage: triage.Triage, sessions: sessionmaker[Session]
 ) -> None:
-    thanks = staff_triage.triage(sessions, enquiry(sessions, "Thanks!"))
+    thanks = staff_triage.triage(enquiry(sessions, "Thanks!"))
     assert thanks.draft is not None and DOCUMENTS_HEADING not in thanks.draft and not thanks.draft_citations
-    typo = staff_triage.triage(sessions, enquiry(sessions, "Can our firm get access to pioner data?"))
+    typo = staff_triage.triage(enquiry(sessions, "Can our firm get access to pioner data?"))
     assert typo.draft is not None and DOCUMENTS_HEADING in typo.draft and "Showing results" not in typo.draft
+
+
+def test_a_correction_taken_by_one_worker_reaches_the_others(
+    assistant: Assistant, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each worker has its own `Triage` over the shared database: a correction one takes, and an erasure, reach the
+    other's classifier within `REFRESH_S` (it looks whether the stored corrections changed)."""
+    monkeypatch.setattr(triage, "REFRESH_S", 0.0)
+    here, there = (triage.Triage(load_taxonomy(), assistant, sessions) for _ in range(2))
+    text = "Our choir of beekeepers wants the quarterly zither rota before the marmalade fair."
+    first = enquiry(sessions, text, "ada@choir.example")
+    guessed = there.triage(first).category
+    corrected = "press" if guessed != "press" else "investment"
+    here.correct(first, corrected, "kim@cluster.example")
+    second = there.triage(enquiry(sessions, text, "bo@choir.example"))
+    assert second.category == corrected and triage.correction_label(first) in second.reasons["evidence"][0]
+    assert Privacy(sessions, load_taxonomy(), here.forget_erased).erase_subject("ada@choir.example", None) == 1
+    assert triage.correction_label(first) not in there.classifier.shown  # the erased text is forgotten there too

@@ -80,15 +80,22 @@ def test_real_words_and_near_misses_are_left_alone() -> None:
     assert vocabulary.correct("what is pionr")[1] == []  # two edits in a short word: too far
 
 
-POSSESSIVES_AND_PLURALS = ["What does the Trust's hub do?", "Where is Dignio’s base?", "What do Salts' staff make?",
-                           "Do you cover wearables?", "Which brokers are there?", "Is the scene well networked?",
-                           "Who is managing it?"]  # fmt: skip
+POSSESSIVES_AND_PLURALS = [
+    "What does the Trust's hub do?",
+    "Where is Dignio’s base?",
+    "What do Salts' staff make?",
+    "Do you cover wearables?",
+    "Which brokers are there?",
+    "Is the scene well networked?",
+    "Who is managing it?",
+]
 
 
 @pytest.mark.parametrize("typed", POSSESSIVES_AND_PLURALS)
 def test_a_possessive_or_plural_of_a_known_word_is_no_typo(typed: str) -> None:
-    vocabulary = Vocabulary(["The Trust works with Dignio, Salts Healthcare and makers of a wearable sensor.",
-                             "The Network helps."])  # fmt: skip
+    vocabulary = Vocabulary(
+        ["The Trust works with Dignio, Salts Healthcare and makers of a wearable sensor.", "The Network helps."]
+    )
     assert vocabulary.correct(typed) == (typed, [])
 
 

@@ -15,7 +15,6 @@ from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
 from assistant.desk.records import CONSENT_VERSION, NewEnquiry, create_enquiry
 from assistant.desk.tables import AuditEvent, Conversation
-from assistant.desk.tokens import load_secret
 from assistant.engine.assistant import Assistant
 from assistant.engine.store import Store
 from assistant.errors import UnsafeConfiguration
@@ -23,6 +22,7 @@ from ingest.pipeline import ingest
 from tests.helpers import Server, serve_app, staff_client
 from tests.helpers import run_cli as run
 from ui.app import create_app
+from ui.tokens import load_secret
 
 PASSWORD = "a long enough password"
 
@@ -203,7 +203,7 @@ def test_l9_enquiry_text_is_plain_text_in_the_console(app_server: Server, tmp_pa
     desk = Desk.open(settings, assistant, sessions)
     message = "Price is $x^2$ <img src=x onerror=alert(1)> see http://evil.example ``` done"
     new = NewEnquiry("<b>Eve</b>", "a@b.example", message, "api", CONSENT_VERSION, subject="Visit http://evil.example")
-    enquiry_id = desk.receive(new).id
+    enquiry_id = desk.enquiries.receive(new).id
     with app_server() as url:
         client = _signed_in(url, "staff@cluster.example")
         shown = client.get(f"/staff/enquiries/{enquiry_id}").text
@@ -227,8 +227,11 @@ def test_l10_conversations_are_capped_and_bodies_bounded(app_server: Server, tmp
         assert session.scalar(select(func.count()).select_from(Conversation)) == 100
     assert "invented-149" in kept and "invented-0" not in kept  # the longest idle went first
     with app_server(max_request_kb=64) as url:
-        big = httpx.post(f"{url}/api/ask", content=b'{"question": "' + b"x" * 70_000 + b'"}',
-                         headers={"Content-Type": "application/json"})  # fmt: skip
+        big = httpx.post(
+            f"{url}/api/ask",
+            content=b'{"question": "' + b"x" * 70_000 + b'"}',
+            headers={"Content-Type": "application/json"},
+        )
         assert big.status_code == 413
         chunked = httpx.post(f"{url}/api/enquiries", content=iter([b"{}"] * 3))
         assert chunked.status_code == 411

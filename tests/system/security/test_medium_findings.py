@@ -21,6 +21,7 @@ from assistant.desk import gdpr
 from assistant.desk import triage as triage_module
 from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
+from assistant.desk.privacy import Privacy
 from assistant.desk.records import CONSENT_VERSION, NewEnquiry, create_enquiry
 from assistant.desk.tables import Enquiry, Feedback, utcnow
 from assistant.desk.taxonomy import load_taxonomy
@@ -113,8 +114,13 @@ LIMITED = {
 
 
 def test_m7_every_public_route_is_rate_limited(app_server: Server) -> None:
-    enquiry = {"name": "Ann", "email": "ann@example.org", "message": "Hello", "consent": True,
-               "consent_version": CONSENT_VERSION}  # fmt: skip
+    enquiry = {
+        "name": "Ann",
+        "email": "ann@example.org",
+        "message": "Hello",
+        "consent": True,
+        "consent_version": CONSENT_VERSION,
+    }
     feedback = {"question": "q", "answer": "a", "rating": "up"}
     calls = [
         ("/api/ask", {"question": "What is PIONEER?"}),
@@ -168,20 +174,20 @@ def test_m8_every_gradio_mount_cleans_its_cache(assistant: Assistant) -> None:
 
 def test_m9_erasure_removes_corrections_and_quotes_in_other_enquiries(tmp_path: Path, assistant: Assistant) -> None:
     sessions = open_database(Settings(data_dir=tmp_path))
-    triage = Triage.load(load_taxonomy(), assistant, sessions)
+    triage = Triage(load_taxonomy(), assistant, sessions)
     secret = "Project Quasar-Zanzibar press launch with our chief executive Ada Lovelace"
     first = create_enquiry(
         sessions, NewEnquiry("Ada", "ada@analytical.example", f"Please cover the {secret}.", "api", CONSENT_VERSION)
     ).id
-    triage.triage(sessions, first)
-    triage.correct(sessions, first, "press", "staff@cluster.example")
+    triage.triage(first)
+    triage.correct(first, "press", "staff@cluster.example")
     second = create_enquiry(
         sessions, NewEnquiry("Bo", "bo@example.org", "Please cover our press launch event.", "api", CONSENT_VERSION)
     ).id
-    triage.triage(sessions, second)
+    triage.triage(second)
     examples = len(triage.classifier.labels)
     assert correction_label(first) in triage.classifier.shown
-    assert triage.erase_subject(sessions, "ada@analytical.example", "admin@cluster.example") == 1
+    assert Privacy(sessions, load_taxonomy(), triage.forget_erased).erase_subject("ada@analytical.example", None) == 1
     remaining = database_text(sessions)
     assert "Quasar-Zanzibar" not in remaining and "Ada Lovelace" not in remaining
     assert not any("Quasar" in shown for shown in triage.classifier.shown)
@@ -191,13 +197,13 @@ def test_m9_erasure_removes_corrections_and_quotes_in_other_enquiries(tmp_path: 
 
 def test_m9_retention_also_removes_the_classifiers_copy(tmp_path: Path, assistant: Assistant) -> None:
     sessions = open_database(Settings(data_dir=tmp_path))
-    triage = Triage.load(load_taxonomy(), assistant, sessions)
+    triage = Triage(load_taxonomy(), assistant, sessions)
     old = create_enquiry(sessions, NewEnquiry("Al", "al@x.example", "Press launch please", "api", CONSENT_VERSION)).id
-    triage.correct(sessions, old, "press", "staff@cluster.example")
+    triage.correct(old, "press", "staff@cluster.example")
     triage_module.change_status(sessions, old, "resolved", "staff@cluster.example")
     with sessions.begin() as session:
         session.get_one(Enquiry, old).resolved_at = utcnow() - timedelta(days=4000)
-    assert triage.purge(sessions) == 1
+    assert Privacy(sessions, load_taxonomy(), triage.forget_erased).purge() == 1
     assert correction_label(old) not in triage.classifier.shown
 
 
@@ -219,8 +225,13 @@ def test_m9_feedback_is_redacted(app_server: Server, tmp_path: Path, assistant: 
 
 
 def test_m9_a_re_posted_enquiry_answers_like_a_new_one(app_server: Server) -> None:
-    body = {"name": "Ann", "email": "ann@example.org", "message": "Please help with data access.",
-            "consent": True, "consent_version": CONSENT_VERSION}  # fmt: skip
+    body = {
+        "name": "Ann",
+        "email": "ann@example.org",
+        "message": "Please help with data access.",
+        "consent": True,
+        "consent_version": CONSENT_VERSION,
+    }
     with app_server() as url:
         first = httpx.post(f"{url}/api/enquiries", json=body)
         again = httpx.post(f"{url}/api/enquiries", json=body)

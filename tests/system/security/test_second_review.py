@@ -22,7 +22,7 @@ from assistant.config import Settings
 from assistant.desk import Desk
 from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
-from assistant.desk.inbound import parse
+from assistant.desk.mail.message import parse
 from assistant.desk.tables import AuditEvent, Enquiry
 from assistant.engine import PUBLIC_ONLY
 from assistant.engine.assistant import Assistant
@@ -103,8 +103,13 @@ def test_n1_the_edge_refuses_every_gradio_file_path(app_server: Server, tmp_path
         cached = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio") / "n1" / "x.txt"
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(SECRET)
-        for path in (f"/gradio_api/file={cached}", f"/gradio_api/file/{cached}", "/gradio_api/file=/etc/hostname",
-                     f"/gradio_api/file={tmp_path}/x", "/gradio_api/file/x.png"):  # fmt: skip
+        for path in (
+            f"/gradio_api/file={cached}",
+            f"/gradio_api/file/{cached}",
+            "/gradio_api/file=/etc/hostname",
+            f"/gradio_api/file={tmp_path}/x",
+            "/gradio_api/file/x.png",
+        ):
             response = httpx.get(url + path)
             assert response.status_code == 403 and SECRET not in response.text, path
         assert httpx.get(f"{url}/").status_code == 200
@@ -133,14 +138,25 @@ def _nested(depth: int) -> bytes:
     body = b"Content-Type: text/plain\r\n\r\nhello, a question about joining?\r\n"
     for level in range(depth):
         boundary = f"b{level}".encode()
-        body = (b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n\r\n--' + boundary + b"\r\n" + body
-                + b"\r\n--" + boundary + b"--\r\n")  # fmt: skip
+        body = (
+            b'Content-Type: multipart/mixed; boundary="'
+            + boundary
+            + b'"\r\n\r\n--'
+            + boundary
+            + b"\r\n"
+            + body
+            + b"\r\n--"
+            + boundary
+            + b"--\r\n"
+        )
     return head + body
 
 
 def _many_parts(count: int) -> bytes:
-    head = (b"From: many@clinic.example\r\nMessage-ID: <n3-many@clinic.example>\r\nMIME-Version: 1.0\r\n"
-            b'Content-Type: multipart/mixed; boundary="x"\r\n\r\n')  # fmt: skip
+    head = (
+        b"From: many@clinic.example\r\nMessage-ID: <n3-many@clinic.example>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="x"\r\n\r\n'
+    )
     part = b"--x\r\nContent-Type: text/plain\r\n\r\nhow do we join?\r\n"
     return head + part * count + b"--x--\r\n"
 
@@ -159,13 +175,14 @@ def test_n3_parse_is_total() -> None:
 def test_n3_a_bad_message_is_refused_and_the_poll_moves_past_it(assistant: Assistant, tmp_path: Path) -> None:
     tls = throwaway_ca(tmp_path / "tls")
     with dovecot(tls) as box:
-        settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data", "mail_ca_file": tls.ca_file,
-                                                         "imap_url": box.url})  # fmt: skip
+        settings = assistant.settings.model_copy(
+            update={"data_dir": tmp_path / "data", "mail_ca_file": tls.ca_file, "imap_url": box.url}
+        )
         desk = Desk.open(settings, assistant, open_database(settings))
         box.append(UNKNOWN_CHARSET, _nested(200), _good("<n3-after@clinic.example>"))
-        report = desk.poll_mailbox()
+        report = desk.mail.poll()
         assert dict(report.results) == {"created": 2, "refused": 1}
-        assert desk.poll_mailbox().messages == 0  # moved past: nothing is read again
+        assert desk.mail.poll().messages == 0  # moved past: nothing is read again
         with desk.sessions() as session:
             refused = session.scalars(select(AuditEvent).where(AuditEvent.action == "mail_refused")).all()
             assert len(refused) == 1 and "nested" in refused[0].detail["reason"]
@@ -177,20 +194,21 @@ def test_n3_a_message_that_crashes_storing_is_refused_not_retried_forever(
 ) -> None:
     tls = throwaway_ca(tmp_path / "tls")
     with dovecot(tls) as box:
-        settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data", "mail_ca_file": tls.ca_file,
-                                                         "imap_url": box.url})  # fmt: skip
+        settings = assistant.settings.model_copy(
+            update={"data_dir": tmp_path / "data", "mail_ca_file": tls.ca_file, "imap_url": box.url}
+        )
         desk = Desk.open(settings, assistant, open_database(settings))
-        real = desk.receive
+        real = desk.enquiries.receive
 
         def crash_on_poison(new):  # type: ignore[no-untyped-def]
             if "poison" in new.message:
                 raise TypeError("a bug meets an odd message")
             return real(new)
 
-        monkeypatch.setattr(desk, "receive", crash_on_poison)
+        monkeypatch.setattr(desk.enquiries, "receive", crash_on_poison)
         box.append(_good("<n3-poison@clinic.example>", "poison: how do we join?"), _good("<n3-next@clinic.example>"))
-        assert dict(desk.poll_mailbox().results) == {"refused": 1, "created": 1}
-        assert desk.poll_mailbox().messages == 0
+        assert dict(desk.mail.poll().results) == {"refused": 1, "created": 1}
+        assert desk.mail.poll().messages == 0
 
 
 def test_n3_the_webhook_answers_422_for_an_unreadable_message(app_server: Server) -> None:
@@ -205,15 +223,19 @@ def test_n3_the_webhook_answers_422_for_an_unreadable_message(app_server: Server
 def test_n3_lxml_html_clean_is_a_declared_dependency() -> None:
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     assert any(d.replace("_", "-").startswith("lxml-html-clean") for d in declared)
-    html = (b"From: h@clinic.example\r\nMessage-ID: <n3-html@clinic.example>\r\nMIME-Version: 1.0\r\n"
-            b"Content-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>How do we join the network as a clinic "
-            b"in Coventry, and what does it cost?</p></body></html>")  # fmt: skip
+    html = (
+        b"From: h@clinic.example\r\nMessage-ID: <n3-html@clinic.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>How do we join the network as a clinic "
+        b"in Coventry, and what does it cost?</p></body></html>"
+    )
     assert "How do we join" in parse(html, 1024).text
 
 
 def _good(message_id: str, text: str = "How does a small clinic join the network?") -> bytes:
-    return (f"From: Sam <sam@clinic.example>\r\nTo: desk@cluster.example\r\nSubject: Joining\r\n"
-            f"Message-ID: {message_id}\r\n\r\n{text}\r\n").encode()  # fmt: skip
+    return (
+        f"From: Sam <sam@clinic.example>\r\nTo: desk@cluster.example\r\nSubject: Joining\r\n"
+        f"Message-ID: {message_id}\r\n\r\n{text}\r\n"
+    ).encode()
 
 
 # N4 — "Add back" published internal documents: the tombstone kept no level, and adding back ingested as public.
@@ -221,15 +243,16 @@ def _good(message_id: str, text: str = "How does a small clinic join the network
 
 
 def _levels(desk: Desk, source: str) -> set[str]:
-    desk.assistant.reload()
-    return {c.metadata.get("visibility", "?") for c in desk.assistant.index.chunks if c.source == source}
+    desk.engine.reload()
+    return {c.metadata.get("visibility", "?") for c in desk.engine.index.chunks if c.source == source}
 
 
 def _own_desk(tmp_path: Path, model_cache: Path, embedder: OnnxEmbedder) -> Desk:
     corpus = tmp_path / "own-corpus"
     corpus.mkdir()
-    settings = settings_for(tmp_path / "own-data", model_cache, corpus_dir=corpus,
-                            ingest_allowed_networks=["127.0.0.0/8"])  # fmt: skip
+    settings = settings_for(
+        tmp_path / "own-data", model_cache, corpus_dir=corpus, ingest_allowed_networks=["127.0.0.0/8"]
+    )
     (corpus / "seed.md").write_text("---\ntitle: Seed\n---\n# Seed\n\nThe cluster was founded to join people up.\n")
     ingest([str(corpus)], Store.open(settings, embedder), embedder, progress=False)
     return Desk.open(settings, Assistant.load(settings, embedder), open_database(settings))
@@ -256,7 +279,7 @@ def test_n4_a_crawled_page_added_back_keeps_its_sites_level(
         desk.library.restore(page, admin)
         desk.run_jobs()
         assert _levels(desk, page) == {"internal"}  # not public: the tombstone kept the site's level
-    answer = desk.assistant.ask("When does the Quexbury on-call rota change?", None, PUBLIC_ONLY)
+    answer = desk.engine.ask("When does the Quexbury on-call rota change?", None, PUBLIC_ONLY)
     assert answer.abstained
 
 
@@ -267,8 +290,8 @@ def test_n4_a_corpus_file_added_back_keeps_the_level_it_was_ingested_at(
     admin = add_staff(desk.sessions, "admin@cluster.example", "a long enough password", "admin")
     notes = tmp_path / "own-corpus" / "notes.txt"
     notes.write_text("The Quexbury board meets in the Larkspur room on the first Monday of each month.\n")
-    ingest([str(notes)], desk.assistant.store, desk.assistant.embedder, progress=False, visibility="staff")
-    source = next(s for s in desk.assistant.store.documents() if s.endswith("notes.txt"))
+    ingest([str(notes)], desk.engine.store, desk.engine.embedder, progress=False, visibility="staff")
+    source = next(s for s in desk.engine.store.documents() if s.endswith("notes.txt"))
     assert _levels(desk, source) == {"staff"}
     desk.library.remove(source, admin)
     desk.library.restore(source, admin)
@@ -329,11 +352,11 @@ def test_n10_a_citation_carries_its_documents_visibility_into_the_draft(
     minutes = tmp_path / "own-corpus" / "board#minutes.md"
     fact = "The Quexbury board meets in the Larkspur room on the first Monday of each month."
     minutes.write_text(f"---\ntitle: Board minutes\nvisibility: staff\n---\n# Board minutes\n\n{fact}\n")
-    ingest([str(minutes)], desk.assistant.store, desk.assistant.embedder, progress=False)
-    desk.assistant.reload()
-    assert desk.triage is not None
-    category = next(c for c in desk.categories() if c != "clinical-advice")
-    text, citations = desk.triage.draft("Ada Byron", "Where does the Quexbury board meet?", category)
+    ingest([str(minutes)], desk.engine.store, desk.engine.embedder, progress=False)
+    desk.engine.reload()
+    assert desk.enquiries.triage is not None
+    category = next(c for c in desk.enquiries.categories() if c != "clinical-advice")
+    text, citations = desk.enquiries.triage.draft("Ada Byron", "Where does the Quexbury board meet?", category)
     assert citations and citations[0]["visibility"] == "staff" and "#" in citations[0]["source"]
     assert "Larkspur" in text and "[NOT PUBLIC: check before sending]" in text
 
@@ -341,11 +364,15 @@ def test_n10_a_citation_carries_its_documents_visibility_into_the_draft(
 def test_n13_a_draft_greets_by_name_only_when_it_looks_like_one(assistant: Assistant, tmp_path: Path) -> None:
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data"})
     desk = Desk.open(settings, assistant, open_database(settings))
-    assert desk.triage is not None
-    category = next(c for c in desk.categories() if c != "clinical-advice")
-    for name, opening in (("Ada Byron", "Dear Ada,"), ("", "Hello,"), ("12345", "Hello,"),
-                          ("https://spam.example", "Hello,")):  # fmt: skip
-        text, _ = desk.triage.draft(name, "How does a clinic join the network?", category)
+    assert desk.enquiries.triage is not None
+    category = next(c for c in desk.enquiries.categories() if c != "clinical-advice")
+    for name, opening in (
+        ("Ada Byron", "Dear Ada,"),
+        ("", "Hello,"),
+        ("12345", "Hello,"),
+        ("https://spam.example", "Hello,"),
+    ):
+        text, _ = desk.enquiries.triage.draft(name, "How does a clinic join the network?", category)
         assert text.startswith(opening + "\n"), (name, text[:40])
 
 
@@ -385,8 +412,10 @@ def test_n15_without_a_staff_host_the_start_up_log_says_so(
     assert any("share one origin" in r.getMessage() for r in caplog.records)
     caplog.clear()
     with caplog.at_level("WARNING", logger="ui.app"):
-        create_app(settings.model_copy(update={"staff_host": "staff.example"}),
-                   Desk.open(settings, assistant, open_database(settings)))  # fmt: skip
+        create_app(
+            settings.model_copy(update={"staff_host": "staff.example"}),
+            Desk.open(settings, assistant, open_database(settings)),
+        )
     assert not any("share one origin" in r.getMessage() for r in caplog.records)
 
 
@@ -399,18 +428,23 @@ def test_n18_each_attempt_is_counted_before_the_password_check(assistant: Assist
     desk = Desk.open(settings, assistant, open_database(settings))
     add_staff(desk.sessions, "owner@cluster.example", "a long enough password", "staff")
     checked_unlocked: list[bool] = []
-    real = desk.sign_in
+    real = desk.accounts.sign_in
 
     def slow_check(email: str, password: str, locked: bool = False) -> str:
         time.sleep(0.3)  # argon2 takes a while: every guess in flight before the first is counted
         checked_unlocked.append(not locked)
         return real(email, password, locked)
 
-    desk.sign_in = slow_check  # type: ignore[method-assign]
+    desk.accounts.sign_in = slow_check  # type: ignore[method-assign]
     with serve_app(create_app(settings, desk)) as url:
-        guesses = [threading.Thread(target=httpx.post, args=(f"{url}/login",),
-                                    kwargs={"data": {"email": "owner@cluster.example", "password": f"guess {i}!!"}})
-                   for i in range(8)]  # fmt: skip
+        guesses = [
+            threading.Thread(
+                target=httpx.post,
+                args=(f"{url}/login",),
+                kwargs={"data": {"email": "owner@cluster.example", "password": f"guess {i}!!"}},
+            )
+            for i in range(8)
+        ]
         for thread in guesses:
             thread.start()
         for thread in guesses:
@@ -418,8 +452,9 @@ def test_n18_each_attempt_is_counted_before_the_password_check(assistant: Assist
     assert len(checked_unlocked) == 8 and sum(checked_unlocked) == 3
 
 
-def test_n18_guesses_at_one_account_from_many_addresses_are_slowed(app_server: Server, tmp_path: Path,
-                                                                   assistant: Assistant) -> None:  # fmt: skip
+def test_n18_guesses_at_one_account_from_many_addresses_are_slowed(
+    app_server: Server, tmp_path: Path, assistant: Assistant
+) -> None:
     with app_server(forwarded_allow_ips=["127.0.0.1"], login_account_slowdown="4/minute") as url:
         sessions = open_database(assistant.settings.model_copy(update={"data_dir": tmp_path / "data"}))
         add_staff(sessions, "owner@cluster.example", "a long enough password", "staff")

@@ -16,7 +16,7 @@ from assistant.config import Settings
 from assistant.desk import Desk, EnquiryUpdate, Filters, NewEnquiry, jobs
 from assistant.desk.accounts import add_staff, set_disabled
 from assistant.desk.db import open_database
-from assistant.desk.inbound import parse
+from assistant.desk.mail.message import parse
 from assistant.desk.records import CONSENT_VERSION, redact
 from assistant.desk.tables import AuditEvent, Enquiry, Job, MailMessage, OutboxMessage
 from assistant.engine.assistant import Assistant
@@ -43,23 +43,25 @@ def _enquiry(name: str, email: str, text: str) -> NewEnquiry:
 
 
 def test_n5_erase_then_receive_then_reply(desk: Desk) -> None:
-    first = desk.receive(_enquiry("Ada Byron", "ada@uni.example", "How does a university join the network?"))
+    first = desk.enquiries.receive(_enquiry("Ada Byron", "ada@uni.example", "How does a university join the network?"))
     desk.run_jobs()  # the acknowledgement is "sent" (no SMTP here: kept unsent), its job done and kept a week
     with desk.sessions() as session:
         erased_outbox = set(session.scalars(select(OutboxMessage.id).where(OutboxMessage.enquiry_id == first.id)))
     assert erased_outbox
-    assert desk.erase_subject("ada@uni.example", None) == 1
+    assert desk.privacy.erase_subject("ada@uni.example", None) == 1
     with desk.sessions() as session:  # erasure removes the subject's jobs too
         payloads = [j.payload for j in session.scalars(select(Job).where(Job.kind == "send_mail"))]
     assert not [p for p in payloads if p.get("outbox_id") in erased_outbox]
-    second = desk.receive(_enquiry("Bo Chen", "bo@clinic.example", "Does the cluster run events for clinics?"))
+    second = desk.enquiries.receive(
+        _enquiry("Bo Chen", "bo@clinic.example", "Does the cluster run events for clinics?")
+    )
     with desk.sessions() as session:
         acknowledged = session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.enquiry_id == second.id)
         )
         assert acknowledged == 1
         assert session.get_one(Enquiry, second.id).category  # triage ran to the end
-    desk.update(second.id, EnquiryUpdate(reply="Yes: see the events page."), "kim@cluster.example")
+    desk.enquiries.update(second.id, EnquiryUpdate(reply="Yes: see the events page."), "kim@cluster.example")
     desk.run_jobs()
     with desk.sessions() as session:
         rows = session.scalars(select(OutboxMessage).where(OutboxMessage.enquiry_id == second.id)).all()
@@ -218,7 +220,7 @@ def test_n7_mail_never_waits_behind_an_ingest(desk: Desk, monkeypatch: pytest.Mo
     desk.start_jobs()
     try:
         assert ingesting.wait(5)
-        receipt = desk.receive(_enquiry("Ada Byron", "ada@uni.example", "How does a university join?"))
+        receipt = desk.enquiries.receive(_enquiry("Ada Byron", "ada@uni.example", "How does a university join?"))
         deadline = time.monotonic() + 4
         while time.monotonic() < deadline:
             with desk.sessions() as session:
@@ -248,43 +250,56 @@ def _acks(desk: Desk) -> list[OutboxMessage]:
 
 def test_n9_an_acknowledgement_has_our_subject_never_the_senders(desk: Desk) -> None:
     spam = "Cheap pills at https://spam.example — reply now"
-    assert desk.receive_mail(_raw("victim@home.example", spam, "<n9-1@x>"), "webhook") == "created"
+    assert desk.mail.receive(_raw("victim@home.example", spam, "<n9-1@x>"), "webhook") == "created"
     [ack] = _acks(desk)
     assert "spam" not in ack.subject and ack.subject.startswith("Your enquiry to the West Midlands health tech")
     assert "[WM-" in ack.subject
 
 
 def test_n9_caps_per_mailbox_with_tags_per_domain_and_per_hour(assistant: Assistant, tmp_path: Path) -> None:
-    settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data", "acks_per_address_per_day": 2,
-                                                     "acks_per_domain_per_day": 4, "acks_per_hour": 6})  # fmt: skip
+    settings = assistant.settings.model_copy(
+        update={
+            "data_dir": tmp_path / "data",
+            "acks_per_address_per_day": 2,
+            "acks_per_domain_per_day": 4,
+            "acks_per_hour": 6,
+        }
+    )
     desk = Desk.open(settings, assistant, open_database(settings))
     for i in range(4):  # one mailbox behind four +tags
-        desk.receive(_enquiry("Vic Tim", f"victim+{i}@home.example", f"Question number {i} about joining?"))
+        desk.enquiries.receive(_enquiry("Vic Tim", f"victim+{i}@home.example", f"Question number {i} about joining?"))
     assert len(_acks(desk)) == 2
     for i in range(4):  # new mailboxes on one domain
-        desk.receive(_enquiry("Vic Tim", f"person{i}@home.example", f"Another question {i} about joining?"))
+        desk.enquiries.receive(_enquiry("Vic Tim", f"person{i}@home.example", f"Another question {i} about joining?"))
     assert len(_acks(desk)) == 4
     for i in range(4):  # anywhere: the hourly cap
-        desk.receive(_enquiry("Vic Tim", f"someone@domain{i}.example", f"A third question {i} about joining?"))
+        desk.enquiries.receive(
+            _enquiry("Vic Tim", f"someone@domain{i}.example", f"A third question {i} about joining?")
+        )
     assert len(_acks(desk)) == 6
 
 
 def test_n9_no_acknowledgement_to_a_sender_failing_spf_dkim_and_dmarc(desk: Desk) -> None:
-    forged = _raw("victim@home.example", "Hello", "<n9-forged@x>", "spf=fail smtp.mailfrom=home.example; "
-                  "dkim=none; dmarc=fail (p=reject) header.from=home.example")  # fmt: skip
-    assert desk.receive_mail(forged, "imap") == "created"  # kept for staff to read
+    forged = _raw(
+        "victim@home.example",
+        "Hello",
+        "<n9-forged@x>",
+        "spf=fail smtp.mailfrom=home.example; dkim=none; dmarc=fail (p=reject) header.from=home.example",
+    )
+    assert desk.mail.receive(forged, "imap") == "created"  # kept for staff to read
     passing = _raw("ada@uni.example", "Hello", "<n9-real@x>", "spf=pass; dkim=pass header.d=uni.example; dmarc=pass")
-    assert desk.receive_mail(passing, "imap") == "created"
+    assert desk.mail.receive(passing, "imap") == "created"
     assert [a.to_addr for a in _acks(desk)] == ["ada@uni.example"]
 
 
 def test_n9_intake_is_rate_limited_per_sender(assistant: Assistant, tmp_path: Path) -> None:
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data", "mail_per_sender_per_hour": 3})
     desk = Desk.open(settings, assistant, open_database(settings))
-    results = [desk.receive_mail(_raw(f"flood+{i}@spam.example", f"Offer {i}", f"<n9-{i}@x>"), "webhook")
-               for i in range(6)]  # fmt: skip
+    results = [
+        desk.mail.receive(_raw(f"flood+{i}@spam.example", f"Offer {i}", f"<n9-{i}@x>"), "webhook") for i in range(6)
+    ]
     assert results == ["created"] * 3 + ["refused"] * 3
-    assert desk.receive_mail(_raw("ada@uni.example", "Hello", "<n9-ada@x>"), "webhook") == "created"
+    assert desk.mail.receive(_raw("ada@uni.example", "Hello", "<n9-ada@x>"), "webhook") == "created"
 
 
 # N11 — the IMAP poll downloaded messages of any size, and kept every attachment under the per-file cap.
@@ -293,13 +308,19 @@ def test_n9_intake_is_rate_limited_per_sender(assistant: Assistant, tmp_path: Pa
 def test_n11_the_mailbox_poll_refuses_a_message_over_the_size_cap_unread(assistant: Assistant, tmp_path: Path) -> None:
     tls = throwaway_ca(tmp_path / "tls")
     with dovecot(tls) as box:
-        settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data", "mail_ca_file": tls.ca_file,
-                                                         "imap_url": box.url, "max_inbound_mail_kb": 16})  # fmt: skip
+        settings = assistant.settings.model_copy(
+            update={
+                "data_dir": tmp_path / "data",
+                "mail_ca_file": tls.ca_file,
+                "imap_url": box.url,
+                "max_inbound_mail_kb": 16,
+            }
+        )
         desk = Desk.open(settings, assistant, open_database(settings))
         huge = _raw("big@home.example", "Big", "<n11-big@x>").replace(b"How does", b"x" * 40_000 + b" How does")
         box.append(huge, _raw("ada@uni.example", "Hello", "<n11-ok@x>"))
-        assert dict(desk.poll_mailbox().results) == {"refused": 1, "created": 1}
-        assert desk.poll_mailbox().messages == 0
+        assert dict(desk.mail.poll().results) == {"refused": 1, "created": 1}
+        assert desk.mail.poll().messages == 0
 
 
 def test_n11_attachments_kept_per_message_are_bounded_in_total() -> None:
@@ -317,14 +338,14 @@ def test_n11_attachments_kept_per_message_are_bounded_in_total() -> None:
 
 
 def test_n12_a_threaded_reply_from_a_stranger_is_a_linked_new_enquiry(desk: Desk) -> None:
-    assert desk.receive_mail(_raw("ada@uni.example", "Joining", "<n12-first@x>"), "imap") == "created"
+    assert desk.mail.receive(_raw("ada@uni.example", "Joining", "<n12-first@x>"), "imap") == "created"
     with desk.sessions() as session:
         first = session.scalars(select(Enquiry)).one()
-    desk.update(first.id, EnquiryUpdate(status="resolved"), "kim@cluster.example")
+    desk.enquiries.update(first.id, EnquiryUpdate(status="resolved"), "kim@cluster.example")
     stranger = _raw("mallory@else.example", "Re: Joining", "<n12-stranger@x>").replace(
         b"Message-ID:", b"In-Reply-To: <n12-first@x>\r\nMessage-ID:"
     )
-    assert desk.receive_mail(stranger, "imap") == "created"
+    assert desk.mail.receive(stranger, "imap") == "created"
     owner = _raw("ada+list@uni.example", "Re: Joining", "<n12-owner@x>").replace(
         b"Message-ID:", b"In-Reply-To: <n12-first@x>\r\nMessage-ID:"
     )
@@ -332,7 +353,7 @@ def test_n12_a_threaded_reply_from_a_stranger_is_a_linked_new_enquiry(desk: Desk
         assert session.get_one(Enquiry, first.id).status == "resolved"  # not reopened by a stranger
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == "linked")).all()
         assert sorted(e.enquiry_id == first.id for e in events) == [False, True]
-    assert desk.receive_mail(owner, "imap") == "reply"  # the enquirer's own mailbox, +tag or not, still threads
+    assert desk.mail.receive(owner, "imap") == "reply"  # the enquirer's own mailbox, +tag or not, still threads
 
 
 # N16 — any text was saved (and mailed) as the assignee; any staff member could record a partner consent; the staff
@@ -340,31 +361,31 @@ def test_n12_a_threaded_reply_from_a_stranger_is_a_linked_new_enquiry(desk: Desk
 
 
 def test_n16_the_assignee_must_be_an_active_account(desk: Desk) -> None:
-    receipt = desk.receive(_enquiry("Ada Byron", "ada@uni.example", "How does a university join?"))
+    receipt = desk.enquiries.receive(_enquiry("Ada Byron", "ada@uni.example", "How does a university join?"))
     add_staff(desk.sessions, "lou@cluster.example", "a long enough password", "staff")
     gone = add_staff(desk.sessions, "old@cluster.example", "a long enough password", "staff")
     set_disabled(desk.sessions, gone.email, True)
     for outsider in ("attacker@evil.example", "old@cluster.example", "not an address"):
         with pytest.raises(InvalidRequest, match="not an active staff account"):
-            desk.update(receipt.id, EnquiryUpdate(assignee=outsider), "kim@cluster.example")
-    desk.update(receipt.id, EnquiryUpdate(assignee="Lou@cluster.example"), "kim@cluster.example")
+            desk.enquiries.update(receipt.id, EnquiryUpdate(assignee=outsider), "kim@cluster.example")
+    desk.enquiries.update(receipt.id, EnquiryUpdate(assignee="Lou@cluster.example"), "kim@cluster.example")
     with desk.sessions() as session:
         assert session.get_one(Enquiry, receipt.id).assignee == "lou@cluster.example"
         assert not session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr.contains("evil"))).all()
 
 
 def test_n16_recording_partner_consent_needs_an_admin(desk: Desk) -> None:
-    receipt = desk.receive(_enquiry("Ada Byron", "ada@uni.example", "Could a partner trust contact me?"))
+    receipt = desk.enquiries.receive(_enquiry("Ada Byron", "ada@uni.example", "Could a partner trust contact me?"))
     staff = add_staff(desk.sessions, "kim@cluster.example", "a long enough password", "staff")
     admin = add_staff(desk.sessions, "root@cluster.example", "a long enough password", "admin")
     with pytest.raises(NotAllowed):
-        desk.record_partner_consent(receipt.id, "Example Trust", "said yes by phone", staff)
-    desk.record_partner_consent(receipt.id, "Example Trust", "said yes by phone", admin)
+        desk.enquiries.record_partner_consent(receipt.id, "Example Trust", "said yes by phone", staff)
+    desk.enquiries.record_partner_consent(receipt.id, "Example Trust", "said yes by phone", admin)
 
 
 def test_n16_bulk_reads_of_the_staff_api_are_audited(desk: Desk) -> None:
-    desk.receive(_enquiry("Ada Byron", "ada@uni.example", "How does a university join?"))
-    assert len(desk.inbox(Filters(), reader="kim@cluster.example")) == 1
+    desk.enquiries.receive(_enquiry("Ada Byron", "ada@uni.example", "How does a university join?"))
+    assert len(desk.enquiries.inbox(Filters(), reader="kim@cluster.example")) == 1
     with desk.sessions() as session:
         [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "enquiries_read")).all()
     assert (event.actor, event.detail["count"]) == ("kim@cluster.example", 1)
@@ -381,8 +402,13 @@ def test_n17_a_bad_redirect_fails_its_target_and_the_run_goes_on(
     note.write_text("# Note\n\nThe Quexbury clinic opens at nine.\n")
     routes = {"/bad": (302, {"Location": "http://[::1"}, b""), "/idna": (302, {"Location": "http://a..b/"}, b"")}
     with serve_routes(routes) as base:
-        report = ingest([f"{base}/bad", f"{base}/idna", str(note)], Store.open(settings, embedder), embedder,
-                        progress=False, fetch_policy=fetch.FetchPolicy.allowing(["127.0.0.0/8"]))  # fmt: skip
+        report = ingest(
+            [f"{base}/bad", f"{base}/idna", str(note)],
+            Store.open(settings, embedder),
+            embedder,
+            progress=False,
+            fetch_policy=fetch.FetchPolicy.allowing(["127.0.0.0/8"]),
+        )
     assert {source for source, _ in report.failed} == {f"{base}/bad", f"{base}/idna"}
     assert len(report.added) == 1
 
@@ -392,21 +418,27 @@ def test_n17_a_bad_redirect_fails_its_target_and_the_run_goes_on(
 
 
 def test_n19_a_subjects_mail_in_other_enquiries_is_exported_and_erased(desk: Desk) -> None:
-    assert desk.receive_mail(_raw("ada@uni.example", "Joining", "<n19-first@x>"), "imap") == "created"
+    assert desk.mail.receive(_raw("ada@uni.example", "Joining", "<n19-first@x>"), "imap") == "created"
     with desk.sessions.begin() as session:  # from before N12: Bo's reply stored on Ada's thread, and a copy to Bo
         enquiry = session.scalars(select(Enquiry)).one()
-        session.add(MailMessage(enquiry_id=enquiry.id, message_id="<n19-bo@x>", from_addr="bo@clinic.example",
-                                subject="Re: Joining", text="Bo's own words", received_via="imap"))  # fmt: skip
-        desk.outbox.reply(session, enquiry, "A reply Bo was copied on", "kim@cluster.example")
+        session.add(
+            MailMessage(
+                enquiry_id=enquiry.id,
+                message_id="<n19-bo@x>",
+                from_addr="bo@clinic.example",
+                subject="Re: Joining",
+                text="Bo's own words",
+                received_via="imap",
+            )
+        )
+        desk.enquiries.outbox.reply(session, enquiry, "A reply Bo was copied on", "kim@cluster.example")
         session.flush()
         copy = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reply")).one()
         copy.to_addr = "bo@clinic.example"
-    exported = desk.export_subject("bo@clinic.example", None)
-    assert exported["enquiries"] == [] and [m["text"] for m in exported["mail_elsewhere"]["received"]] == [
-        "Bo's own words"
-    ]
-    assert [m["text"] for m in exported["mail_elsewhere"]["sent"]] == ["A reply Bo was copied on"]
-    desk.erase_subject("bo@clinic.example", None)
+    exported = desk.privacy.export_subject("bo@clinic.example", None)
+    assert exported.enquiries == [] and [m["text"] for m in exported.mail_elsewhere["received"]] == ["Bo's own words"]
+    assert [m["text"] for m in exported.mail_elsewhere["sent"]] == ["A reply Bo was copied on"]
+    desk.privacy.erase_subject("bo@clinic.example", None)
     with desk.sessions() as session:
         assert not session.scalars(select(MailMessage).where(MailMessage.from_addr == "bo@clinic.example")).all()
         assert not session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == "bo@clinic.example")).all()

@@ -18,9 +18,9 @@ from imap_tools import AND, MailBox, U
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
-from assistant.desk.mailer import tls_context
+from assistant.desk.mail.tls import tls_context
 from assistant.desk.tables import MailboxState, utcnow
-from assistant.errors import InvalidRequest, UnsafeConfiguration
+from assistant.errors import InvalidRequest
 
 log = logging.getLogger(__name__)
 BATCH = 100  # messages fetched per IMAP round trip
@@ -35,11 +35,9 @@ class PollReport:
 
 def mailbox_address(settings: Settings) -> tuple[str, int, str, str, str]:
     """(host, port, user, password, folder) of `imap_url` (imaps://user:pass@host:993/INBOX)."""
-    url = urlsplit(settings.imap_url or "")
-    if url.scheme != "imaps" or not url.hostname or not url.username:
-        raise UnsafeConfiguration("CLUSTER_ASSISTANT_IMAP_URL must be imaps://user:pass@host:993/FOLDER (TLS only).")
+    url = urlsplit(settings.imap_url or "")  # imaps:// with a host and a user: checked when Settings was built
     folder = unquote(url.path.lstrip("/")) or "INBOX"
-    return url.hostname, url.port or 993, unquote(url.username), unquote(url.password or ""), folder
+    return url.hostname or "", url.port or 993, unquote(url.username or ""), unquote(url.password or ""), folder
 
 
 def _state(session: Session, name: str) -> MailboxState:
@@ -51,9 +49,11 @@ def _state(session: Session, name: str) -> MailboxState:
 
 
 def poll(
-    sessions: sessionmaker[Session], settings: Settings, receive: Callable[[bytes], str],
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    receive: Callable[[bytes], str],
     too_large: Callable[[int], None],
-) -> PollReport:  # fmt: skip
+) -> PollReport:
     """Read new messages and hand each to `receive` (raw bytes → what became of it); the last UID read and the
     poll's outcome are kept for the console and /healthz. Raises the mail server's error after recording it.
 

@@ -8,7 +8,6 @@ or the last attempt marks the message failed, visible in the console, never lost
 """
 
 import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import unquote, urlsplit
@@ -16,40 +15,30 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
-from assistant.desk.audit import audit as record
+from assistant.desk.audit import audit
 from assistant.desk.jobs import Claimed, RetryLater
+from assistant.desk.mail.tls import tls_context
 from assistant.desk.tables import OutboxMessage, utcnow
-from assistant.errors import UnsafeConfiguration
+from assistant.desk.vocabulary import AuditAction, MailKind, MailStatus
 
 NOT_CONFIGURED = "not sent: no mail server configured"
 TIMEOUT_S = 30
-AUTOMATIC = {"acknowledgement": "auto-replied", "signpost": "auto-replied", "assigned": "auto-generated",
-             "routed": "auto-generated", "shared": "auto-generated"}  # fmt: skip
-# Who a message went to, in the audit trail's words (the trail keeps no addresses).
-RECIPIENTS = {"acknowledgement": "the enquirer", "signpost": "the enquirer", "reply": "the enquirer",
-              "assigned": "the assignee", "routed": "the route's contact", "shared": "the partner"}  # fmt: skip
-
-
-def tls_context(settings: Settings) -> ssl.SSLContext:
-    """Verified TLS: the system's CAs, and `mail_ca_file`'s for a private CA."""
-    context = ssl.create_default_context()
-    if settings.mail_ca_file:
-        context.load_verify_locations(cafile=str(settings.mail_ca_file))
-    return context
 
 
 def smtp_connection(settings: Settings) -> smtplib.SMTP:
-    """A signed-in connection to `smtp_url`: smtp:// upgrades with STARTTLS (refusing a server that cannot), and
-    smtps:// is TLS from the start."""
+    """A signed-in connection to `smtp_url` (checked when `Settings` was built): smtp:// upgrades with STARTTLS
+    (refusing a server that cannot), smtps:// is TLS from the start, and with `smtp_plain_relay` smtp:// to a
+    relay on this machine stays plain."""
     url = urlsplit(settings.smtp_url or "")
-    if url.scheme not in ("smtp", "smtps") or not url.hostname:
-        raise UnsafeConfiguration("CLUSTER_ASSISTANT_SMTP_URL must be smtp://user:pass@host:587 or smtps://…:465.")
-    context = tls_context(settings)
+    host = url.hostname or "localhost"
     if url.scheme == "smtps":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(url.hostname, url.port or 465, timeout=TIMEOUT_S, context=context)
+        context = tls_context(settings)
+        client: smtplib.SMTP = smtplib.SMTP_SSL(host, url.port or 465, timeout=TIMEOUT_S, context=context)
+    elif settings.smtp_plain_relay:  # loopback only (Settings refuses anything else): nothing crosses a network
+        client = smtplib.SMTP(host, url.port or 25, timeout=TIMEOUT_S)
     else:
-        client = smtplib.SMTP(url.hostname, url.port or 587, timeout=TIMEOUT_S)
-        client.starttls(context=context)  # raises SMTPNotSupportedError without STARTTLS: never send in clear
+        client = smtplib.SMTP(host, url.port or 587, timeout=TIMEOUT_S)
+        client.starttls(context=tls_context(settings))  # SMTPNotSupportedError without STARTTLS: never in clear
     if url.username:
         client.login(unquote(url.username), unquote(url.password or ""))
     return client
@@ -63,8 +52,9 @@ def as_email(row: OutboxMessage, sender: str) -> EmailMessage:
         message["In-Reply-To"] = row.in_reply_to
     if row.references:
         message["References"] = row.references
-    if row.kind in AUTOMATIC:  # RFC 3834: other robots must not answer these (no mail loops)
-        message["Auto-Submitted"] = AUTOMATIC[row.kind]
+    automatic = MailKind(row.kind).automatic
+    if automatic:  # RFC 3834: other robots must not answer these (no mail loops)
+        message["Auto-Submitted"] = automatic
     message.set_content(row.body)
     return message
 
@@ -74,11 +64,11 @@ def send_one(sessions: sessionmaker[Session], settings: Settings, job: Claimed) 
     with sessions() as session:
         row = session.get(OutboxMessage, job.payload["outbox_id"])
         named = job.payload.get("message_id")  # absent only in jobs queued before it was added
-        if row is None or row.status == "sent" or (named and row.message_id != named):
+        if row is None or row.status == MailStatus.SENT or (named and row.message_id != named):
             return  # erased since (its id perhaps reused by another message), or sent by an earlier run
         message = as_email(row, settings.mail_from)
     if not settings.smtp_url:
-        _mark(sessions, row.id, "unsent", NOT_CONFIGURED, job.attempts)
+        _mark(sessions, row.id, MailStatus.UNSENT, NOT_CONFIGURED, job.attempts)
         return
     try:
         with smtp_connection(settings) as client:
@@ -86,7 +76,7 @@ def send_one(sessions: sessionmaker[Session], settings: Settings, job: Claimed) 
     except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused, OSError) as exc:
         _failed(sessions, settings, row.id, job, exc)
         return
-    _mark(sessions, row.id, "sent", None, job.attempts, audit="mail_sent")
+    _mark(sessions, row.id, MailStatus.SENT, None, job.attempts, AuditAction.MAIL_SENT)
 
 
 def _failed(sessions: sessionmaker[Session], settings: Settings, row_id: int, job: Claimed, exc: Exception) -> None:
@@ -96,9 +86,9 @@ def _failed(sessions: sessionmaker[Session], settings: Settings, row_id: int, jo
     reason = f"{code} {_text(exc)}" if code else f"{type(exc).__name__}: {exc}"
     permanent = code is not None and 500 <= int(code) < 600
     if permanent or job.attempts >= job.max_attempts:
-        _mark(sessions, row_id, "failed", reason, job.attempts, audit="mail_failed")
+        _mark(sessions, row_id, MailStatus.FAILED, reason, job.attempts, AuditAction.MAIL_FAILED)
         return
-    _mark(sessions, row_id, "queued", reason, job.attempts)
+    _mark(sessions, row_id, MailStatus.QUEUED, reason, job.attempts)
     raise RetryLater(reason, settings.mail_retry_seconds * 2 ** (job.attempts - 1))
 
 
@@ -107,15 +97,21 @@ def _text(exc: Exception) -> str:
     return detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail or exc)
 
 
-def _mark(sessions: sessionmaker[Session], row_id: int, status: str, error: str | None, attempts: int,
-          audit: str | None = None) -> None:  # fmt: skip
+def _mark(
+    sessions: sessionmaker[Session],
+    row_id: int,
+    status: MailStatus,
+    error: str | None,
+    attempts: int,
+    action: AuditAction | None = None,
+) -> None:
     with sessions.begin() as session:
         row = session.get(OutboxMessage, row_id)
         if row is None:
             return
         row.status, row.last_error, row.attempts = status, error, attempts
-        if status == "sent":
+        if status == MailStatus.SENT:
             row.sent_at = utcnow()
-        if audit and row.enquiry_id is not None:
-            detail = {"kind": row.kind, "to": RECIPIENTS.get(row.kind, "")} | ({"error": error} if error else {})
-            record(session, row.enquiry_id, "system", audit, **detail)
+        if action and row.enquiry_id is not None:
+            detail = {"kind": row.kind, "to": MailKind(row.kind).recipient} | ({"error": error} if error else {})
+            audit(session, row.enquiry_id, "system", action, **detail)

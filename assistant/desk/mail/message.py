@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from assistant.desk.intake import MAX_MESSAGE_CHARS, message_text
 from assistant.desk.records import DIRECT_CONTACT, NewEnquiry
 from assistant.desk.tables import Enquiry, MailAttachment, MailMessage, OutboxMessage, utcnow
+from assistant.desk.vocabulary import Channel
 from assistant.errors import InvalidRequest
 
 REFERENCE = re.compile(r"\bWM-[A-Z2-9]{8}\b")
@@ -60,9 +61,16 @@ class Inbound:
     forged: bool = False  # its Authentication-Results show SPF, DKIM and DMARC all failing
 
     def as_enquiry(self) -> NewEnquiry:
-        return NewEnquiry(name=self.name or self.address.split("@")[0], email=self.address, message=self.text,
-                          channel="email", consent_version=DIRECT_CONTACT, subject=self.subject,
-                          source_ref=self.message_id, acknowledge=not self.forged)  # fmt: skip
+        return NewEnquiry(
+            name=self.name or self.address.split("@")[0],
+            email=self.address,
+            message=self.text,
+            channel=Channel.EMAIL,
+            consent_version=DIRECT_CONTACT,
+            subject=self.subject,
+            source_ref=self.message_id,
+            acknowledge=not self.forged,
+        )
 
 
 def _forged(message: email.message.Message) -> bool:
@@ -129,10 +137,21 @@ def _parse(raw: bytes, max_attachment_bytes: int) -> Inbound:
         data = payload if isinstance(payload, bytes) else b""
         kept = data if len(data) <= min(max_attachment_bytes, room) else None
         room -= len(kept or b"")
-        files.append(Attachment(str(part.get_filename() or "attachment")[:255], part.get_content_type()[:100],
-                                len(data), kept))  # fmt: skip
-    return Inbound(message_id, in_reply_to, references, name.strip(), address.strip().lower(), subject, text,
-                   files[:MAX_ATTACHMENTS], robot, _forged(message))  # fmt: skip
+        files.append(
+            Attachment(str(part.get_filename() or "attachment")[:255], part.get_content_type()[:100], len(data), kept)
+        )
+    return Inbound(
+        message_id,
+        in_reply_to,
+        references,
+        name.strip(),
+        address.strip().lower(),
+        subject,
+        text,
+        files[:MAX_ATTACHMENTS],
+        robot,
+        _forged(message),
+    )
 
 
 def _check_structure(message: email.message.Message) -> None:
@@ -181,11 +200,26 @@ def thread_of(session: Session, inbound: Inbound) -> int | None:
 def store(session: Session, enquiry_id: int, inbound: Inbound, via: str) -> None:
     """Keep the message and its attachments (an attachment over the cap is listed with no content)."""
     answered, references = next(iter(inbound.in_reply_to), None), " ".join(inbound.references) or None
-    row = MailMessage(enquiry_id=enquiry_id, message_id=inbound.message_id, in_reply_to=answered, references=references,
-                      from_addr=inbound.address, subject=inbound.subject, text=inbound.text, received_via=via,
-                      created_at=utcnow())  # fmt: skip
+    row = MailMessage(
+        enquiry_id=enquiry_id,
+        message_id=inbound.message_id,
+        in_reply_to=answered,
+        references=references,
+        from_addr=inbound.address,
+        subject=inbound.subject,
+        text=inbound.text,
+        received_via=via,
+        created_at=utcnow(),
+    )
     session.add(row)
     session.flush()
     for file in inbound.attachments:
-        session.add(MailAttachment(message_id=row.id, filename=file.filename, content_type=file.content_type,
-                                   size=file.size, data=file.data))  # fmt: skip
+        session.add(
+            MailAttachment(
+                message_id=row.id,
+                filename=file.filename,
+                content_type=file.content_type,
+                size=file.size,
+                data=file.data,
+            )
+        )

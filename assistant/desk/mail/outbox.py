@@ -2,7 +2,7 @@
 send, and notices to whoever must act (the assignee, the route's contact, a partner the enquirer agreed to).
 
 Each message is an outbox row written inside the transaction of the change that causes it, with a job to send it
-(`mailer.send_one`), so a change and its message commit together or not at all. A message's Message-ID is made here,
+(`smtp.send_one`), so a change and its message commit together or not at all. A message's Message-ID is made here,
 once. Notices to staff, routes and partners carry a link and the reference, never the enquirer's words, except a
 partner's, which is sent only because the enquirer's consent for that partner is recorded.
 """
@@ -22,12 +22,12 @@ from assistant.desk.jobs import enqueue
 from assistant.desk.partners import PartnerDirectory
 from assistant.desk.tables import Enquiry, MailMessage, OutboxMessage, aware, utcnow
 from assistant.desk.taxonomy import TaxonomyFile
+from assistant.desk.vocabulary import AuditAction, Channel, JobKind, MailKind, MailStatus
 from assistant.engine import SIGNPOST
 
 log = logging.getLogger(__name__)
-SEND_MAIL = "send_mail"
-TO_ENQUIRER = ("acknowledgement", "signpost", "reply")
-ACKNOWLEDGED = ("acknowledgement", "signpost")
+TO_ENQUIRER = [k for k in MailKind if k.to_enquirer]
+ACKNOWLEDGED = [k for k in MailKind if k.acknowledges]
 TEAM = "The West Midlands health tech network team"
 FIRST_NAME = re.compile(r"[^\W\d_][^\W\d_'’.-]*(?:['’-][^\W\d_]+)*", re.UNICODE)  # Ada, O'Neil, Anne-Marie, Zoë
 
@@ -59,18 +59,22 @@ class Outbox:
     def acknowledge(self, session: Session, enquiry: Enquiry) -> None:
         """Tell a new enquirer we have it: the reference and when to expect a reply; a clinical request gets the
         signpost instead. Not for CSV imports (old mail), and within the caps (`over_cap`)."""
-        if enquiry.channel == "csv" or "@" not in (enquiry.email or ""):
+        if enquiry.channel == Channel.CSV or "@" not in (enquiry.email or ""):
             return
         capped = self.over_cap(session, enquiry.email)
         if capped:
-            audit(session, enquiry.id, "system", "acknowledgement_skipped", reason=capped)
+            audit(session, enquiry.id, "system", AuditAction.ACKNOWLEDGEMENT_SKIPPED, reason=capped)
             return
-        lines = [greeting(enquiry.name), "", f"Thank you for contacting the West Midlands health tech network. Your "
-                 f"reference is {enquiry.reference}: please keep it in the subject if you write again."]  # fmt: skip
+        lines = [
+            greeting(enquiry.name),
+            "",
+            f"Thank you for contacting the West Midlands health tech network. Your "
+            f"reference is {enquiry.reference}: please keep it in the subject if you write again.",
+        ]
         if enquiry.category == "clinical-advice":
-            kind, lines = "signpost", [*lines, "", SIGNPOST]
+            kind, lines = MailKind.SIGNPOST, [*lines, "", SIGNPOST]
         else:
-            kind = "acknowledgement"
+            kind = MailKind.ACKNOWLEDGEMENT
             if enquiry.due_at is not None:
                 due = aware(enquiry.due_at).astimezone(self.zone)
                 lines += ["", f"We aim to reply by {due:%A} {due.day} {due:%B}, {due:%H:%M}."]
@@ -99,12 +103,14 @@ class Outbox:
 
     def reply(self, session: Session, enquiry: Enquiry, text: str, actor: str) -> None:
         """The reply staff sent, threaded under the enquirer's last message (or our acknowledgement)."""
-        self._queue(session, enquiry, "reply", enquiry.email, self.subject_for(enquiry), text, actor)
+        self._queue(session, enquiry, MailKind.REPLY, enquiry.email, self.subject_for(enquiry), text, actor)
 
     def assigned(self, session: Session, enquiry: Enquiry, assignee: str, actor: str) -> None:
         if "@" in assignee and assignee != actor:  # no notice to yourself
             body = self._notice(enquiry, f"{actor} assigned enquiry {enquiry.reference} to you.")
-            self._queue(session, enquiry, "assigned", assignee, f"Assigned to you: {enquiry.reference}", body, actor)
+            self._queue(
+                session, enquiry, MailKind.ASSIGNED, assignee, f"Assigned to you: {enquiry.reference}", body, actor
+            )
 
     def routed(self, session: Session, enquiry: Enquiry) -> None:
         """Tell the route's contact (the taxonomy's `contact_email`) of a new enquiry for them."""
@@ -112,20 +118,26 @@ class Outbox:
         if category is not None and category.contact_email:
             body = self._notice(enquiry, f"A new enquiry, {enquiry.reference}, is routed to {category.route}.")
             subject = f"New enquiry for {category.route}: {enquiry.reference}"
-            self._queue(session, enquiry, "routed", category.contact_email, subject, body)
+            self._queue(session, enquiry, MailKind.ROUTED, category.contact_email, subject, body)
 
     def shared(self, session: Session, enquiry: Enquiry, partner_name: str, actor: str) -> None:
         """Send a partner's contact the enquirer's details: called only once their consent for it is recorded."""
         partner = self.partners.named(partner_name)
         if partner is None or not partner.contact_email:
             return
-        lines = [f"Dear {partner.name},", "", "An enquirer has agreed that we pass their enquiry to you:", "",
-                 f"Name: {enquiry.name}", f"E-mail: {enquiry.email}"]  # fmt: skip
+        lines = [
+            f"Dear {partner.name},",
+            "",
+            "An enquirer has agreed that we pass their enquiry to you:",
+            "",
+            f"Name: {enquiry.name}",
+            f"E-mail: {enquiry.email}",
+        ]
         if enquiry.organisation:
             lines.append(f"Organisation: {enquiry.organisation}")
         lines += ["", enquiry.message, "", f"Our reference: {enquiry.reference}", "", TEAM]
         subject = f"An enquiry for {partner.name}: {enquiry.reference}"
-        self._queue(session, enquiry, "shared", partner.contact_email, subject, "\n".join(lines), actor)
+        self._queue(session, enquiry, MailKind.SHARED, partner.contact_email, subject, "\n".join(lines), actor)
 
     def subject_for(self, enquiry: Enquiry) -> str:
         base = enquiry.subject or "Your enquiry to the West Midlands health tech network"
@@ -137,28 +149,53 @@ class Outbox:
         link = f"{self.settings.console_url.rstrip('/')}/staff/enquiries/{enquiry.id}"
         due = aware(enquiry.due_at).astimezone(self.zone).strftime("%d %b %H:%M") if enquiry.due_at else "no SLA"
         category, priority = enquiry.category or "not triaged", enquiry.priority or "normal"
-        return "\n".join([headline, "", f"Category: {category}", f"Priority: {priority}", f"Due: {due}", "",
-                          f"Open it: {link}"])  # fmt: skip
+        return "\n".join(
+            [headline, "", f"Category: {category}", f"Priority: {priority}", f"Due: {due}", "", f"Open it: {link}"]
+        )
 
     def _thread(self, session: Session, enquiry: Enquiry) -> tuple[str | None, str | None]:
         """(In-Reply-To, References) for a message to the enquirer: the conversation's ids so far, oldest first."""
-        ids: list[tuple[object, str]] = [(m.created_at, m.message_id) for m in session.scalars(
-            select(MailMessage).where(MailMessage.enquiry_id == enquiry.id))]  # fmt: skip
-        ids += [(m.created_at, m.message_id) for m in session.scalars(select(OutboxMessage).where(
-            OutboxMessage.enquiry_id == enquiry.id, OutboxMessage.kind.in_(TO_ENQUIRER)))]  # fmt: skip
+        ids: list[tuple[object, str]] = [
+            (m.created_at, m.message_id)
+            for m in session.scalars(select(MailMessage).where(MailMessage.enquiry_id == enquiry.id))
+        ]
+        ids += [
+            (m.created_at, m.message_id)
+            for m in session.scalars(
+                select(OutboxMessage).where(OutboxMessage.enquiry_id == enquiry.id, OutboxMessage.kind.in_(TO_ENQUIRER))
+            )
+        ]
         opened_by = enquiry.source_ref  # the e-mail that opened an enquiry, when it came by e-mail
         if opened_by and opened_by.startswith("<") and all(i != opened_by for _, i in ids):
             ids.insert(0, (enquiry.created_at, opened_by))
         ordered = [i for _, i in sorted(ids, key=lambda pair: aware(pair[0]))]  # type: ignore[arg-type]
         return (ordered[-1], " ".join(ordered[-10:])) if ordered else (None, None)
 
-    def _queue(self, session: Session, enquiry: Enquiry, kind: str, to: str, subject: str, body: str,
-               actor: str = "system") -> None:  # fmt: skip
-        in_reply_to, references = self._thread(session, enquiry) if kind in TO_ENQUIRER else (None, None)
-        row = OutboxMessage(enquiry_id=enquiry.id, kind=kind, to_addr=to, subject=subject[:300], body=body,
-                            message_id=make_msgid(domain=self.domain), in_reply_to=in_reply_to,
-                            references=references, status="queued", attempts=0, created_by=actor,
-                            created_at=utcnow())  # fmt: skip
+    def _queue(
+        self,
+        session: Session,
+        enquiry: Enquiry,
+        kind: MailKind,
+        to: str,
+        subject: str,
+        body: str,
+        actor: str = "system",
+    ) -> None:
+        in_reply_to, references = self._thread(session, enquiry) if kind.to_enquirer else (None, None)
+        row = OutboxMessage(
+            enquiry_id=enquiry.id,
+            kind=kind,
+            to_addr=to,
+            subject=subject[:300],
+            body=body,
+            message_id=make_msgid(domain=self.domain),
+            in_reply_to=in_reply_to,
+            references=references,
+            status=MailStatus.QUEUED,
+            attempts=0,
+            created_by=actor,
+            created_at=utcnow(),
+        )
         session.add(row)
         session.flush()  # the row's id, for its job
         enqueue_send(session, row, self.settings.mail_max_attempts, once=True)
@@ -169,5 +206,10 @@ def enqueue_send(session: Session, row: OutboxMessage, max_attempts: int, once: 
     (`once`: at most one such job, ever) is the Message-ID: SQLite reuses the ids of deleted rows (an erasure), so a
     key or payload of ids alone would collide with an old job, or send the new row from an old one."""
     key = f"outbox:{row.message_id}"[:200] if once else None
-    enqueue(session, SEND_MAIL, {"outbox_id": row.id, "message_id": row.message_id}, key=key,
-            max_attempts=max_attempts)  # fmt: skip
+    enqueue(
+        session,
+        JobKind.SEND_MAIL,
+        {"outbox_id": row.id, "message_id": row.message_id},
+        key=key,
+        max_attempts=max_attempts,
+    )

@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.config import private_dir
 from assistant.errors import UnsafeConfiguration
+from assistant.private import private_dir
 
 TOKEN_SECONDS = 30 * 60
 

@@ -2,6 +2,7 @@
 
 import math
 import time
+from dataclasses import asdict
 
 from limits import RateLimitItem, RateLimitItemPerMinute, parse_many
 from limits.storage import storage_from_string
@@ -9,24 +10,11 @@ from limits.strategies import MovingWindowRateLimiter
 
 from assistant.config import Settings
 
-# Each limit and the setting that gives it.
-NAMED_LIMITS = {
-    "ask": "rate_limit_ask",
-    "chat": "rate_limit_chat",
-    "feedback": "rate_limit_feedback",
-    "enquiries": "rate_limit_enquiries",
-    "widget_session": "rate_limit_widget_session",
-    "login": "rate_limit_login",
-    "inbound_mail": "rate_limit_inbound_mail",
-    "lockout": "login_lockout",
-    "account": "login_account_slowdown",
-}
-
 
 class RateLimits:
     """Every rate limit of the app, counted by the `limits` package (moving windows) in memory or in Redis.
 
-    Limits are named after the setting that gives them (`ask` is `rate_limit_ask`). In memory, each worker
+    Limits are named as `Settings.rate_limits` names them (`ask`, `login`, `lockout`, ...). In memory, each worker
     process counts alone, so with N workers each enforces 1/N of every limit (`serve` says so at start); with
     `redis_url` every worker and replica shares one count.
     """
@@ -34,9 +22,8 @@ class RateLimits:
     def __init__(self, settings: Settings) -> None:
         self.divisor = 1 if settings.redis_url else settings.workers
         self._limiter = MovingWindowRateLimiter(storage_from_string(settings.redis_url or "memory://"))
-        self._named = {
-            name: self._per_worker(parse_many(getattr(settings, field))) for name, field in NAMED_LIMITS.items()
-        }
+        limits = asdict(settings.rate_limits)  # each named after what it limits: `ask`, `login`, `lockout`, ...
+        self._named = {name: self._per_worker(parse_many(limit)) for name, limit in limits.items()}
 
     def _per_worker(self, items: list[RateLimitItem]) -> list[RateLimitItem]:
         if self.divisor == 1:
