@@ -17,6 +17,7 @@ __all__ = [
     "MailStatus",
     "Priority",
     "Rating",
+    "Received",
     "Role",
     "SiteStatus",
     "Visibility",
@@ -197,6 +198,17 @@ _MAIL_LABELS = {
     MailKind.ROUTED: "routing notice",
     MailKind.SHARED: "enquiry to the partner",
 }
+
+
+class Received(StrEnum):
+    """What became of an e-mail taken in."""
+
+    CREATED = "created"  # a new enquiry
+    REPLY = "reply"  # added to its enquiry, which reopens
+    DUPLICATE = "duplicate"  # its Message-ID was stored already
+    IGNORED = "ignored"  # a robot's: an auto-reply, a bounce, a list
+    REFUSED = "refused"  # unreadable, too large, or past its sender's allowance: recorded, not stored
+    GONE = "gone"  # deleted from the mailbox between the poll's listing and its fetch
 
 
 class AuditAction(StrEnum):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.config import Settings
 from assistant.desk.mail.tls import tls_context
 from assistant.desk.tables import MailboxState, utcnow
+from assistant.desk.vocabulary import Received
 from assistant.errors import InvalidRequest
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ BATCH = 100  # messages fetched per IMAP round trip
 @dataclass
 class PollReport:
     messages: int = 0
-    results: Counter[str] = field(default_factory=Counter)  # created | reply | duplicate | ignored | refused
+    results: Counter[Received] = field(default_factory=Counter)
     seconds: float = 0.0
 
 
@@ -51,7 +52,7 @@ def _state(session: Session, name: str) -> MailboxState:
 def poll(
     sessions: sessionmaker[Session],
     settings: Settings,
-    receive: Callable[[bytes], str],
+    receive: Callable[[bytes], Received],
     too_large: Callable[[int], None],
 ) -> PollReport:
     """Read new messages and hand each to `receive` (raw bytes → what became of it); the last UID read and the
@@ -77,11 +78,11 @@ def poll(
                     continue
                 if header.size_rfc822 > cap:
                     too_large(header.size_rfc822)
-                    report.results["refused"] += 1
+                    report.results[Received.REFUSED] += 1
                 else:
                     whole = next(box.fetch(AND(uid=str(uid)), mark_seen=False), None)
                     raw = whole.obj.as_bytes() if whole is not None else b""
-                    report.results[_receive_one(receive, raw) if raw else "gone"] += 1
+                    report.results[_receive_one(receive, raw) if raw else Received.GONE] += 1
                 report.messages += 1
                 with sessions.begin() as session:
                     _state(session, name).last_uid = last = uid
@@ -93,14 +94,14 @@ def poll(
     return report
 
 
-def _receive_one(receive: Callable[[bytes], str], raw: bytes) -> str:
+def _receive_one(receive: Callable[[bytes], Received], raw: bytes) -> Received:
     """What became of one message. One we cannot read is skipped (logged); any other failure (the database away)
     ends the poll before its UID is passed, so the next poll tries it again."""
     try:
         return receive(raw)
     except InvalidRequest as exc:
         log.warning("a message in the mailbox was skipped: %s", exc)
-        return "refused"
+        return Received.REFUSED
 
 
 def _record(sessions: sessionmaker[Session], name: str, report: PollReport, error: str | None) -> None:

@@ -19,7 +19,7 @@ from assistant.desk.mail.message import Inbound, parse, seen, store, thread_of
 from assistant.desk.mail.outbox import normal_mailbox
 from assistant.desk.records import NewEnquiry, Receipt
 from assistant.desk.tables import Enquiry, MailMessage, utcnow
-from assistant.desk.vocabulary import AuditAction, EnquiryStatus
+from assistant.desk.vocabulary import AuditAction, EnquiryStatus, Received
 from assistant.errors import InvalidRequest
 
 log = logging.getLogger(__name__)
@@ -29,23 +29,23 @@ REOPENS = (EnquiryStatus.RESOLVED, EnquiryStatus.WAITING)  # a reply from the en
 
 def receive(
     sessions: sessionmaker[Session], inbound: Inbound, via: str, create: Callable[[NewEnquiry], Receipt]
-) -> str:
+) -> Received:
     """What became of a received message: ignored (a robot's), duplicate, reply (added to its enquiry, which
     reopens), or created (a new enquiry, triaged and acknowledged by `create`). A message threaded by its headers
     onto an enquiry that is not its sender's is a new enquiry linked to that one: anyone who saw a Message-ID
     must not be able to add to someone else's enquiry, or reopen it."""
     if inbound.robot:
-        return "ignored"
+        return Received.IGNORED
     with sessions() as session:
         if seen(session, inbound):
-            return "duplicate"
+            return Received.DUPLICATE
         enquiry_id = thread_of(session, inbound)
         owner = session.get(Enquiry, enquiry_id) if enquiry_id is not None else None
         linked = owner is not None and normal_mailbox(owner.email) != normal_mailbox(inbound.address)
     try:
         if enquiry_id is not None and not linked:
             _add_reply(sessions, enquiry_id, inbound, via)
-            return "reply"
+            return Received.REPLY
         receipt = create(inbound.as_enquiry())
         with sessions.begin() as session:
             store(session, receipt.id, inbound, via)
@@ -67,13 +67,13 @@ def receive(
                     why="a reply from another address",
                 )
     except IntegrityError:  # the same message, stored meanwhile by another worker
-        return "duplicate"
-    return "created"
+        return Received.DUPLICATE
+    return Received.CREATED
 
 
 def receive_raw(
     sessions: sessionmaker[Session], settings: Settings, raw: bytes, via: str, create: Callable[[NewEnquiry], Receipt]
-) -> str:
+) -> Received:
     """Read and store one received e-mail (see `receive`); one that cannot be read is recorded as refused and
     raises `InvalidRequest`; one past its sender's hourly allowance is recorded as refused."""
     try:
@@ -83,7 +83,7 @@ def receive_raw(
         raise
     if not inbound.robot and _recent_from(sessions, inbound.address) >= settings.mail_per_sender_per_hour:
         record_refusal(sessions, raw, via, f"over {settings.mail_per_sender_per_hour} messages an hour from its sender")
-        return "refused"
+        return Received.REFUSED
     return receive(sessions, inbound, via, create)
 
 
@@ -101,7 +101,7 @@ def _recent_from(sessions: sessionmaker[Session], address: str) -> int:
 
 def receive_polled(
     sessions: sessionmaker[Session], settings: Settings, raw: bytes, create: Callable[[NewEnquiry], Receipt]
-) -> str:
+) -> Received:
     """One message from the mailbox poll. One that breaks storing (a bug meeting odd mail) is recorded as refused
     and the poll moves past it; only when even that record cannot be written (the database away) does the error
     stop the poll, so the message is tried again next time."""
@@ -112,7 +112,7 @@ def receive_polled(
     except Exception as exc:
         log.exception("a polled message could not be stored")
         record_refusal(sessions, raw, "imap", f"could not be stored ({type(exc).__name__})")
-        return "refused"
+        return Received.REFUSED
 
 
 def poll(sessions: sessionmaker[Session], settings: Settings, create: Callable[[NewEnquiry], Receipt]) -> PollReport:

@@ -16,7 +16,7 @@ from assistant.desk.mail.outbox import Outbox, enqueue_send
 from assistant.desk.records import NewEnquiry, Receipt
 from assistant.desk.tables import MailAttachment, MailboxState, MailMessage, OutboxMessage, aware, maybe_aware
 from assistant.desk.views import Attachment, Delivery, MailHealth, MailIn, MailOut, MailRow
-from assistant.desk.vocabulary import AuditAction, MailKind, MailStatus
+from assistant.desk.vocabulary import AuditAction, MailKind, MailStatus, Received
 from assistant.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class Mail:
         """Whether a mail server is configured, so a queued message will leave (else it is kept, unsent)."""
         return bool(self.settings.smtp_url)
 
-    def receive(self, raw: bytes, via: str) -> str:
+    def receive(self, raw: bytes, via: str) -> Received:
         """Store one received e-mail: created | reply | duplicate | ignored | refused (see `receive.receive_raw`)."""
         return receive.receive_raw(self.sessions, self.settings, raw, via, self._create)
 
