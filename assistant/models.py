@@ -115,6 +115,7 @@ class Part:
     text: str
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
+    signposted: bool = False  # a request for personal medical advice: the signpost, never the documents
 
 
 # What kind of reply an Answer is: from the documents (or an honest abstention), small talk ("hi", "who are you?"),

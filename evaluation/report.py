@@ -39,7 +39,7 @@ def print_enquiries(result: dict[str, Any], cases: list[Any]) -> str:
     """Failures with their drafts, then the counts a person compares."""
     lines = [f"FAIL {case['id']}:\n{case['draft']}\n" for case in result["cases"] if not case["passed"]]
     nones = sum(c.expect == "none" for c in cases)
-    signposts = sum(c.expect == "signpost" for c in cases)
+    signposts = sum(c.expect == "signpost" or c.signpost for c in cases)
     lines.append(
         f"parts answered {result['parts_answered']}/{result['parts_total']}, "
         f"nothing-to-say {result['none_ok']}/{nones}, signposted {result['signpost_ok']}/{signposts}"

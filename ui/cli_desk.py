@@ -15,7 +15,7 @@ from assistant.config import Settings
 from assistant.errors import AssistantError, InvalidRequest
 
 if TYPE_CHECKING:
-    from assistant.desk import Enquiries
+    from assistant.desk import Desk, Receipt
 
 
 def _iso(value: object) -> str:
@@ -51,29 +51,40 @@ def _staff(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _import(enquiries: "Enquiries", files: list[str]) -> int:
-    """Each file's enquiries received in turn; one that cannot be read is reported and the rest go on."""
+def _import(desk: "Desk", files: list[str]) -> int:
+    """Each file's enquiries taken in turn (CSV rows received; e-mail through the mailbox's door); one that cannot
+    be read is reported and the rest go on."""
     failed = 0
     for name in files:
+        path = Path(name)
         try:
-            for where, item in enquiries.import_file(Path(name)):
-                if isinstance(item, AssistantError):
-                    failed += 1
-                    print(f"skipped {where}: {item}", file=sys.stderr)
-                else:
-                    merged = "" if item.created else ", merged into an open one"
-                    print(f"{where}: enquiry {item.id}{merged} (reference {item.reference})")
+            if path.suffix.lower() == ".csv":
+                for where, item in desk.enquiries.import_csv(path):
+                    failed += isinstance(item, AssistantError)
+                    print(_receipt(where, item), file=sys.stderr if isinstance(item, AssistantError) else sys.stdout)
+            else:
+                for where, result in desk.mail.import_file(path):
+                    failed += isinstance(result, AssistantError)
+                    shown = f"skipped {where}: {result}" if isinstance(result, AssistantError) else f"{where}: {result}"
+                    print(shown, file=sys.stderr if isinstance(result, AssistantError) else sys.stdout)
         except (OSError, UnicodeDecodeError) as exc:
             failed += 1
-            print(f"skipped {name}: cannot read it ({exc})", file=sys.stderr)
+            print(f"skipped {path}: cannot read it ({exc})", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _receipt(where: str, item: "Receipt | AssistantError") -> str:
+    if isinstance(item, AssistantError):
+        return f"skipped {where}: {item}"
+    merged = "" if item.created else ", merged into an open one"
+    return f"{where}: enquiry {item.id}{merged} (reference {item.reference})"
 
 
 def _enquiries(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.desk import Desk, Privacy, load_taxonomy, open_database, write_private
 
     if args.action == "import":  # triaged as they arrive: the engine drafts the replies
-        return _import(Desk.open(settings).enquiries, args.files)
+        return _import(Desk.open(settings), args.files)
     privacy = Privacy(open_database(settings), load_taxonomy(settings.taxonomy_file))  # no engine needed
     if args.action == "export-csv":
         write_private(Path(args.target), privacy.export_csv(None))

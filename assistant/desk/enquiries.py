@@ -46,11 +46,10 @@ class Enquiries:
             log.exception("could not queue the acknowledgement of enquiry %s", receipt.id)
         return receipt
 
-    def import_file(self, path: Path) -> Iterator[tuple[str, Receipt | AssistantError]]:
-        """Each enquiry of an e-mail file (.eml, .mbox) or a CSV list received in turn: (where in the file, its
-        receipt or why it was skipped). Raises `OSError` or `UnicodeDecodeError` when the file cannot be read."""
-        reader = intake.read_csv if path.suffix.lower() == ".csv" else intake.read_mail
-        for where, item in reader(path):
+    def import_csv(self, path: Path) -> Iterator[tuple[str, Receipt | AssistantError]]:
+        """Each enquiry of a CSV list received in turn: (line, its receipt or why it was skipped). Raises `OSError`
+        or `UnicodeDecodeError` when the file cannot be read. E-mail files go through `Mail.import_file`."""
+        for where, item in intake.read_csv(path):
             yield where, item if isinstance(item, AssistantError) else self.receive(item)
 
     def categories(self) -> list[str]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk import insights, triage
 from assistant.desk.audit import audit
+from assistant.desk.mail.body import read_body
 from assistant.desk.mail.outbox import Outbox
 from assistant.desk.mail.service import messages_of
 from assistant.desk.tables import AuditEvent, Enquiry, Note, PartnerConsent, aware, maybe_aware, utcnow
@@ -29,7 +30,7 @@ from assistant.desk.views import (
     TimelineEntry,
 )
 from assistant.desk.views import Note as Note_
-from assistant.desk.vocabulary import AuditAction, EnquiryStatus, MailKind
+from assistant.desk.vocabulary import AuditAction, Channel, EnquiryStatus, MailKind
 from assistant.errors import NotFound
 
 INBOX_LIMIT = 500
@@ -227,7 +228,8 @@ def conversation(e: Enquiry, notes: list[Note_], mail: list[MailIn | MailOut]) -
     later += [NoteEntry(n.author, n.at, n.text) for n in notes]
     if e.reply and not any(isinstance(m, MailOut) and m.mail_kind is MailKind.REPLY for m in mail):
         later.append(ReplyEntry(e.approved_by or "", aware(e.approved_at or e.updated_at), e.reply))
-    opening = Message(e.name, aware(e.created_at), e.message)
+    read = read_body(e.message).text if e.channel == Channel.EMAIL else e.message
+    opening = Message(e.name, aware(e.created_at), read, e.message if read != e.message.strip() else None)
     return [*chat, opening, *sorted(later, key=lambda entry: entry.at)]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from assistant.desk.vocabulary import Priority
 from assistant.engine import Embedder
@@ -45,11 +45,34 @@ class Category(BaseModel):
     contact: str = ""
     contact_email: str | None = None  # told when an enquiry is routed here (no personal data in the notice)
     retention_days: int | None = Field(None, ge=1)  # overrides the file's retention_days for this category
+    # Where requests for personal medical advice go. The signpost does not depend on it: the engine's guard reads
+    # every enquiry, whatever its category, and renaming this one cannot switch the signpost off.
+    clinical: bool = False
+    # Where what is not an enquiry (marketing, invoices, messages that ask nothing) goes, for a person to look at.
+    fallback: bool = False
 
 
 class TaxonomyFile(BaseModel):
     retention_days: int = Field(365, ge=1)
     categories: dict[str, Category]
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> "TaxonomyFile":
+        for role in ("clinical", "fallback"):
+            named = [name for name, c in self.categories.items() if getattr(c, role)]
+            if len(named) > 1:
+                raise ValueError(f"only one category can be `{role}: true` (now: {', '.join(named)})")
+        return self
+
+    @property
+    def clinical(self) -> str | None:
+        """The category of requests for personal medical advice (`clinical: true`), if the taxonomy has one."""
+        return next((name for name, c in self.categories.items() if c.clinical), None)
+
+    @property
+    def fallback(self) -> str:
+        """The category for what is not an enquiry (`fallback: true`; else the last one listed)."""
+        return next((name for name, c in self.categories.items() if c.fallback), list(self.categories)[-1])
 
     def retention_by_category(self) -> dict[str, int]:
         """Categories whose retention differs from the file's `retention_days`."""

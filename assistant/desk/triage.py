@@ -6,25 +6,24 @@ the trail can never disagree with the data.
 
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk.audit import audit
-from assistant.desk.mail.outbox import greeting
+from assistant.desk.drafting import Draft, write_draft
+from assistant.desk.mail.body import read_body
 from assistant.desk.tables import Enquiry, Note, PartnerConsent, StaffUser, TriageExample, utcnow
-from assistant.desk.taxonomy import Classifier, TaxonomyFile, due_at, priority_for
+from assistant.desk.taxonomy import Classification, Classifier, TaxonomyFile, due_at, priority_for
 from assistant.desk.views import PartnerShare
-from assistant.desk.vocabulary import AuditAction, EnquiryStatus
-from assistant.engine import STAFF_VIEW, Assistant
+from assistant.desk.vocabulary import AuditAction, Channel, EnquiryStatus, Priority
+from assistant.engine import Assistant
 from assistant.errors import Conflict, InvalidRequest, NotFound
-from assistant.models import DOCUMENTS, PUBLIC
 
 if TYPE_CHECKING:
     from assistant.desk.mail.outbox import Outbox
 
-DOCUMENTS_HEADING = "From the cluster's documents:"
 REFRESH_S = 2.0  # how stale a worker's classifier may be: another worker's correction is used within this
 
 
@@ -89,33 +88,17 @@ class Triage:
         with self._lock:
             self._classifier = None
 
-    def draft(self, name: str | None, message: str, category: str) -> tuple[str, list[dict[str, Any]]]:
-        """A reply from the documents, cited sentence by sentence, with the route's next steps. Its document
-        answer, when there is one, is the paragraph after `DOCUMENTS_HEADING`."""
-        route = self.taxonomy.categories[category]
-        lines = [greeting(name), "", "Thank you for your enquiry."]  # the rule the mail sent uses: a name, or Hello
-        citations: list[dict[str, Any]] = []
-        if category != "clinical-advice":
-            answer = self.assistant.ask(message[:2000], None, STAFF_VIEW)
-            # Small talk ("Thanks!") is no document answer; the "Showing results for" line is for the chat only.
-            if not answer.abstained and answer.kind == DOCUMENTS:
-                text = answer.text.split("\n\n", 1)[-1] if answer.corrections else answer.text
-                lines += ["", DOCUMENTS_HEADING, text]
-                citations = [c.to_record() for c in answer.citations]
-                # Drafts may draw on staff-only documents: say so beside each (the level the citation carries, read
-                # from its document), for staff to check before sending.
-                lines += [""] + [
-                    # A web address when the document has one; never where a file sits on the server: this is mailed.
-                    f"[{c['n']}] {c['title']}, {c['section']}"
-                    + (f" ({c['url']})" if c["url"] else "")
-                    + (" [NOT PUBLIC: check before sending]" if c["visibility"] != PUBLIC else "")
-                    for c in citations
-                ]
-        lines += ["", route.next_steps]
-        if route.contact:
-            lines.append(f"Contact: {route.contact}")
-        lines += ["", "Kind regards,", "The West Midlands health tech network team"]
-        return "\n".join(lines), citations
+    def draft(self, name: str | None, body: str, found: Classification) -> Draft:
+        """The reply draft (see `drafting.write_draft`), routed as the classifier found."""
+        route = self.taxonomy.categories[found.category]
+        return write_draft(self.assistant, name, body, route, sure=not found.needs_review)
+
+    def _filed_under(self, found: Classification, draft: Draft) -> str:
+        """The category an enquiry is filed under: the taxonomy's clinical one when the guard signposted it (and it
+        has one), its fallback when it is not an enquiry, else the classifier's."""
+        if draft.signposted:
+            return self.taxonomy.clinical or found.category
+        return self.taxonomy.fallback if draft.not_an_enquiry else found.category
 
     def triage(
         self, enquiry_id: int, actor: str = "system", mail: "Outbox | None" = None, acknowledge: bool = True
@@ -126,15 +109,23 @@ class Triage:
         classifier = self.classifier
         with self.sessions.begin() as session:
             enquiry = _enquiry(session, enquiry_id)
-            text = f"{enquiry.subject or ''}\n{enquiry.message}".strip()
+            body = read_body(enquiry.message).text if enquiry.channel == Channel.EMAIL else enquiry.message
+            text = f"{enquiry.subject or ''}\n{body}".strip()
             found = classifier.classify(text)
-            category = self.taxonomy.categories[found.category]
+            draft = self.draft(enquiry.name, body, found)
+            filed = self._filed_under(found, draft)
+            category = self.taxonomy.categories[filed]
             priority, cues = priority_for(category, text)
-            enquiry.category, enquiry.route, enquiry.priority = found.category, category.route, priority
-            enquiry.confidence, enquiry.needs_review = round(found.confidence, 4), found.needs_review
-            enquiry.reasons = {**found.reasons(), "urgency_cues": cues}
+            # Medical advice asked for: the highest priority, and a person checks the draft before it goes.
+            priority = Priority.URGENT.value if draft.signposted else priority
+            review = found.needs_review or draft.signposted or draft.not_an_enquiry is not None
+            enquiry.category, enquiry.route, enquiry.priority = filed, category.route, priority
+            enquiry.confidence, enquiry.needs_review = round(found.confidence, 4), review
+            flags: dict[str, object] = {"clinical": True} if draft.signposted else {}
+            flags |= {"not_an_enquiry": draft.not_an_enquiry} if draft.not_an_enquiry else {}
+            enquiry.reasons = {**found.reasons(), "urgency_cues": cues, **flags}
             enquiry.due_at = due_at(category, priority, enquiry.created_at)
-            enquiry.draft, enquiry.draft_citations = self.draft(enquiry.name, enquiry.message, found.category)
+            enquiry.draft, enquiry.draft_citations = draft.text, draft.citations
             if enquiry.status == EnquiryStatus.NEW:
                 enquiry.status = EnquiryStatus.TRIAGED
             audit(
@@ -142,10 +133,10 @@ class Triage:
                 enquiry.id,
                 actor,
                 AuditAction.TRIAGED,
-                category=found.category,
+                category=filed,
                 priority=priority,
                 confidence=round(found.confidence, 3),
-                needs_review=found.needs_review,
+                needs_review=review,
             )
             if mail is not None:
                 if acknowledge:

@@ -11,6 +11,7 @@ from assistant.engine.dated import spoken as spoken_date
 from assistant.engine.embedder import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder, model_path
 from assistant.engine.generate import Writer
 from assistant.engine.guard import SIGNPOST
+from assistant.engine.parts import asks_anything
 from assistant.engine.store import EmbeddedChunk, Store
 from assistant.engine.terms import split_sentences, terms
 from assistant.engine.validate import bounded_history, validate_question
@@ -39,6 +40,7 @@ __all__ = [
     "Verifier",
     "Visible",
     "Writer",
+    "asks_anything",
     "bounded_history",
     "load_embedder",
     "model_path",

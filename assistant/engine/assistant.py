@@ -29,7 +29,7 @@ from assistant.engine.guard import CLINICAL_FLAG, SIGNPOST, is_clinical_advice_r
 from assistant.engine.intent import IntentClassifier, replied
 from assistant.engine.outcome import ABSTAINED, ANSWERED, SIGNPOSTED, Assessment, Encoded, Outcome, Read, timings
 from assistant.engine.overview import Overview
-from assistant.engine.parts import NOT_FOUND, OFFER_PERSON, asking, compose_parts, first_person, split_message
+from assistant.engine.parts import NOT_FOUND, OFFER_PERSON, asking, compose_parts, first_person, split_with_context
 from assistant.engine.retrieve import AnswerIndex, Visible, retrieve
 from assistant.engine.sections import named_section
 from assistant.engine.spelling import showing
@@ -125,22 +125,21 @@ class Assistant:
         # 1. Validate: refuse empty or oversized input; make sure the index is reachable and current.
         question = validate_question(question)
         self.ensure_fresh()
-        # 2. Read: small talk and requests for a person are replied to, never searched for; mistyped names are
-        # read as the names they are closest to.
+        # 2. Read: small talk and requests for a person are replied to, never searched; typos read as names.
         read = self._read(question, visible, started)
         if isinstance(read, Answer):
             return read
         question, corrections, encoded = read
         # 3. Split: the questions and requests the message asks (usually one: the message itself).
-        asked = split_message(question)
+        asked = split_with_context(question)
         # A request for personal medical advice anywhere is signposted first, and nothing personal in the
         # message is answered from the documents; its other questions still are.
         personal = len(asked) > 1 and is_clinical_advice_request(question)
         outcomes: list[Outcome] = []
         earlier = bounded_history(history)
-        for part in asked:
-            # 4. Resolve: a follow-up ("Who can use its data?") becomes a question that stands alone.
-            resolved = resolve(part, earlier)
+        for part, context in asked:
+            # 4. Resolve: a follow-up ("Who can use its data?", "Is it growing?" after a statement) stands alone.
+            resolved = resolve(part, [*earlier, *context][-MAX_HISTORY_ITEMS:])
             earlier = [*earlier, resolved][-MAX_HISTORY_ITEMS:]
             # 5-7. Guard, assess, decide and compose this part.
             guarded = personal and first_person(part)
@@ -219,7 +218,7 @@ class Assistant:
         item is always the `Answer`. Without a writer, or for a message of several questions, only the Answer."""
         started = time.perf_counter()
         question = validate_question(question)
-        if self.writer is None or len(split_message(question)) > 1:
+        if self.writer is None or len(split_with_context(question)) > 1:
             yield self.ask(question, history, visible)
             return
         self.ensure_fresh()
@@ -266,7 +265,9 @@ class Assistant:
         confidence = max((f.confidence for f in found), default=0.0)
         cited = dict(zip((id(o) for o in answered), zip(texts, per_part, strict=True), strict=True))
         parts = [
-            Part(o.asked, cited[id(o)][0], False, cited[id(o)][1]) if id(o) in cited else Part(o.asked, "", True)
+            Part(o.asked, cited[id(o)][0], False, cited[id(o)][1])
+            if id(o) in cited
+            else Part(o.asked, "", True, signposted=o.status == SIGNPOSTED)
             for o in outcomes
         ]
         if len(outcomes) == 1:

@@ -17,7 +17,12 @@ _MEDICAL = (
     r"symptoms?|pain|ache|aches|rash|lump|fever|cough|dizz\w*|bleed\w*|diagnos(?!tic)\w*|medication|medicines?|"
     r"drugs?|pills?|tablets?|dose|dosage|prescri\w*|treatments?|treat|therapy|cure|side[- ]effects?|"
     r"pregnan\w*|blood pressure|diabet\w*|cancer|tumou?r|infection|asthma|depress\w*|anxiety|injur\w*|"
-    r"illness|disease|allerg\w*|vaccin\w*|antibiotics?|insulin|paracetamol|ibuprofen|surgery|operation"
+    r"illness|disease|allerg\w*|vaccin\w*|antibiotics?|insulin|paracetamol|ibuprofen|surgery|operation|"
+    r"swollen|swelling|temperature|vomit\w*|nausea|headaches?|breathless\w*|wheez\w*|itch\w*|bruis\w*|"
+    # Medicines by the stems of their international names (ramipril, amlodipine, atorvastatin, azathioprine, …).
+    r"\w+(?:pril|sartan|olol|dipine|statin|prazole|mycin|cillin|oxacin|thioprine|formin|triptan|oxetine|azepam)|"
+    # Changing a medicine: "stop taking it", "come off", "keep using".
+    r"(?:stop|start|keep|continue|carry on|come off|reduce|increase|double|skip)\s+(?:taking|using)"
 )
 _PATTERNS = [
     # First person with a medical term: "I have chest pain", "should I take ibuprofen", "my rash".

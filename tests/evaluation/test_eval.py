@@ -9,7 +9,7 @@ import pytest
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.models import Part
-from evaluation.enquiries import document_answer, load_enquiry_cases
+from evaluation.enquiries import load_enquiry_cases
 from evaluation.golden import evaluate_golden, load_cases, parts_pass
 from evaluation.metrics import METRIC_KEYS, Outcome, contains_answer, gold_rank, summarize
 from evaluation.report import squad_table
@@ -233,13 +233,6 @@ def test_eval_enquiries_judges_the_desks_drafts(tmp_path: Path, corpus_settings:
     assert "From the cluster's documents:" in report["cases"][0]["draft"]  # the draft itself, as staff see it
 
 
-def test_document_answer_is_the_cited_paragraph_after_the_heading() -> None:
-    draft = "Dear Jo,\n\nFrom the cluster's documents:\nDignio is Norwegian. [1]\n\n[1] Title\n\nNext steps"
-    assert document_answer(draft) == "Dignio is Norwegian. [1]"
-    assert document_answer("Dear Jo,\n\nNext steps") == ""
-    assert document_answer("From the cluster's documents:\nUncited text.\n\n") == ""  # uncited is no answer
-
-
 @pytest.mark.parametrize(
     "line", ["not json", '{"id": "x", "text": "t", "expect": "maybe"}', '{"id": "x", "text": "t", "expect": "answer"}']
 )
@@ -248,3 +241,13 @@ def test_malformed_enquiry_line_names_the_line(tmp_path: Path, line: str) -> Non
     path.write_text('{"id": "ok", "text": "t", "expect": "none"}\n' + line + "\n")
     with pytest.raises(AssistantError, match=r"bad.jsonl:2: not an enquiry case"):
         load_enquiry_cases(path)
+
+
+def test_each_part_is_judged_in_the_answer_given_to_it() -> None:
+    from evaluation.enquiries import matched_parts
+
+    answers = [("Who runs it?", "Babylon runs it."), ("Where is it?", "In Wolverhampton.")]
+    assert matched_parts([["Babylon"], ["Wolverhampton"]], answers) == [True, True]
+    assert matched_parts([["Wolverhampton"], ["Babylon"]], answers) == [True, False]  # in order, each answer once
+    assert matched_parts([["Babylon"], ["Babylon"]], answers) == [True, False]  # one answer is not two parts
+    assert matched_parts([["Babylon"], ["Wolverhampton"]], [("q", "Babylon, in Wolverhampton")]) == [True, True]

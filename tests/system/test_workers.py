@@ -125,7 +125,7 @@ def test_a_category_correction_on_one_worker_is_used_by_the_other(
         "CLUSTER_ASSISTANT_REDIS_URL": redis_url,
         "CLUSTER_ASSISTANT_RATE_LIMIT_ENQUIRIES": "1000/minute",
     }
-    message = "Our choir of beekeepers wants the quarterly zither rota before the marmalade fair."
+    message = "Could our choir of beekeepers have the quarterly zither rota before the marmalade fair?"
 
     def hand_off(n: int) -> int:
         body = {"name": "Ada", "email": f"ada{n}@choir.example", "message": message, "consent": True}

@@ -7,19 +7,19 @@ In-Reply-To or References name one of ours (or a message of an enquiry) is a rep
 with an enquiry's reference in its subject, when it comes from that enquiry's own address; anything else is new.
 """
 
+import codecs
 import email
 import email.message
 import email.policy
 import hashlib
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import parseaddr
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.desk.intake import MAX_MESSAGE_CHARS, message_text
 from assistant.desk.records import DIRECT_CONTACT, NewEnquiry
 from assistant.desk.tables import Enquiry, MailAttachment, MailMessage, OutboxMessage, utcnow
 from assistant.desk.vocabulary import Channel
@@ -35,6 +35,35 @@ MAX_MIME_DEPTH = 10
 MAX_MIME_PARTS = 200
 _MSGID = re.compile(r"<[^<>\s]+>")
 _AUTH_RESULT = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)")
+
+
+MAX_MESSAGE_CHARS = 20_000
+
+
+def message_text(message: EmailMessage) -> str:
+    """The message's text: its plain part, else its HTML part as text."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    text = part_text(part)
+    if part.get_content_type() == "text/html":
+        import trafilatura
+
+        text = trafilatura.extract(text) or ""
+    return str(text).strip()
+
+
+def part_text(part: Message) -> str:
+    """A text part decoded with its charset, or as UTF-8 with replacement when the charset is unknown or wrong
+    (`unknown-8bit`, `x-user-defined`, a typo): a person wrote it, and most of it is still readable."""
+    payload = part.get_payload(decode=True)
+    data = payload if isinstance(payload, bytes) else str(part.get_payload()).encode("utf-8", "replace")
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        charset = "utf-8"
+    return data.decode(charset, errors="replace")
 
 
 @dataclass(frozen=True)
@@ -60,7 +89,7 @@ class Inbound:
     robot: str | None = None  # why it is automatic mail (and so ignored), or None
     forged: bool = False  # its Authentication-Results show SPF, DKIM and DMARC all failing
 
-    def as_enquiry(self) -> NewEnquiry:
+    def as_enquiry(self, acknowledge: bool = True) -> NewEnquiry:
         return NewEnquiry(
             name=self.name or self.address.split("@")[0],
             email=self.address,
@@ -69,7 +98,7 @@ class Inbound:
             consent_version=DIRECT_CONTACT,
             subject=self.subject,
             source_ref=self.message_id,
-            acknowledge=not self.forged,
+            acknowledge=acknowledge and not self.forged,
         )
 
 

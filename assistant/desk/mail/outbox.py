@@ -42,7 +42,9 @@ def greeting(name: str | None) -> str:
     """ "Dear Ada," when the name starts with something a first name looks like; else "Hello,". The name is whatever
     a visitor typed, and this goes to the address they typed: it must not carry a link or a message of theirs."""
     first = (name or "").split(" ")[0]
-    return f"Dear {first}," if len(first) <= 30 and FIRST_NAME.fullmatch(first) else "Hello,"
+    # A name is written with a capital ("jess", "info" and an address's local part are not greeted by name).
+    looks_like_one = len(first) <= 30 and first[:1].isupper() and FIRST_NAME.fullmatch(first) is not None
+    return f"Dear {first}," if looks_like_one else "Hello,"
 
 
 class Outbox:
@@ -71,7 +73,7 @@ class Outbox:
             f"Thank you for contacting the West Midlands health tech network. Your "
             f"reference is {enquiry.reference}: please keep it in the subject if you write again.",
         ]
-        if enquiry.category == "clinical-advice":
+        if (enquiry.reasons or {}).get("clinical"):  # the guard found a request for medical advice in it
             kind, lines = MailKind.SIGNPOST, [*lines, "", SIGNPOST]
         else:
             kind = MailKind.ACKNOWLEDGEMENT

@@ -24,6 +24,7 @@ from assistant.errors import InvalidRequest
 
 log = logging.getLogger(__name__)
 
+IMPORTED = "import"  # `via` of mail from an .eml or .mbox file staff import
 REOPENS = (EnquiryStatus.RESOLVED, EnquiryStatus.WAITING)  # a reply from the enquirer puts these back in front of staff
 
 
@@ -46,7 +47,7 @@ def receive(
         if enquiry_id is not None and not linked:
             _add_reply(sessions, enquiry_id, inbound, via)
             return Received.REPLY
-        receipt = create(inbound.as_enquiry())
+        receipt = create(inbound.as_enquiry(acknowledge=via != IMPORTED))  # old mail, imported: no acknowledgement
         with sessions.begin() as session:
             store(session, receipt.id, inbound, via)
             if linked and owner is not None:
@@ -81,7 +82,8 @@ def receive_raw(
     except InvalidRequest as exc:
         record_refusal(sessions, raw, via, str(exc))
         raise
-    if not inbound.robot and _recent_from(sessions, inbound.address) >= settings.mail_per_sender_per_hour:
+    capped = via != IMPORTED and not inbound.robot  # an import of old mail holds many from one sender
+    if capped and _recent_from(sessions, inbound.address) >= settings.mail_per_sender_per_hour:
         record_refusal(sessions, raw, via, f"over {settings.mail_per_sender_per_hour} messages an hour from its sender")
         return Received.REFUSED
     return receive(sessions, inbound, via, create)

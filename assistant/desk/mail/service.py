@@ -2,12 +2,15 @@
 listed and retried, attachments for download, and how mail is doing (for the console and /healthz)."""
 
 import logging
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
+from assistant.desk import intake
 from assistant.desk.audit import audit
 from assistant.desk.jobs import Claimed
 from assistant.desk.mail import receive, smtp
@@ -17,7 +20,7 @@ from assistant.desk.records import NewEnquiry, Receipt
 from assistant.desk.tables import MailAttachment, MailboxState, MailMessage, OutboxMessage, aware, maybe_aware
 from assistant.desk.views import Attachment, Delivery, MailHealth, MailIn, MailOut, MailRow
 from assistant.desk.vocabulary import AuditAction, MailKind, MailStatus, Received
-from assistant.errors import Conflict, NotFound
+from assistant.errors import Conflict, InvalidRequest, NotFound
 
 if TYPE_CHECKING:
     from assistant.desk.enquiries import Enquiries
@@ -44,6 +47,16 @@ class Mail:
     def receive(self, raw: bytes, via: str) -> Received:
         """Store one received e-mail: created | reply | duplicate | ignored | refused (see `receive.receive_raw`)."""
         return receive.receive_raw(self.sessions, self.settings, raw, via, self._create)
+
+    def import_file(self, path: Path) -> Iterator[tuple[str, Received | InvalidRequest]]:
+        """Each message of an .eml or .mbox file taken in through the mailbox's door (robots ignored, Message-IDs
+        de-duplicated, replies threaded, attachments kept), without acknowledgements or the per-sender cap: it is
+        old mail. (where, what became of it, or why it was refused). Raises `OSError` for an unreadable file."""
+        for where, raw in intake.raw_messages(path):
+            try:
+                yield where, receive.receive_raw(self.sessions, self.settings, raw, receive.IMPORTED, self._create)
+            except InvalidRequest as exc:
+                yield where, exc
 
     def poll(self) -> PollReport:
         """Read the new messages of the configured mailbox (one that cannot be taken is refused, never retried)."""

@@ -62,7 +62,8 @@ class Message:
 
     who: str | None
     at: datetime
-    text: str
+    text: str  # what triage read: an e-mail without its quotes, signature and disclaimer
+    as_received: str | None = None  # the message exactly as it came, when that differs
     kind: Literal["message"] = "message"
 
 

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from assistant.desk import Desk, EnquiryUpdate, NewEnquiry
+from assistant.desk import Desk, EnquiryUpdate, Filters, NewEnquiry
 from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
 from assistant.desk.records import CONSENT_VERSION
 from assistant.desk.tables import AuditEvent, Enquiry, MailAttachment, OutboxMessage
 from assistant.engine.assistant import Assistant
+from assistant.errors import InvalidRequest
 from evaluation.mailservers import SmtpServer, ThrowawayCA, dovecot, smtp_server, throwaway_ca
 
 
@@ -211,3 +212,31 @@ def test_plain_smtp_goes_only_to_a_relay_the_operator_named(assistant: Assistant
         assert plain.run_jobs() == 1
         assert [m["To"] for m in relay.received] == ["bo@x.example"]
         assert [r.status for r in plain.mail.outgoing()] == ["sent"]
+
+
+def test_imported_mail_comes_in_through_the_mailboxs_door(assistant: Assistant, tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
+    """`enquiries import` of .eml/.mbox: robots ignored, Message-IDs de-duplicated, replies threaded, attachments
+    kept, unreadable messages refused and the rest go on; no acknowledgement goes to old mail."""
+    desk = make_desk(assistant, tmp_path, tls)
+    first = mail("Ann <ann@uni.example>", "Research partners", "Which universities train health staff?", "<a1@uni>")
+    again = first  # the same message twice in the archive
+    robot = mail("MAILER-DAEMON@uni.example", "Undelivered", "Delivery failed.", "<r1@uni>")
+    reply = mail(
+        "Ann <ann@uni.example>", "Re: Research partners", "Who funds them?", "<a2@uni>", In_Reply_To="<a1@uni>"
+    )
+    box = tmp_path / "archive.mbox"
+    box.write_bytes(b"".join(b"From x\n" + m + b"\n" for m in (first, again, robot, reply, b"Subject: no sender\n\nx")))
+    results = [r for _, r in desk.mail.import_file(box)]
+    assert results[:4] == ["created", "duplicate", "ignored", "reply"] and isinstance(results[4], InvalidRequest)
+    [enquiry] = desk.enquiries.inbox(Filters(q="ann@uni.example"))
+    assert [m.kind for m in desk.enquiries.enquiry(enquiry.id).timeline].count("mail_in") == 1  # the reply, threaded
+    assert desk.mail.outgoing() == []  # no acknowledgement to old mail
+
+
+def test_staff_see_what_was_read_and_the_message_as_received(assistant: Assistant, tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
+    desk = make_desk(assistant, tmp_path, tls)
+    quoted = "Who can use PIONEER's data?\n\nOn Tue, 25 Nov 2026 at 09:12, Alex <a@x.example> wrote:\n> What is it?"
+    assert desk.mail.receive(mail("Bo <bo@x.example>", "Data", quoted, "<q1@x>"), "imap") == "created"
+    [row] = desk.enquiries.inbox(Filters(q="bo@x.example"))
+    [message] = [m for m in desk.enquiries.enquiry(row.id).timeline if m.kind == "message"]
+    assert message.text == "Who can use PIONEER's data?" and "wrote:" in (message.as_received or "")

@@ -17,6 +17,9 @@ from assistant.desk.mail.outbox import greeting
         ("www.spam.example", "Hello,"),
         ("Win£1000 now", "Hello,"),
         ("A" * 31, "Hello,"),
+        ("there", "Hello,"),  # "Hi there" is no name
+        ("jess", "Hello,"),
+        ("info", "Hello,"),
         ("", "Hello,"),
         (None, "Hello,"),
     ],

@@ -13,11 +13,11 @@ from assistant.config import Settings
 from assistant.desk import inbox, intake, triage
 from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
+from assistant.desk.drafting import DOCUMENTS_HEADING
 from assistant.desk.privacy import Privacy
 from assistant.desk.records import CONSENT_VERSION, NewEnquiry, create_enquiry
 from assistant.desk.tables import Enquiry
 from assistant.desk.taxonomy import Classifier, load_taxonomy, priority_for
-from assistant.desk.triage import DOCUMENTS_HEADING
 from assistant.engine.assistant import Assistant
 from assistant.errors import Conflict, InvalidRequest
 from tests.helpers import REPO
@@ -160,15 +160,14 @@ def test_email_and_csv_intake_report_bad_items_and_go_on(tmp_path: Path) -> None
     message.set_content("We seek a regional university partner for device evaluation.")
     eml = tmp_path / "one.eml"
     eml.write_bytes(bytes(message))
-    [(_, item)] = list(intake.read_mail(eml))
-    assert isinstance(item, NewEnquiry) and item.email == "ann@uni.example" and item.subject == "Research partners"
+    [(_, raw)] = list(intake.raw_messages(eml))  # taken in by the mail service, as the mailbox's are
+    assert raw == bytes(message)
     broken = EmailMessage()
     broken["Subject"] = "no sender"
     broken.set_content("text")
     mbox = tmp_path / "box.mbox"
     mbox.write_bytes(b"From x\n" + bytes(message) + b"\nFrom y\n" + bytes(broken) + b"\n")
-    results = [item for _, item in intake.read_mail(mbox)]
-    assert isinstance(results[0], NewEnquiry) and isinstance(results[1], InvalidRequest)
+    assert [where for where, _ in intake.raw_messages(mbox)] == ["box.mbox message 1", "box.mbox message 2"]
     rows = tmp_path / "list.csv"
     rows.write_text("name,email,organisation,message\nBo,bo@x.example,X Ltd,Membership please\n,,,\n", encoding="utf-8")
     parsed = [item for _, item in intake.read_csv(rows)]
@@ -198,7 +197,7 @@ def test_a_correction_taken_by_one_worker_reaches_the_others(
     other's classifier within `REFRESH_S` (it looks whether the stored corrections changed)."""
     monkeypatch.setattr(triage, "REFRESH_S", 0.0)
     here, there = (triage.Triage(load_taxonomy(), assistant, sessions) for _ in range(2))
-    text = "Our choir of beekeepers wants the quarterly zither rota before the marmalade fair."
+    text = "Could our choir of beekeepers have the quarterly zither rota before the marmalade fair?"
     first = enquiry(sessions, text, "ada@choir.example")
     guessed = there.triage(first).category
     corrected = "press" if guessed != "press" else "investment"

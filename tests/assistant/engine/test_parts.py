@@ -4,7 +4,8 @@ import pytest
 
 from assistant.engine.assistant import Assistant
 from assistant.engine.followup import resolve
-from assistant.engine.parts import MAX_PARTS, split_message
+from assistant.engine.guard import is_clinical_advice_request
+from assistant.engine.parts import MAX_PARTS, asks_anything, split_message, split_with_context
 
 
 @pytest.mark.parametrize(
@@ -81,3 +82,53 @@ def test_medical_advice_anywhere_is_signposted_first_and_the_rest_answered(assis
     assert answer.flagged == "clinical_advice" and answer.text.startswith("I can't give medical advice")
     assert "NHS 111" in answer.text and "Norwegian" in answer.text
     assert "cream" not in answer.text.split("NHS 111", 1)[1]  # the medical question is not answered
+
+
+# E-mail as people write it (issue 29): each of these was one "question" (or none) before.
+
+
+def test_a_lead_in_of_any_length_ending_in_a_colon_is_dropped() -> None:
+    message = (
+        "I hope you are keeping well. A couple of questions before we take this to our board: is there a life "
+        "sciences community in the region, and what part do the universities play in training?"
+    )
+    assert split_message(message) == [
+        "Is there a life sciences community in the region?",
+        "What part do the universities play in training?",
+    ]
+
+
+def test_numbered_and_bulleted_questions_are_each_a_part() -> None:
+    message = "Three quick questions:\n1. How good is access to facilities?\n2) What is PIONEER?\n- Who funds it?"
+    assert split_message(message) == ["How good is access to facilities?", "What is PIONEER?", "Who funds it?"]
+
+
+def test_lower_case_text_is_cut_into_sentences() -> None:
+    message = "hi there. how will digital tools change things for nurses. and will patients see their own data."
+    assert split_message(message) == [
+        "How will digital tools change things for nurses.",
+        "Will patients see their own data.",
+    ]
+
+
+def test_requests_written_as_statements_are_parts() -> None:
+    message = "I'd be grateful for details of the diagnostics programme. I was wondering who runs PIONEER."
+    assert len(split_message(message)) == 2
+
+
+def test_a_sign_off_is_never_joined_to_a_question_and_context_is_kept() -> None:
+    parts = split_with_context("You mentioned Dignio. Is it growing? When was it set up? Thanks, Anita")
+    assert parts == [("Is it growing?", ["You mentioned Dignio."]), ("When was it set up?", [])]
+    assert not asks_anything("Just to let you know we opened an office. Thanks, Anita")
+
+
+def test_a_pronoun_is_read_as_what_a_sentence_before_named(assistant: Assistant) -> None:
+    answer = assistant.ask("You mentioned Dignio in your reply. Is it a big company? And where is it from?")
+    assert [p.question for p in answer.parts] == ["Is it a big company?", "Where is it from?"]
+    assert answer.resolved_question and answer.resolved_question.count("Dignio") == 2
+
+
+def test_a_medicine_question_that_points_back_is_guarded() -> None:
+    assert is_clinical_advice_request("I was started on amlodipine and my ankles have swollen. Should I stop?")
+    assert is_clinical_advice_request("Can my son stop taking azathioprine before his exams?")
+    assert not is_clinical_advice_request("Can organisations like ours license linked patient data?")
