@@ -28,6 +28,12 @@ _MARKETING = re.compile(
     r"limited[- ]time|\d{1,2}\s?% off)\b",
     re.I,
 )
+# A message without a question may still ask, in the form of a statement of what its writer wants.
+_WANTS = re.compile(
+    r"\b(?:would like|'d like|looking for|interested in|need|needs|want|wants|seeking|hop(?:e|ing) to|keen to|"
+    r"require|requires|request|requesting|apply|applying)\b",
+    re.I,
+)
 _INVOICE = re.compile(r"\b(?:invoice|remittance|payment (?:is )?(?:now )?(?:due|overdue)|amount due)\b", re.I)
 
 
@@ -46,7 +52,7 @@ def not_an_enquiry(text: str) -> str | None:
         return "marketing or a sales offer"
     if _INVOICE.search(text):
         return "an invoice or a payment request"
-    return None if asks_anything(text) else "it asks nothing"
+    return None if asks_anything(text) or _WANTS.search(text) else "it asks nothing"
 
 
 def write_draft(assistant: Assistant, name: str | None, body: str, route: Category, sure: bool) -> Draft:

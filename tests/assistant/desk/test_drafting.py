@@ -139,6 +139,7 @@ def test_spam_and_messages_that_ask_nothing_get_no_document_text_and_a_person(
         assert done.category == "other" and done.needs_review and why in str(done.reasons)
     assert not_an_enquiry("Please find attached invoice 4411; payment is due in 30 days.")
     assert not_an_enquiry("What is PIONEER?") is None
+    assert not_an_enquiry("Our company would like access to PIONEER health data under licence.") is None
 
 
 def test_no_named_team_is_promised_when_the_classifier_is_unsure(

@@ -355,8 +355,9 @@ def test_n10_a_citation_carries_its_documents_visibility_into_the_draft(
     ingest([str(minutes)], desk.engine.store, desk.engine.embedder, progress=False)
     desk.engine.reload()
     assert desk.enquiries.triage is not None
-    category = next(c for c in desk.enquiries.categories() if c != "clinical-advice")
-    text, citations = desk.enquiries.triage.draft("Ada Byron", "Where does the Quexbury board meet?", category)
+    question = "Where does the Quexbury board meet?"
+    drafted = desk.enquiries.triage.draft("Ada Byron", question, desk.enquiries.triage.classifier.classify(question))
+    text, citations = drafted.text, drafted.citations
     assert citations and citations[0]["visibility"] == "staff" and "#" in citations[0]["source"]
     assert "Larkspur" in text and "[NOT PUBLIC: check before sending]" in text
 
@@ -365,14 +366,15 @@ def test_n13_a_draft_greets_by_name_only_when_it_looks_like_one(assistant: Assis
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "data"})
     desk = Desk.open(settings, assistant, open_database(settings))
     assert desk.enquiries.triage is not None
-    category = next(c for c in desk.enquiries.categories() if c != "clinical-advice")
+    question = "How does a clinic join the network?"
+    found = desk.enquiries.triage.classifier.classify(question)
     for name, opening in (
         ("Ada Byron", "Dear Ada,"),
         ("", "Hello,"),
         ("12345", "Hello,"),
         ("https://spam.example", "Hello,"),
     ):
-        text, _ = desk.enquiries.triage.draft(name, "How does a clinic join the network?", category)
+        text = desk.enquiries.triage.draft(name, question, found).text
         assert text.startswith(opening + "\n"), (name, text[:40])
 
 
