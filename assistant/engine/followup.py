@@ -27,8 +27,15 @@ _KINDS = (
     "product|charity|centre|center|institute|university|partnership|scheme|initiative|app"
 )
 # "that hub", "those universities", "this data", and "the" with a kind of thing ("the company") or "the data".
+# A "that" before a pronoun, an article or a verb joins a clause ("a community that our scientists could join"):
+# it points at nothing.
+_NOT_A_NOUN = (
+    r"(?!(?:our|we|you|they|i|he|she|it|its|my|your|their|the|a|an|is|are|was|were|has|have|had|can|could|will|"
+    r"would|should|may|might|do|does|did|be|been|in|on|of|to|for|with|and|or|there)\b)"
+)
 _POINTING = re.compile(
-    rf"\b(?:(?:that|this|those|these)\s+(?P<noun>[a-z][\w-]*)|the\s+(?P<kind>{_KINDS}|data)s?)\b(?!\s+of\b)"
+    rf"\b(?:(?:that|this|those|these)\s+{_NOT_A_NOUN}(?P<noun>[a-z][\w-]*)|the\s+(?P<kind>{_KINDS}|data)s?)\b"
+    r"(?!\s+of\b)"
 )
 _KIND = re.compile(rf"^(?:{_KINDS})$")
 
@@ -97,5 +104,8 @@ def resolve(question: str, history: list[str]) -> str:
         return question
     subject: str | None = None
     for earlier in history:
-        subject = subject_of(_substitute(earlier, subject)) or subject
+        standing = _substitute(earlier, subject)
+        # A turn that pointed back stays on its topic ("Is it bigger than Babylon?" is still about Dignio); any
+        # other turn gives its own subject, if it has one.
+        subject = subject if subject and standing != earlier else subject_of(standing) or subject
     return _substitute(question, subject)

@@ -132,3 +132,10 @@ def test_a_medicine_question_that_points_back_is_guarded() -> None:
     assert is_clinical_advice_request("I was started on amlodipine and my ankles have swollen. Should I stop?")
     assert is_clinical_advice_request("Can my son stop taking azathioprine before his exams?")
     assert not is_clinical_advice_request("Can organisations like ours license linked patient data?")
+
+
+def test_a_relative_that_points_at_nothing_and_a_turn_that_pointed_back_keeps_its_topic() -> None:
+    question = "Is there a life sciences community in the region that our scientists could join?"
+    assert resolve(question, ["I lead a team at Tamworth Biosensors."]) == question
+    earlier = ["You mentioned Dignio.", "Is it one of the big players like Babylon?"]
+    assert resolve("Is it expanding here?", earlier) == "Is Dignio expanding here?"
