@@ -139,8 +139,9 @@ class Assistant:
         earlier = bounded_history(history)
         for part, context in asked:
             # 4. Resolve: a follow-up ("Who can use its data?", "Is it growing?" after a statement) stands alone.
-            resolved = resolve(part, [*earlier, *context][-MAX_HISTORY_ITEMS:])
-            earlier = [*earlier, resolved][-MAX_HISTORY_ITEMS:]
+            earlier = [*earlier, *context][-MAX_HISTORY_ITEMS:]
+            resolved = resolve(part, earlier)
+            earlier = [*earlier, part][-MAX_HISTORY_ITEMS:]  # as asked: a part that pointed back keeps its topic
             # 5-7. Guard, assess, decide and compose this part.
             guarded = personal and first_person(part)
             outcomes.append(self._answer(part, resolved, visible, guarded, encoded))
