@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from assistant.config import MAX_HISTORY_ITEMS, Settings
+from assistant.config import Settings
 from assistant.engine.answer_types import missing_type
 from assistant.engine.calibration import Calibration, confidence, signals, trusted_at_most
 from assistant.engine.catalogue import Catalogue
@@ -23,7 +23,7 @@ from assistant.engine.cite import cite_groups
 from assistant.engine.compose import ScoredSentence, Topic, referred_to, rerank, score_sentences, select, topic_question
 from assistant.engine.dated import as_of, asks_about_present, without_present
 from assistant.engine.embedder import Embedder, load_embedder
-from assistant.engine.followup import resolve
+from assistant.engine.followup import read_parts, resolve
 from assistant.engine.generate import Writer, supported_sentences
 from assistant.engine.guard import CLINICAL_FLAG, SIGNPOST, is_clinical_advice_request
 from assistant.engine.intent import IntentClassifier, replied
@@ -131,20 +131,12 @@ class Assistant:
             return read
         question, corrections, encoded = read
         # 3. Split: the questions and requests the message asks (usually one: the message itself).
-        asked = split_with_context(question)
+        asked = read_parts(question, bounded_history(history))
         # A request for personal medical advice anywhere is signposted first, and nothing personal in the
         # message is answered from the documents; its other questions still are.
         personal = len(asked) > 1 and is_clinical_advice_request(question)
-        outcomes: list[Outcome] = []
-        earlier = bounded_history(history)
-        for part, context in asked:
-            # 4. Resolve: a follow-up ("Who can use its data?", "Is it growing?" after a statement) stands alone.
-            earlier = [*earlier, *context][-MAX_HISTORY_ITEMS:]
-            resolved = resolve(part, earlier)
-            earlier = [*earlier, part][-MAX_HISTORY_ITEMS:]  # as asked: a part that pointed back keeps its topic
-            # 5-7. Guard, assess, decide and compose this part.
-            guarded = personal and first_person(part)
-            outcomes.append(self._answer(part, resolved, visible, guarded, encoded))
+        # 4-7. Resolve (in `read_parts`), guard, assess, decide and compose each part.
+        outcomes = [self._answer(p, r, visible, personal and first_person(p), encoded) for p, r in asked]
         # 8. Cite: number the sources in the order the answer uses them, across the parts.
         return self._compose(outcomes, started, visible, corrections)
 

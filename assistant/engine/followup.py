@@ -8,6 +8,9 @@ A question with neither, or naming something of its own, is taken to stand alone
 
 import re
 
+from assistant.config import MAX_HISTORY_ITEMS
+from assistant.engine.parts import split_with_context
+
 # "this", "that" and "there" are left out: as often as not they point at the question's own words.
 _PRONOUN = re.compile(r"\b(its|their|it|they|them|he|she|his|her)\b", re.I)
 _POSSESSIVE = {"its", "their", "his", "her"}
@@ -109,3 +112,28 @@ def resolve(question: str, history: list[str]) -> str:
         # other turn gives its own subject, if it has one.
         subject = subject if subject and standing != earlier else subject_of(standing) or subject
     return _substitute(question, subject)
+
+
+_THEN = re.compile(r"\b(?:then|there|that time)\b", re.I)
+
+
+def points_back(question: str) -> bool:
+    """Whether a question leans on something said before it: a pronoun, a pointing noun phrase, "then" or
+    "there"."""
+    return bool(_PRONOUN.search(question) or _POINTING.search(question) or _THEN.search(question))
+
+
+def read_parts(message: str, history: list[str]) -> list[tuple[str, str]]:
+    """The questions a message asks (see `parts.split_with_context`), each as asked and made to stand alone: read
+    with the earlier turns, the message's statements before it and its questions before it, as asked (so a part
+    that pointed back keeps its topic); a part that leans on the sentence before it ("the progress made then",
+    "the company") is read with that sentence."""
+    read: list[tuple[str, str]] = []
+    earlier = list(history)
+    for part, context in split_with_context(message):
+        said = context or [read[-1][0] for _ in read[-1:]]  # the sentence before: a statement, or the last question
+        earlier = [*earlier, *context][-MAX_HISTORY_ITEMS:]
+        resolved = resolve(part, earlier)
+        read.append((part, f"{said[-1]} {resolved}" if said and points_back(part) else resolved))
+        earlier = [*earlier, part][-MAX_HISTORY_ITEMS:]
+    return read
