@@ -38,7 +38,10 @@ _NEW_QUESTION = re.compile(rf",\s+(?:and|also|plus|but)\s+(?={_QUESTION_START}\s
 _LEAD_IN = re.compile(r"^(?:also|and|plus|so|then|finally|secondly|firstly|first|second|lastly)\b[,:]?\s*", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|[a-z][.)]|[-*•–])\s+")  # "1. …", "2) …", "a) …", "- …", "• …"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_ABBREVIATION = re.compile(r"\b(?:dr|mr|mrs|ms|prof|st|no|vs|etc|e\.g|i\.e|approx)\.$", re.I)
+_CAPITALISED_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z])")
+_ABBREVIATION = re.compile(  # "Dr.", "e.g.", "U.S.": a full stop that ends no sentence
+    r"(?:\b(?:dr|mr|mrs|ms|prof|st|no|vs|etc|e\.g|i\.e|approx)|\b(?:[A-Z]\.){1,3}[A-Z]?)\.?$", re.I
+)
 _GREETING = re.compile(
     # "Dear Cluster team,", "Hi Alex,", "Hello there," (a greeting and up to three words before a comma), or a bare
     # "Hi", "Good morning".
@@ -75,9 +78,12 @@ def sentences(message: str) -> list[str]:
             else:
                 blocks[-1] = f"{blocks[-1]} {line.strip()}".strip()
         blocks.append("")  # a paragraph ends: the next line starts a block of its own
+    # Text written with capitals ends a sentence only before one ("the U.S. government", "John Pell. own" are no
+    # ends); text written without them ends one at every full stop.
+    cut = _SENTENCE_END if not re.search(r"(?:^|[.!?]\s+)[A-Z]", message) else _CAPITALISED_END
     found: list[str] = []
     for block in filter(None, blocks):
-        for piece in _SENTENCE_END.split(block):
+        for piece in cut.split(block):
             if found and _ABBREVIATION.search(found[-1]) and found[-1].endswith("."):
                 found[-1] = f"{found[-1]} {piece}"  # "Dr. Shaw" was no sentence end
             else:

@@ -152,3 +152,10 @@ def test_a_part_that_leans_on_the_sentence_before_is_read_with_it() -> None:
         ("What is PIONEER?", "What is PIONEER?"),
         ("Who runs Dignio?", "Who runs Dignio?"),
     ]
+
+
+def test_initials_and_capitalised_text_keep_their_sentences_whole() -> None:
+    assert split_message("What department in the U.S. spearheaded the efforts?") == [
+        "What department in the U.S. spearheaded the efforts?"
+    ]
+    assert split_message("How much land did John Pell. own in total?") == ["How much land did John Pell. own in total?"]
