@@ -243,7 +243,7 @@ class MailMessage(Base):
     from_addr: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)
-    received_via: Mapped[str] = mapped_column(String(20))  # imap | webhook | file
+    received_via: Mapped[str] = mapped_column(String(20))  # imap | webhook | import
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
