@@ -59,13 +59,15 @@ def write_draft(assistant: Assistant, name: str | None, body: str, route: Catego
     """The draft for an enquiry whose text is `body` (an e-mail's already read: see `mail.body`), routed to `route`
     by a classifier that is `sure` of it or not."""
     lines = [greeting(name), ""]  # the rule the mail sent uses: a name that looks like one, else "Hello,"
-    why_not = not_an_enquiry(body)
+    # Safety first: the guard reads every message, so medical advice asked beside an "opt out" line or in a
+    # message that asks nothing else is still signposted.
+    answer = assistant.ask(body[:2000], None, STAFF_VIEW)
+    signposted = answer.flagged is not None or any(p.signposted for p in answer.parts)
+    why_not = None if signposted else not_an_enquiry(body)
     if why_not:
         return Draft(
             "\n".join([*lines, "Thank you for your message.", "", A_PERSON, *SIGN_OFF]), not_an_enquiry=why_not
         )
-    answer = assistant.ask(body[:2000], None, STAFF_VIEW)
-    signposted = answer.flagged is not None or any(p.signposted for p in answer.parts)
     if signposted:
         lines += [MAIL_SIGNPOST, ""]
     lines.append("Thank you for your enquiry.")

@@ -137,6 +137,9 @@ def test_spam_and_messages_that_ask_nothing_get_no_document_text_and_a_person(
         done = triage.triage(emailed(sessions, text))
         assert done.draft is not None and DOCUMENTS_HEADING not in done.draft and A_PERSON in done.draft
         assert done.category == "other" and done.needs_review and why in str(done.reasons)
+    told = "Just to let you know my son has had swollen ankles since he started amlodipine. To opt out reply STOP."
+    signposted = triage.triage(emailed(sessions, told))
+    assert signposted.draft is not None and MAIL_SIGNPOST in signposted.draft and signposted.priority == "urgent"
     assert not_an_enquiry("Please find attached invoice 4411; payment is due in 30 days.")
     assert not_an_enquiry("What is PIONEER?") is None
     assert not_an_enquiry("Our company would like access to PIONEER health data under licence.") is None
