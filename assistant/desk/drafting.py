@@ -62,7 +62,7 @@ def write_draft(assistant: Assistant, name: str | None, body: str, route: Catego
     # Safety first: the guard reads every message, so medical advice asked beside an "opt out" line or in a
     # message that asks nothing else is still signposted.
     answer = assistant.ask(body[:2000], None, STAFF_VIEW)
-    signposted = answer.flagged is not None or any(p.signposted for p in answer.parts)
+    signposted = answer.flagged is not None  # the engine flags an answer when its guard fired on any part
     why_not = None if signposted else not_an_enquiry(body)
     if why_not:
         return Draft(

@@ -15,6 +15,7 @@ message itself.
 import re
 
 from assistant.engine.guard import SIGNPOST
+from assistant.engine.terms import split_sentences
 from assistant.models import Part
 
 NOT_FOUND = "I couldn't find an answer to that in the cluster's documents, so I won't guess."
@@ -38,10 +39,6 @@ _NEW_QUESTION = re.compile(rf",\s+(?:and|also|plus|but)\s+(?={_QUESTION_START}\s
 _LEAD_IN = re.compile(r"^(?:also|and|plus|so|then|finally|secondly|firstly|first|second|lastly)\b[,:]?\s*", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|[a-z][.)]|[-*•–])\s+")  # "1. …", "2) …", "a) …", "- …", "• …"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_CAPITALISED_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z])")
-_ABBREVIATION = re.compile(  # "Dr.", "e.g.", "U.S.": a full stop that ends no sentence
-    r"(?:\b(?:dr|mr|mrs|ms|prof|st|no|vs|etc|e\.g|i\.e|approx)|\b(?:[A-Z]\.){1,3}[A-Z]?)\.?$", re.I
-)
 _GREETING = re.compile(
     # "Dear Cluster team,", "Hi Alex,", "Hello there," (a greeting and up to three words before a comma), or a bare
     # "Hi", "Good morning".
@@ -68,7 +65,7 @@ def _is_question(piece: str) -> bool:
 
 def sentences(message: str) -> list[str]:
     """A message's sentences in order: its paragraphs (lines of one paragraph joined; each list item its own),
-    each cut at every sentence end whatever the case of what follows."""
+    each cut into sentences."""
     blocks: list[str] = []
     for paragraph in re.split(r"\n\s*\n", message.strip()):
         for line in paragraph.splitlines():
@@ -78,16 +75,12 @@ def sentences(message: str) -> list[str]:
             else:
                 blocks[-1] = f"{blocks[-1]} {line.strip()}".strip()
         blocks.append("")  # a paragraph ends: the next line starts a block of its own
-    # Text written with capitals ends a sentence only before one ("the U.S. government", "John Pell. own" are no
-    # ends); text written without them ends one at every full stop.
-    cut = _SENTENCE_END if not re.search(r"(?:^|[.!?]\s+)[A-Z]", message) else _CAPITALISED_END
+    # Text written with capitals ends a sentence only before one, and not after "Dr." or "U.S." (as the documents'
+    # sentences are cut); text written without them ends one at every full stop.
+    capitalised = re.search(r"(?:^|[.!?]\s+)[A-Z]", message) is not None
     found: list[str] = []
     for block in filter(None, blocks):
-        for piece in cut.split(block):
-            if found and _ABBREVIATION.search(found[-1]) and found[-1].endswith("."):
-                found[-1] = f"{found[-1]} {piece}"  # "Dr. Shaw" was no sentence end
-            else:
-                found.append(piece)
+        found += split_sentences(block, keep_short=True) if capitalised else _SENTENCE_END.split(block)
     return [s for s in found if s.strip()]
 
 

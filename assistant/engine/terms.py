@@ -77,8 +77,9 @@ _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-
 MIN_SENTENCE_WORDS = 4  # shorter pieces ("Coventry and Wolverhampton.") stay with the sentence before them
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a paragraph, not breaking after common abbreviations or initials."""
+def split_sentences(text: str, keep_short: bool = False) -> list[str]:
+    """Sentences of a paragraph, not breaking after common abbreviations or initials. A short piece stays with the
+    sentence before it unless `keep_short` (a message's "Thanks, Anita" is no part of its question)."""
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         return []
@@ -94,7 +95,7 @@ def split_sentences(text: str) -> list[str]:
     pieces.append(text[start:].strip())
     sentences: list[str] = []
     for piece in pieces:
-        if sentences and len(piece.split()) < MIN_SENTENCE_WORDS and not re.search(r"[!?]$", piece):
+        if sentences and not keep_short and len(piece.split()) < MIN_SENTENCE_WORDS and not re.search(r"[!?]$", piece):
             sentences[-1] = f"{sentences[-1]} {piece}"
         else:
             sentences.append(piece)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from mailparser_reply import EmailReplyParser
 
+_PARSER = EmailReplyParser(languages=["en"])  # its settings, made once (each read compiles its own patterns)
 FORWARDED = ("forwarded message", "begin forwarded message", "original message")
 
 
@@ -23,7 +24,7 @@ class Body:
 
 def read_body(text: str) -> Body:
     """The enquirer's own words in `text` (an e-mail's plain text)."""
-    replies = EmailReplyParser(languages=["en"]).read(text).replies
+    replies = _PARSER.read(text).replies
     newest = replies[0] if replies else None
     if newest is None:
         return Body(text.strip(), False, False)
