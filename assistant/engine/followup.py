@@ -114,13 +114,15 @@ def resolve(question: str, history: list[str]) -> str:
     return _substitute(question, subject)
 
 
-_THEN = re.compile(r"\b(?:then|there|that time)\b", re.I)
+_THEN = re.compile(r"\b(?:then|that time)\b", re.I)
 
 
 def points_back(question: str) -> bool:
-    """Whether a question leans on something said before it: a pronoun, a pointing noun phrase, "then" or
-    "there"."""
-    return bool(_PRONOUN.search(question) or _POINTING.search(question) or _THEN.search(question))
+    """Whether a question leans on something said before it: a pronoun, a pointing noun phrase, "then", or a
+    "there" that means a place ("based there?"; not "is there …", which points at nothing)."""
+    return bool(
+        _PRONOUN.search(question) or _POINTING.search(question) or _THEN.search(question) or _THERE.search(question)
+    )
 
 
 def read_parts(message: str, history: list[str]) -> list[tuple[str, str]]:

@@ -154,6 +154,17 @@ def test_a_part_that_leans_on_the_sentence_before_is_read_with_it() -> None:
     ]
 
 
+def test_an_existential_there_does_not_lean_on_the_sentence_before() -> None:
+    from assistant.engine.followup import points_back, read_parts
+
+    statement = "I lead people and culture at Tamworth Biosensors, a company moving to the West Midlands."
+    question = "Is there a life sciences community in the region that our scientists could plug into?"
+    (first, first_read), _ = read_parts(f"{statement} {question} And where is PIONEER?", [])
+    assert first_read == first == question
+    assert not points_back("Are there any graduates?")
+    assert points_back("Which companies are based there?")
+
+
 def test_initials_and_capitalised_text_keep_their_sentences_whole() -> None:
     assert split_message("What department in the U.S. spearheaded the efforts?") == [
         "What department in the U.S. spearheaded the efforts?"
