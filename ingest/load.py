@@ -11,18 +11,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
-
 from assistant.errors import LoadError
-from assistant.models import PUBLIC, VISIBILITY_LEVELS, Block, LoadedDocument
+from assistant.models import PUBLIC, Block, LoadedDocument
 from ingest import isolate
+from ingest.front_matter import split_front_matter
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
 # Read by third-party parsers (pypdf, python-docx, lxml/trafilatura): each in a child process with limits
 # (ingest/isolate.py). Markdown and text are our own short, linear code and stay in-process.
 ISOLATED_SUFFIXES = (".html", ".htm", ".pdf", ".docx")
 MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_FRONT_MATTER_CHARS = 16_384
 # A .docx is a zip: its parts are checked by their declared sizes before anything is inflated (zipfile never
 # inflates a member past its declared size). 50 MB of XML is far beyond any real document.
 MAX_DOCX_UNPACKED_BYTES = 50 * 1024 * 1024
@@ -59,47 +57,6 @@ def _inline(text: str) -> str:
     text = _LINK.sub(r"\1", text)
     text = _EMPHASIS.sub(r"\2", text)
     return re.sub(r"\s+", " ", text).strip()
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML without anchors and aliases: front matter never needs them, and expanding them is how 340 bytes
-    become 53 MB (the "billion laughs")."""
-
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            raise LoadError("front matter uses a YAML alias (*name); write the value out instead")
-        return super().compose_node(parent, index)  # type: ignore[arg-type]
-
-
-def check_visibility(value: object) -> str:
-    """The one visibility level a document declares; raises `LoadError` for a list or an unknown level."""
-    level = value.strip().lower() if isinstance(value, str) else None
-    if level not in VISIBILITY_LEVELS:
-        raise LoadError(f"visibility {value!r} is not one of {', '.join(VISIBILITY_LEVELS)} (give exactly one level)")
-    return level
-
-
-def split_front_matter(text: str) -> tuple[dict[str, str], str]:
-    """YAML front matter between `---` lines, as strings, and the body after it."""
-    if not text.startswith("---"):
-        return {}, text
-    parts = text.split("\n", 1)
-    end = parts[1].find("\n---") if len(parts) > 1 else -1
-    if end < 0:
-        return {}, text
-    raw, body = parts[1][:end], parts[1][end + 4 :]
-    if len(raw) > MAX_FRONT_MATTER_CHARS:
-        raise LoadError(f"front matter is over {MAX_FRONT_MATTER_CHARS:,} characters")
-    try:
-        loaded = yaml.load(raw, Loader=_NoAliasLoader) or {}
-    except yaml.YAMLError as exc:
-        raise LoadError(f"front matter is not valid YAML: {exc}") from None
-    if not isinstance(loaded, dict):
-        raise LoadError("front matter must be a YAML mapping")
-    if "visibility" in loaded:
-        loaded["visibility"] = check_visibility(loaded["visibility"])
-    meta = {str(k): ", ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in loaded.items()}
-    return meta, body.lstrip("\n")
 
 
 def markdown_blocks(body: str) -> tuple[str | None, list[Block]]:

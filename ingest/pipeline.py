@@ -20,7 +20,8 @@ from assistant.errors import LoadError
 from assistant.models import PUBLIC, Chunk, LoadedDocument
 from ingest import fetch
 from ingest.embed import embed
-from ingest.load import SUPPORTED_SUFFIXES, check_visibility, content_hash, load_bytes, read_file, walk
+from ingest.front_matter import check_visibility
+from ingest.load import SUPPORTED_SUFFIXES, content_hash, load_bytes, read_file, walk
 from ingest.split import document_hash, split
 from ingest.write import remove, write
 

@@ -2,7 +2,8 @@
 
 Knowledge gaps are the questions from chat and widget that were abstained on or rated down, grouped by topic:
 greedy clustering of their MiniLM vectors (a question joins the first group whose first question it resembles),
-each group named by its most frequent content words.
+each group named by its most frequent question. A written answer closes the questions it answers that were asked
+before it was published; asked again and not answered, they come back.
 """
 
 from collections import Counter
@@ -13,52 +14,74 @@ import numpy as np
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.desk.answers import published_answers
 from assistant.desk.tables import Enquiry, Feedback, QuestionLog, aware, utcnow
 from assistant.desk.views import Figures, Gap, PartnerDay, Weekly
 from assistant.desk.vocabulary import Channel, Rating
-from assistant.engine import Embedder, terms
+from assistant.engine import Embedder, asks_for_medical_advice
 from assistant.models import DOCUMENTS
 
 SAME_TOPIC = 0.55  # cosine between questions on one topic (MiniLM)
+MAX_FORM = 10  # questions of a gap carried to the answer form
 PUBLIC_CHANNELS = [c for c in Channel if c.public]
 
 
 def knowledge_gaps(sessions: sessionmaker[Session], embedder: Embedder, days: int = 90, examples: int = 3) -> list[Gap]:
-    """Topics the documents fail to answer, most asked first: label, count, example questions."""
+    """Topics the documents fail to answer, most asked first: each named by its most frequent question, with its
+    count and example questions. Requests for medical advice are never gaps (they are signposted, not answered);
+    a question asked before a written answer to it was published is closed by that answer."""
     since = utcnow() - timedelta(days=days)
     with sessions() as session:
-        abstained = session.scalars(
-            select(QuestionLog.question).where(
+        abstained = session.execute(
+            select(QuestionLog.question, QuestionLog.created_at).where(
                 QuestionLog.abstained.is_(True),
                 QuestionLog.kind == DOCUMENTS,  # small talk and contact requests are not gaps
                 QuestionLog.channel.in_(PUBLIC_CHANNELS),
                 QuestionLog.created_at >= since,
             )
         ).all()
-        rated_down = session.scalars(
-            select(Feedback.question).where(
+        rated_down = session.execute(
+            select(Feedback.question, Feedback.created_at).where(
                 Feedback.rating == Rating.DOWN, Feedback.channel.in_(PUBLIC_CHANNELS), Feedback.created_at >= since
             )
         ).all()
-    questions = [q for q in [*abstained, *rated_down] if q.strip()]
-    if not questions:
+        published = published_answers(session)
+    asked = [(q, aware(at)) for q, at in [*abstained, *rated_down] if q.strip() and not asks_for_medical_advice(q)]
+    if not asked:
         return []
-    vectors = embedder.encode(questions)
+    vectors = embedder.encode([q for q, _ in asked])
+    answered = [(aware(when), embedder.encode(questions)) for when, questions in published]
+    open_ = [i for i in range(len(asked)) if not _closed(asked[i][1], vectors[i], answered)]
+    return [_gap([asked[i][0] for i in group], examples) for group in _topics(vectors, open_)]
+
+
+def _closed(at: datetime, vector: np.ndarray, answered: list[tuple[datetime, np.ndarray]]) -> bool:
+    """Whether a written answer to this question (one of its questions on the same topic) was published after it
+    was asked."""
+    return any(when >= at and float(np.max(questions @ vector)) >= SAME_TOPIC for when, questions in answered)
+
+
+def _topics(vectors: np.ndarray, kept: list[int]) -> list[list[int]]:
+    """Greedy grouping: a question joins the first group whose first question it resembles; biggest first."""
     groups: list[list[int]] = []
-    for i, vector in enumerate(vectors):
+    for i in kept:
         for group in groups:
-            if float(vectors[group[0]] @ vector) >= SAME_TOPIC:
+            if float(vectors[group[0]] @ vectors[i]) >= SAME_TOPIC:
                 group.append(i)
                 break
         else:
             groups.append([i])
-    report = []
-    for group in sorted(groups, key=len, reverse=True):
-        words = Counter(t for i in group for t in set(terms(questions[i])))
-        distinct = list(dict.fromkeys(questions[i] for i in group))
-        topic = ", ".join(w for w, _ in words.most_common(3)) or "(no content words)"
-        report.append(Gap(topic, len(group), distinct[:examples]))
-    return report
+    return sorted(groups, key=len, reverse=True)
+
+
+def _gap(questions: list[str], examples: int) -> Gap:
+    """A group of questions named by the one asked most often (in any case and spacing; the first asked on a tie)."""
+    counted = Counter(" ".join(q.lower().split()) for q in questions)
+    top = counted.most_common(1)[0][0]
+    topic = next(q for q in questions if " ".join(q.lower().split()) == top)
+    distinct = list(dict.fromkeys(q.strip() for q in questions))
+    ordered = [topic, *(q for q in distinct if q != topic)]
+    return Gap(topic.strip(), len(questions), ordered[:examples], ordered[:MAX_FORM])
 
 
 def sla_breached(due: datetime | None, responded: datetime | None, now: datetime) -> bool:

@@ -8,6 +8,7 @@ library.remove("upload/7/report.pdf", member)           # an admin's
 """
 
 import logging
+from dataclasses import replace
 from pathlib import PurePath
 from typing import Any, ClassVar
 
@@ -21,9 +22,10 @@ from assistant.desk.audit import audit
 from assistant.desk.tables import Job, StoredDocument, maybe_aware, utcnow
 from assistant.desk.views import ChunkView, DocumentRow, JobProgress, SiteRow, Tried, WrittenAnswer
 from assistant.desk.vocabulary import AuditAction, DocumentOrigin, DocumentStatus, JobKind, JobStatus, Role
-from assistant.engine import Assistant, one_document
+from assistant.engine import PUBLIC_ONLY, Assistant, one_document
 from assistant.errors import Conflict, InvalidRequest, LoadError, NotAllowed, NotFound
-from ingest.load import SUPPORTED_SUFFIXES, check_visibility
+from ingest.front_matter import check_visibility
+from ingest.load import SUPPORTED_SUFFIXES
 
 log = logging.getLogger(__name__)
 UPLOAD_PREFIX = "upload/"  # an upload's source in the index: upload/<id>/<file name>
@@ -107,21 +109,25 @@ class Library:
 
     # Changing --------------------------------------------------------------------------------------------------
 
+    def answers_now(self, questions: list[str]) -> list[Tried]:
+        """How the assistant answers these questions now, as a visitor would be answered (before publishing a
+        written answer to them)."""
+        return [Tried.of(self.assistant.ask(q, None, PUBLIC_ONLY)) for q in questions]
+
     def try_question(self, source: str, question: str) -> Tried:
         """The answer from this one document alone (staff checking what it can answer)."""
-        answer = self.assistant.ask(question, None, one_document(source))
-        cited = [c.to_record() for c in answer.citations]
-        return Tried(answer.text, answer.abstained, round(answer.confidence, 3), cited)
+        return Tried.of(self.assistant.ask(question, None, one_document(source)))
 
     def answer_of(self, document_id: int) -> WrittenAnswer:
         """A staff answer's title, text and visibility, for editing it."""
         return answers.answer_of(self.sessions, document_id)
 
-    def write_answer(self, title: str, text: str, visibility: str, author: str, document_id: int | None = None) -> int:
-        """Staff's answer to a knowledge gap as a document of its own, new or a new version, ingested at once;
-        returns the job's id."""
+    def write_answer(self, written: WrittenAnswer, author: str, document_id: int | None = None) -> int:
+        """Staff's answer to a knowledge gap (the questions it answers, and the answer) as a document of its own,
+        new or a new version, ingested at once; returns the job's id."""
+        written = replace(written, visibility=_level(written.visibility))
         with self.sessions.begin() as session:
-            row = answers.store_answer(session, title, text, _level(visibility), author, document_id)
+            row = answers.store_answer(session, written, author, document_id)
             audit(
                 session,
                 None,

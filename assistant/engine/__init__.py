@@ -11,6 +11,7 @@ from assistant.engine.dated import spoken as spoken_date
 from assistant.engine.embedder import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder, model_path
 from assistant.engine.generate import Writer
 from assistant.engine.guard import SIGNPOST
+from assistant.engine.guard import is_clinical_advice_request as asks_for_medical_advice
 from assistant.engine.parts import asks_anything
 from assistant.engine.store import EmbeddedChunk, Store
 from assistant.engine.terms import split_sentences, terms
@@ -41,6 +42,7 @@ __all__ = [
     "Visible",
     "Writer",
     "asks_anything",
+    "asks_for_medical_advice",
     "bounded_history",
     "load_embedder",
     "model_path",

@@ -17,6 +17,7 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.engine.answer_types import missing_type
+from assistant.engine.asked import answer_index, written_answer_for, written_outcome
 from assistant.engine.calibration import Calibration, confidence, signals, trusted_at_most
 from assistant.engine.catalogue import Catalogue
 from assistant.engine.cite import cite_groups
@@ -30,7 +31,7 @@ from assistant.engine.intent import IntentClassifier, replied
 from assistant.engine.outcome import ABSTAINED, ANSWERED, SIGNPOSTED, Assessment, Encoded, Outcome, Read, timings
 from assistant.engine.overview import Overview
 from assistant.engine.parts import NOT_FOUND, OFFER_PERSON, asking, compose_parts, first_person, split_with_context
-from assistant.engine.retrieve import AnswerIndex, Visible, retrieve
+from assistant.engine.retrieve import Visible, retrieve
 from assistant.engine.sections import named_section
 from assistant.engine.spelling import showing
 from assistant.engine.store import Store
@@ -68,7 +69,7 @@ class Assistant:
         self.calibration = calibration
         self.writer = writer
         self.threshold = settings.min_confidence if settings.min_confidence is not None else calibration.threshold
-        self.index = AnswerIndex.build(store)
+        self.index = answer_index(store, embedder)
         self.overview = Overview(self.index)
         self.intents = IntentClassifier(embedder)
         self.index_version = store.version()
@@ -86,7 +87,7 @@ class Assistant:
     def reload(self) -> None:
         """Re-read the index after an ingest."""
         version = self.store.version()
-        self.index = AnswerIndex.build(self.store)
+        self.index = answer_index(self.store, self.embedder)
         self.overview = Overview(self.index)
         self.index_version = version
 
@@ -178,8 +179,13 @@ class Assistant:
             section = Assessment(query, [hit], opening, {}, 1.0, 0.0, 0.0, time.perf_counter())
             notes = [f"section named: {opening[0].chunk.section}"]
             return Outcome(asked, resolved, ANSWERED, opening, section, notes)
+        vector = encoded[query] if query in encoded else self.embedder.encode([query])[0]
+        written = written_answer_for(self.index, vector, visible)
+        if written is not None:  # a question staff wrote the answer to, asked again: that answer, cited
+            log.info("decision", extra={"abstained": False, "reason": "written_answer"})
+            return written_outcome(asked, resolved, written)
         # 6. Assess: retrieve passages, score their sentences, estimate how well they answer.
-        found = self.assess(query, visible, encoded.get(query))
+        found = self.assess(query, visible, vector)
         notes = [
             f"signals: {json.dumps({k: round(v, 3) for k, v in found.signals.items()})}",
             f"threshold: {self.threshold:.3f}",

@@ -133,10 +133,12 @@ def _candidates(
         vectors = index.sentence_vectors[hit.chunk.id]
         similarities = vectors @ question_vector
         rest = vectors @ topic.rest_vector if topic is not None else similarities
+        asked = index.asked_similarity(hit.chunk.id, question_vector)
         for j, text in enumerate(hit.chunk.sentences):
-            dense = float(similarities[j])
+            dense = max(float(similarities[j]), asked)
             own = index.sentence_terms[hit.chunk.id][j]
-            context = own | index.entity_terms[hit.chunk.id][j]
+            # A written answer's sentences also mean the questions it answers (see `asked.py`).
+            context = own | index.entity_terms[hit.chunk.id][j] | index.asked_terms.get(hit.chunk.id, frozenset())
             if is_continuation(text):
                 context |= index.previous_terms(hit.chunk, j)
                 # Asked what X is, a referring sentence about X ("This is a major research database…") is as close

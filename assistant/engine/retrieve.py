@@ -81,6 +81,9 @@ class AnswerIndex:
     idf: dict[str, float]
     bm25: bm25s.BM25 | None
     position: dict[str, int]
+    # A written answer's passages: the vectors and terms of the questions it answers (filled by `asked.py`).
+    asked_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    asked_terms: dict[str, frozenset[str]] = field(default_factory=dict)
     _masks: weakref.WeakKeyDictionary[Visible, np.ndarray] = field(default_factory=weakref.WeakKeyDictionary)
 
     @classmethod
@@ -93,7 +96,7 @@ class AnswerIndex:
         cls, chunks: list[Chunk], sentence_vectors: dict[str, np.ndarray], chunk_vectors: np.ndarray
     ) -> "AnswerIndex":
         """An index of chunks already in memory (`Store.load_all`'s rows, or a test's own)."""
-        tokenized = [terms(f"{c.title} {c.section} {c.text}") for c in chunks]
+        tokenized = [terms(f"{c.title} {c.section} {c.text} {c.metadata.get('questions', '')}") for c in chunks]
         bm25 = None
         if chunks:
             bm25 = bm25s.BM25()
@@ -167,6 +170,11 @@ class AnswerIndex:
             self._masks[visible] = mask
         return mask
 
+    def asked_similarity(self, chunk_id: str, vector: np.ndarray) -> float:
+        """Cosine to the nearest question this passage was written to answer (-1 for a passage without any)."""
+        vectors = self.asked_vectors.get(chunk_id)
+        return float(np.max(vectors @ vector)) if vectors is not None else -1.0
+
     def term_weight(self, term: str) -> float:
         """IDF, with unseen terms weighted as the rarest: a question about something absent should look absent."""
         return self.idf.get(term, math.log(1 + (len(self.chunks) + 0.5) / 0.5))
@@ -196,6 +204,9 @@ def dense_ranking(
 ) -> list[tuple[str, float]]:
     """(chunk id, cosine) of the `k` nearest chunks, exact; vectors are unit length, so cosine is a dot product."""
     similarities = index.chunk_vectors @ question_vector
+    for id_ in index.asked_vectors:  # a written answer is as near as the nearest question it answers
+        i = index.position[id_]
+        similarities[i] = max(similarities[i], index.asked_similarity(id_, question_vector))
     if allowed is not None:
         similarities = np.where(allowed, similarities, -np.inf)
         k = min(k, int(allowed.sum()))
@@ -230,7 +241,9 @@ def retrieve(
             Hit(
                 chunk=index.chunks[i],
                 score=score,
-                dense_similarity=similarity.get(id_, float(vector @ question_vector)),
+                dense_similarity=similarity.get(
+                    id_, max(float(vector @ question_vector), index.asked_similarity(id_, question_vector))
+                ),
                 dense_rank=dense_ids.index(id_) if id_ in dense_ids else None,
                 lexical_rank=lexical_ids.index(id_) if id_ in lexical_ids else None,
             )

@@ -65,7 +65,8 @@ def _client(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 # The document metadata every chunk carries: who may see it, its date (front matter, or when fetched) and tags.
-KEPT_METADATA = ("visibility", "date", "fetched", "tags", "origin")
+# "questions": the questions a written answer answers, one a line (see `asked.py`).
+KEPT_METADATA = ("visibility", "date", "fetched", "tags", "origin", "questions")
 
 
 def _chunk_metadata(chunk: Chunk) -> dict[str, str | int]:

@@ -218,6 +218,44 @@ def test_a_knowledge_gap_answered_by_staff_is_answered_with_a_citation(site: dic
     assert ask(url, question)["abstained"]
 
 
+def test_a_written_answer_closes_its_gap_for_the_same_and_reworded_questions(site: dict) -> None:  # type: ignore[type-arg]
+    """Issue 30: the gap's question, asked again in its own or other words, is answered from the written answer
+    (its text does not echo the question), and the gap leaves the list; a medical question is never a gap."""
+    url, desk = site["url"], site["desk"]
+    question = "How much does it cost to join the cluster?"
+    medical = "Should I stop taking my blood pressure tablets?"
+    for asked in (question, question, medical):
+        assert desk.questions.ask(asked, [], channel="chat")[0].abstained
+    desk.questions.logbook.flush(10)
+    kim = staff_client(url, "kim@cluster.example", PASSWORD)
+    gaps = kim.get("/staff/gaps").text
+    assert question in gaps and "blood pressure" not in gaps  # named by its question, not keywords
+    form = kim.get("/staff/gaps/answer", params={"question": [question]}).text
+    assert "How the assistant answers these questions now" in form and "Not answered" in form
+    assert f">{question}</textarea>" in form
+    text = "Joining is free of charge for companies, universities and NHS organisations in the region."
+    written = kim.post(
+        "/staff/answers",
+        data={
+            "title": "Joining the cluster",
+            "text": text,
+            "questions": f"{question}\nIs there a membership fee?",
+            "visibility": "public",
+            "csrf_token": kim.headers["X-CSRF-Token"],
+        },
+    )
+    assert finished(kim, int(written.headers["location"].split("job=")[1]))["status"] == "done"
+    for again in (question, "how much is it to join the cluster", "Is there a membership fee?"):
+        answer = ask(url, again)
+        assert not answer["abstained"] and "free of charge" in answer["answer"], again
+        assert [c["title"] for c in answer["citations"]] == ["Joining the cluster"]
+    assert question not in kim.get("/staff/gaps").text  # closed by the answer
+    [entry] = [d for d in kim.get("/api/staff/documents").json() if d["title"] == "Joining the cluster"]
+    editor = kim.get("/staff/documents/view", params={"source": entry["source"]}).text
+    assert "Is there a membership fee?" in editor  # the questions are edited with the answer
+    kim.post("/staff/documents/remove", data={"source": entry["source"], "csrf_token": kim.headers["X-CSRF-Token"]})
+
+
 def page(title: str, text: str) -> str:
     return f"<html><head><title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p></main></body></html>"
 

@@ -5,12 +5,12 @@ from collections.abc import Callable, Sequence
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from assistant.desk import DocumentOrigin, Visibility
-from assistant.desk.views import DocumentRow
+from assistant.desk.views import DocumentRow, WrittenAnswer
 from assistant.errors import AssistantError
 from ui.edge import desk_of
 from ui.staff.auth import check_csrf, staff_of
@@ -19,6 +19,7 @@ from ui.staff.pages import is_htmx, render
 router = APIRouter(prefix="/staff", include_in_schema=False, dependencies=[Depends(check_csrf)])
 LEVELS = tuple(Visibility)
 MAX_FILES = 20
+MAX_QUESTIONS = 10  # a gap's questions shown and tried on the answer form
 
 
 def _then_show(change: Callable[[], int | None]) -> Response:
@@ -134,16 +135,17 @@ def document_page(request: Request, source: str, question: str = "") -> Response
 
 
 @router.get("/gaps/answer", response_class=HTMLResponse)
-def answer_form(request: Request, question: str = "", topic: str = "") -> HTMLResponse:
-    """The form for a written answer to a knowledge gap, its title started from the question asked."""
-    title = question.strip().rstrip("?")[:200] or topic[:200]
+def answer_form(request: Request, question: Annotated[list[str], Query()] = []) -> HTMLResponse:  # noqa: B006
+    """The form for a written answer to a knowledge gap: the gap's questions (staff may add rewordings), its title
+    started from the first, and how the assistant answers them now."""
+    questions = list(dict.fromkeys(q.strip()[:300] for q in question if q.strip()))[:MAX_QUESTIONS]
     context = {
         "title": "Write an answer",
         "section": "gaps",
         "levels": LEVELS,
-        "topic": topic[:200],
-        "question": question[:500],
-        "answer_title": title,
+        "answer_title": questions[0].rstrip("?")[:200] if questions else "",
+        "answer_questions": "\n".join(questions),
+        "now": list(zip(questions, desk_of(request).library.answers_now(questions), strict=True)),
     }
     return render(request, "answer.html", context)
 
@@ -153,14 +155,14 @@ def write_answer(
     request: Request,
     title: str = Form("", max_length=200),
     text: str = Form("", max_length=20_000),
+    questions: str = Form("", max_length=6_000),
     visibility: str = Form("public"),
     document_id: int = Form(0),
 ) -> Response:
     """A new written answer, or a new version of one: a document of its own, ingested at once."""
     author = staff_of(request).email
-    return _then_show(
-        lambda: desk_of(request).library.write_answer(title, text, visibility, author, document_id or None)
-    )
+    written = WrittenAnswer(title, text, visibility, questions.splitlines())
+    return _then_show(lambda: desk_of(request).library.write_answer(written, author, document_id or None))
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant.desk.vocabulary import JobStatus
+from assistant.models import Answer
 
 # Documents -----------------------------------------------------------------------------------------------------
 
@@ -40,19 +41,29 @@ class ChunkView:
 
 @dataclass(frozen=True)
 class Tried:
-    """What one document alone answers to a question (staff checking a document)."""
+    """What the assistant answers to a question: from one document alone (staff checking it), or as a visitor
+    would be answered (before a written answer is published)."""
 
     text: str
     abstained: bool
     confidence: float
     citations: list[dict[str, Any]]
 
+    @classmethod
+    def of(cls, answer: Answer) -> "Tried":
+        return cls(
+            answer.text, answer.abstained, round(answer.confidence, 3), [c.to_record() for c in answer.citations]
+        )
+
 
 @dataclass(frozen=True)
 class WrittenAnswer:
+    """A staff answer to a knowledge gap: the questions it answers, and the answer."""
+
     title: str
     text: str
     visibility: str
+    questions: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Gap:
-    """A topic the documents fail to answer: most asked first."""
+    """A topic the documents fail to answer (most asked first), named by its most frequent question."""
 
     topic: str
     count: int
     examples: list[str]
+    questions: list[str]  # every distinct question of the group, for the answer form (at most `MAX_FORM`)
 
 
 @dataclass(frozen=True)
