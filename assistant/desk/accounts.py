@@ -78,7 +78,9 @@ def sign_in(
     hash) and a `locked` one (refused after the check) take as long as a wrong password, so timing tells nothing.
     Counting failures and deciding `locked` is the caller's (per account and client address, in `RateLimits`).
     """
-    refused = SignInRefused("Wrong e-mail or password, or too many attempts from here. Try again later.")
+    # Whether the address is locked depends on attempts alone, never on whether the account exists: saying so
+    # tells nothing about accounts, and a first wrong password is not told to "try again later".
+    refused = SignInRefused("Wrong e-mail or password.")
     now = utcnow()
     with sessions.begin() as session:
         user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
@@ -86,7 +88,9 @@ def sign_in(
             ok = _hasher.verify(user.password_hash if user else _dummy_hash(), password) and user is not None
         except (VerifyMismatchError, InvalidHashError):
             ok = False
-        if not ok or locked or user is None or user.disabled:
+        if locked:
+            raise SignInRefused("Too many wrong attempts for this account from here. Try again in a few minutes.")
+        if not ok or user is None or user.disabled:
             raise refused
         token = secrets.token_urlsafe(32)
         session.add(

@@ -71,6 +71,10 @@ class Enquiries:
         """Everything about one enquiry; raises `NotFound`."""
         return inbox.detail(self.sessions, enquiry_id)
 
+    def seen(self, enquiry_id: int) -> None:
+        """A staff member opened the enquiry: it is read until the enquirer writes again."""
+        inbox.mark_seen(self.sessions, enquiry_id)
+
     def update(self, enquiry_id: int, update: EnquiryUpdate, actor: str) -> EnquiryDetail:
         """Apply a staff change and return the enquiry as it now is; raises `NotFound`, `Conflict`, ..."""
         inbox.apply(self.sessions, self.triage, enquiry_id, update, actor, self.outbox)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy import update as update_rows
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.desk import insights, triage
@@ -52,6 +53,7 @@ class Filters:
     channel: str = ""
     partner: str = ""
     breached: bool = False
+    unread: bool = False  # only those the enquirer wrote to since staff last opened them
     q: str = ""
     assignee: str = ""
     sort: str = "received"  # received (newest first) | due (soonest first)
@@ -97,7 +99,15 @@ def summary(e: Enquiry) -> InboxRow:
         assignee=e.assignee,
         reference=e.reference,
         title=title(e.subject, e.message),
+        replied=e.first_response_at is not None,
+        unread=unread(e),
     )
+
+
+def unread(e: Enquiry) -> bool:
+    """The enquirer wrote (the enquiry, or a reply since) after staff last opened it."""
+    wrote = maybe_aware(e.enquirer_wrote_at) or aware(e.created_at)
+    return e.seen_at is None or aware(e.seen_at) < wrote
 
 
 def _filtered(filters: Filters, query: Any) -> Any:  # a Select of enquiries or of their counts
@@ -126,6 +136,9 @@ def _filtered(filters: Filters, query: Any) -> Any:  # a Select of enquiries or 
         )
     if filters.breached:
         query = query.where(insights.breached_clause(utcnow()))
+    if filters.unread:  # `unread` as SQL
+        wrote = func.coalesce(Enquiry.enquirer_wrote_at, Enquiry.created_at)
+        query = query.where(or_(Enquiry.seen_at.is_(None), Enquiry.seen_at < wrote))
     return query
 
 
@@ -249,10 +262,16 @@ def apply(
         triage.assign(sessions, enquiry_id, update.assignee, actor, mail)
     if update.note is not None:  # an empty note is refused, not ignored
         triage.add_note(sessions, enquiry_id, update.note, actor)
-    if update.reply:
+    if update.reply is not None:  # an empty reply is refused, not ignored: "sent" would be untrue
         triage.approve_reply(sessions, enquiry_id, update.reply, actor, mail)
     if update.status:
         triage.change_status(sessions, enquiry_id, update.status, actor)
+
+
+def mark_seen(sessions: sessionmaker[Session], enquiry_id: int) -> None:
+    with sessions.begin() as session:
+        opened = update_rows(Enquiry).where(Enquiry.id == enquiry_id)
+        session.execute(opened.values(seen_at=utcnow(), updated_at=Enquiry.updated_at))  # reading changes nothing
 
 
 def related(session: Session, enquiry: Enquiry) -> list[Enquiry]:

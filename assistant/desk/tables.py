@@ -59,6 +59,9 @@ class Enquiry(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reference: Mapped[str | None] = mapped_column(String(20), unique=True, index=True)  # given to the sender
+    # Unread: the enquirer wrote (the enquiry itself, or a reply by e-mail) after staff last opened it.
+    enquirer_wrote_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class QuestionLog(Base):

@@ -161,6 +161,8 @@ class Triage:
             before = enquiry.category
             route = self.taxonomy.categories[category]
             enquiry.category, enquiry.route, enquiry.needs_review = category, route.route, False
+            # The classifier's confidence was in its own choice: a person's choice is shown as theirs.
+            enquiry.confidence, enquiry.reasons = None, {**(enquiry.reasons or {}), "corrected_by": actor}
             text = enquiry.message[:2000]
             session.add(TriageExample(category=category, text=text, created_by=actor, enquiry_id=enquiry_id))
             audit(session, enquiry_id, actor, AuditAction.CATEGORY_CORRECTED, before=before, after=category)
@@ -183,6 +185,8 @@ def corrections(session: Session, taxonomy: TaxonomyFile, after: int, upto: int)
 def change_status(sessions: sessionmaker[Session], enquiry_id: int, status: str, actor: str) -> None:
     with sessions.begin() as session:
         enquiry = _enquiry(session, enquiry_id)
+        if status == enquiry.status:
+            return  # already there ("Move" on the current status, or "Send and wait" while waiting)
         if status not in EnquiryStatus(enquiry.status).next:
             raise Conflict(f"An enquiry that is '{enquiry.status}' cannot become '{status}'.")
         before, enquiry.status = enquiry.status, status

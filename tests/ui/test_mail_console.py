@@ -86,8 +86,10 @@ def test_an_emailed_enquiry_is_answered_from_the_console(page: Page, site: dict)
     row.get_by_role("link").click()
     reply = page.get_by_label("Reply to Ada Byron")
     reply.fill(reply.input_value().replace("Kind regards,", "We will call you this week.\n\nKind regards,"))
-    page.get_by_role("button", name="Send reply").click()
-    expect(page.get_by_role("status")).to_have_text("Reply sent to the outbox.")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Reply queued to be sent by e-mail: its delivery shows in the conversation."
+    )
     sent = until(
         lambda: [m for m in smtp.find(**{"In-Reply-To": "<pilot-1@uni.example>"}) if "Auto-Submitted" not in m]
     )

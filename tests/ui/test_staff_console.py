@@ -104,9 +104,12 @@ def test_inbox_open_edit_approve_and_the_audit_trail_in_words(page: Page, consol
     assert draft.startswith("Dear Robin,") and "[1]" in draft
     expect(page.locator("ol.sources li").first).to_be_visible()
     reply.fill(draft.replace("Kind regards,", "I have also copied in our data lead.\n\nKind regards,"))
-    page.get_by_role("button", name="Send reply").click()
-    expect(page.get_by_role("status")).to_have_text("Reply saved. Not sent: no mail server configured.")
+    page.get_by_role("button", name="Send and resolve").click()
+    expect(page.get_by_role("status")).to_have_text("Reply saved. Not sent: no mail server is configured.")
     expect(page.locator(".kind-mail_out").last).to_contain_text("copied in our data lead")
+    expect(reply).to_have_value("")  # the composer clears once the reply is sent
+    expect(page.locator(".head .chip.status")).to_have_text("Resolved")
+    expect(page.get_by_label("Status")).to_have_value("resolved")  # the control shows where it is, not a step back
     expect(page.locator(".kind-mail_out .delivery").last).to_contain_text(re.compile("queued|not sent"))
     page.get_by_text("Audit trail").click()
     trail = page.locator("#audit")
@@ -143,10 +146,10 @@ def test_the_same_by_keyboard_alone(page: Page, console: dict) -> None:  # type:
     page.keyboard.type("\nPS: sent from the keyboard.")
     for _ in range(20):  # past the sources' links to the button
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.textContent") == "Send reply":
+        if page.evaluate("document.activeElement.textContent") == "Send":
             break
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_have_text("Reply saved. Not sent: no mail server configured.")
+    expect(page.get_by_role("status")).to_have_text("Reply saved. Not sent: no mail server is configured.")
     page.keyboard.press("g")
     page.keyboard.press("i")
     expect(page).to_have_url(f"{console['url']}/staff/")
@@ -194,7 +197,7 @@ def test_axe_on_every_page_and_a_phone_width(page: Page, console: dict) -> None:
         page.goto(address)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, address
         page.screenshot(path=str(SHOTS / shot), full_page=True)
-    for name in ("Send reply", "Move", "Assign", "Correct", "Add note", "Sign out"):
+    for name in ("Send", "Send and resolve", "Move", "Assign", "Correct", "Add note", "Sign out"):
         button = page.get_by_role("button", name=name, exact=True)
         button.scroll_into_view_if_needed()
         expect(button).to_be_visible()

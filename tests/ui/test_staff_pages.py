@@ -155,3 +155,39 @@ def test_actions_work_as_plain_forms_and_in_place(site: dict) -> None:  # type: 
 def test_anonymous_in_place_updates_are_sent_to_sign_in(site: dict) -> None:  # type: ignore[type-arg]
     response = httpx.get(f"{site['url']}/staff/", headers={"HX-Request": "true"})
     assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
+
+
+def test_messages_say_what_happened_and_controls_show_where_things_are(site: dict) -> None:  # type: ignore[type-arg]
+    """Issue 30: an empty reply is refused (not "sent"); Send and resolve moves the status and clears the composer;
+    the Status control starts at the current status; Assign is a picker of active staff; a category set by a person
+    is not shown with the classifier's confidence; the inbox marks unread and replied enquiries."""
+    kim = staff_client(site["url"], "kim@cluster.example", PASSWORD)
+    form = {"csrf_token": kim.headers["X-CSRF-Token"]}
+    inbox = kim.get("/staff/", params={"q": "Message number 10"}).text
+    assert 'class="badge unread"' in inbox  # never opened
+    empty = kim.post("/staff/enquiries/11/reply", data=form | {"reply": "  "}, headers={"HX-Request": "true"})
+    assert "The reply is empty." in empty.text and "queued" not in empty.text.lower()
+    sent = kim.post("/staff/enquiries/11/reply", data=form | {"reply": "Thank you.", "then": "resolved"})
+    assert sent.status_code == 303 and "done=reply-resolved" in sent.headers["location"]
+    page = kim.get(sent.headers["location"]).text
+    assert "Reply saved. Not sent: no mail server is configured." in page
+    assert '<textarea id="reply" name="reply" rows="14" maxlength="50000"></textarea>' in page
+    assert '<option value="resolved" selected>Resolved (now)</option>' in page
+    picker = page[page.index('id="a-assignee"') : page.index("</select>", page.index('id="a-assignee"'))]
+    assert "<select" in page[page.index('id="a-assignee"') - 60 :] and "lou@cluster.example" in picker
+    outside = kim.post("/staff/enquiries/11/assign", data=form | {"assignee": "someone@elsewhere.example"})
+    assert outside.status_code == 422 and "not an active staff account" in outside.text
+    kim.post("/staff/enquiries/11/category", data=form | {"category": "press"})
+    corrected = kim.get("/staff/enquiries/11").text
+    classification = corrected[corrected.index('id="class-title"') : corrected.index('id="reply-title"')]
+    assert "set by Kim" in classification and "% sure" not in classification
+    inbox = kim.get("/staff/", params={"q": "Message number 10"}).text
+    assert 'class="badge unread"' not in inbox and 'class="chip replied"' in inbox
+    assert "No enquiries match" in kim.get("/staff/", params={"unread": "1", "q": "Message number 10"}).text
+    assert "Message number 12" in kim.get("/staff/", params={"unread": "1", "q": "Message number 12"}).text
+
+
+def test_a_first_wrong_password_keeps_the_address_and_does_not_say_later(site: dict) -> None:  # type: ignore[type-arg]
+    refused = httpx.post(f"{site['url']}/login", data={"email": "kim@cluster.example", "password": "wrong one"})
+    assert refused.status_code == 401 and "Wrong e-mail or password." in refused.text
+    assert "later" not in refused.text and 'value="kim@cluster.example"' in refused.text

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from assistant.desk.inbox import title
 from assistant.desk.views import AuditEntry, Weekly
 from ui.staff.chart import weekly_bars
-from ui.staff.present import age, audit_sentence, due, local_time, person, reasons_text, zone
+from ui.staff.present import age, audit_sentence, due, hours, local_time, person, plural, reasons_text, zone
 
 NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
 LONDON, TOKYO = zone("Europe/London", "UTC"), zone("Asia/Tokyo", "UTC")
@@ -19,6 +19,15 @@ def test_ages_and_due_times_read_as_an_inbox_says_them() -> None:
     assert due(NOW - timedelta(days=2), True, NOW) == "overdue by 2 d" and due(None, False, NOW) == ""
     naive = "2026-11-25T14:00:00"  # SQLite hands back naive UTC
     assert age(naive, NOW) == "30 min ago"
+
+
+def test_durations_round_honestly_and_plurals_agree() -> None:
+    """Issue 30: 47 h left is "2 d", not "1 d"; nothing measured is "–", not "0.0 h"."""
+    assert due(NOW + timedelta(hours=47), False, NOW) == "due in 2 d"
+    assert due(NOW + timedelta(hours=25), False, NOW) == "due in 1 d"
+    assert hours(None) == "–" and hours(0.6) == "36 min" and hours(0.004) == "14 s" and hours(5.2) == "5 h"
+    assert plural(1, "document") == "1 document" and plural(3, "document") == "3 documents"
+    assert plural(2, "enquiry", "enquiries") == "2 enquiries"
 
 
 def test_times_are_in_the_readers_zone() -> None:

@@ -241,8 +241,10 @@ def test_widget_hand_off_is_triaged_drafted_and_approved_in_the_console(page: Pa
     assert draft.startswith("Dear Robin,") and "[1]" in draft
     expect(page.locator("ol.sources")).to_contain_text("Health Tech in the West Midlands")
     reply.fill(draft.replace("Kind regards,", "I have also copied in our data lead.\n\nKind regards,"))
-    page.get_by_role("button", name="Send reply").click()
-    expect(page.get_by_role("status")).to_have_text("Reply saved. Not sent: no mail server configured.", timeout=15_000)
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Reply saved. Not sent: no mail server is configured.", timeout=15_000
+    )
     page.get_by_text("Audit trail").click()
     audit = page.locator("#audit")
     for step in ("received it by widget", "sorted it as health data access", "Kim approved the reply"):

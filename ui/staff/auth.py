@@ -87,15 +87,15 @@ def login(
     wait = limits.hit("account", account)
     if wait is not None:
         error = f"Too many sign-in attempts for this account. Please wait {wait} seconds."
-        slowed = render(request, "login.html", {"error": error}, status_code=429)
+        slowed = render(request, "login.html", {"error": error, "email": email[:320]}, status_code=429)
         slowed.headers["Retry-After"] = str(wait)
         return slowed
     locked = limits.hit("lockout", *key) is not None
     try:
         token = desk_of(request).accounts.sign_in(email, password, locked=locked)
     except SignInRefused as exc:
-        # The address is not echoed: every refusal reads the same, so the page cannot tell which accounts exist.
-        return render(request, "login.html", {"error": str(exc)}, status_code=401)
+        # The typed address goes back in its field (the reader typed it: it tells nothing about which accounts exist).
+        return render(request, "login.html", {"error": str(exc), "email": email[:320]}, status_code=401)
     limits.clear("lockout", *key)
     response = RedirectResponse("/staff/", status_code=303)
     secure = secure_cookie(request)

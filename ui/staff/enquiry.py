@@ -16,7 +16,9 @@ from ui.staff.pages import is_htmx, render
 
 router = APIRouter(prefix="/staff/enquiries", include_in_schema=False, dependencies=[Depends(check_csrf)])
 DONE = {
-    "reply": "Reply sent to the outbox.",
+    "reply": "Reply queued to be sent by e-mail: its delivery shows in the conversation.",
+    "reply-resolved": "Reply queued to be sent, and the enquiry resolved.",
+    "reply-waiting": "Reply queued to be sent; the enquiry now waits for the enquirer.",
     "status": "Status changed.",
     "assign": "Assignment saved.",
     "category": "Category corrected: triage learns from it.",
@@ -48,14 +50,16 @@ def _page(request: Request, enquiry_id: int, flash: str = "", error: str = "", s
 
 def _done(request: Request, action: str) -> str:
     """What a finished action says; a reply says whether it will leave at all."""
-    if action == "reply" and not desk_of(request).mail.sending:
-        return "Reply saved. Not sent: no mail server configured."
+    if action.startswith("reply") and not desk_of(request).mail.sending:
+        return "Reply saved. Not sent: no mail server is configured."
     return DONE.get(action, "")
 
 
 @router.get("/{enquiry_id}", response_class=HTMLResponse)
 def enquiry_page(request: Request, enquiry_id: int, done: str = "") -> Response:
-    return _page(request, enquiry_id, flash=_done(request, done))
+    response = _page(request, enquiry_id, flash=_done(request, done))
+    desk_of(request).enquiries.seen(enquiry_id)  # opened (it exists: the page was found)
+    return response
 
 
 def _act(request: Request, enquiry_id: int, action: str, change: Any) -> Response:
@@ -79,8 +83,13 @@ def _update(request: Request, enquiry_id: int, **fields: str | None) -> Any:
 
 
 @router.post("/{enquiry_id}/reply")
-def approve(request: Request, enquiry_id: int, reply: str = Form("", max_length=TEXT)) -> Response:
-    return _act(request, enquiry_id, "reply", _update(request, enquiry_id, reply=reply))
+def approve(
+    request: Request, enquiry_id: int, reply: str = Form("", max_length=TEXT), then: str = Form("", max_length=20)
+) -> Response:
+    """Send the reply; "Send and resolve" or "Send and wait for the enquirer" also moves the status."""
+    status = then if then in (EnquiryStatus.RESOLVED, EnquiryStatus.WAITING) else None
+    action = f"reply-{status}" if status else "reply"
+    return _act(request, enquiry_id, action, _update(request, enquiry_id, reply=reply, status=status))
 
 
 @router.post("/{enquiry_id}/status")

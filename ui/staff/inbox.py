@@ -17,7 +17,7 @@ from ui.staff.pages import is_htmx, render
 from ui.staff.present import PRIORITY_ORDER
 
 PER_PAGE = 25
-FILTER_NAMES = ("status", "category", "priority", "channel", "partner", "assignee", "q", "sort", "overdue")
+FILTER_NAMES = ("status", "category", "priority", "channel", "partner", "assignee", "q", "sort", "overdue", "unread")
 MAX_FILTER_CHARS = 320
 DEFAULT_SORT = ("sort", "received")
 
@@ -35,6 +35,7 @@ def filters_of(request: Request) -> Filters:
         channel=raw["channel"] if raw["channel"] in tuple(Channel) else "",
         partner=raw["partner"],
         breached=raw["overdue"] in ("1", "on", "true"),
+        unread=raw["unread"] in ("1", "on", "true"),
         q=raw["q"],
         assignee=assignee,
         sort="due" if raw["sort"] == "due" else "received",

@@ -21,6 +21,8 @@ TEMPLATES.env.filters.update(
     person=present.person,
     category=present.category_label,
     status_label=present.status_label,
+    hours=present.hours,
+    plural=present.plural,
 )
 # The desk's vocabularies, so templates compare with names, never with copied strings.
 TEMPLATES.env.globals.update(

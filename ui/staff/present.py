@@ -49,12 +49,23 @@ def local_time(iso: str | datetime | None, tz: ZoneInfo, now: datetime | None = 
 
 
 def span(delta: timedelta) -> str:
-    """A duration the way an inbox says it: 45 s, 12 min, 3 h, 4 d, 6 wk."""
-    seconds = max(0, int(delta.total_seconds()))
+    """A duration the way an inbox says it: 45 s, 12 min, 3 h, 4 d, 6 wk; rounded to the nearest unit, not cut
+    down ("2 d" for 47 h left, not "1 d")."""
+    seconds = max(0.0, delta.total_seconds())
     for unit, size in (("wk", 604_800), ("d", 86_400), ("h", 3_600), ("min", 60)):
         if seconds >= size * (2 if unit == "wk" else 1):
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"
+            return f"{int(seconds / size + 0.5)} {unit}"
+    return f"{int(seconds)} s"
+
+
+def hours(value: float | None) -> str:
+    """A measured number of hours as a duration ("36 min", "4 h"), or "–" when there was nothing to measure."""
+    return "–" if value is None else span(timedelta(hours=value))
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """ "1 document", "3 documents" ("1 enquiry", "2 enquiries" with `many`)."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
 def age(iso: str | datetime | None, now: datetime | None = None) -> str:

@@ -149,6 +149,7 @@ def _add_reply(sessions: sessionmaker[Session], enquiry_id: int, inbound: Inboun
     with sessions.begin() as session:
         enquiry = session.get_one(Enquiry, enquiry_id)
         store(session, enquiry_id, inbound, via)
+        enquiry.enquirer_wrote_at = utcnow()
         before = enquiry.status
         if before in REOPENS:
             enquiry.status, enquiry.resolved_at = EnquiryStatus.IN_PROGRESS, None

@@ -30,6 +30,8 @@ class InboxRow:
     assignee: str | None
     reference: str | None
     title: str
+    replied: bool  # a reply has gone to the enquirer
+    unread: bool  # the enquirer wrote after staff last opened it
 
 
 @dataclass(frozen=True)
