@@ -20,6 +20,7 @@ from assistant.config import (
 from assistant.desk import Desk, NewFeedback
 from assistant.errors import AssistantError
 from ui.chat_handoff import DECLINED, HandOff, HandOffLimit, conversation, hand_off, wire_hand_off
+from ui.chat_state import last_answer, new_state, questions_of
 from ui.render import chat_markdown, error_markdown, escape_markdown
 
 __all__ = ["CSS", "DECLINED", "THEME", "build_chat", "chat_api", "new_state", "respond"]
@@ -62,21 +63,6 @@ DELETE_CACHE = (3600, 3600)
 RATED = "Thank you. Anything to add about that answer? (optional)"
 
 
-def new_state() -> dict[str, Any]:
-    """A visitor's conversation, kept on the server: the messages shown (the Chatbot's value is only ever built
-    from these, never read from the client: a client's value could name any file for Gradio to copy and serve),
-    how many older messages were dropped from the front, the transcript (a hand-off carries it; follow-ups resolve
-    against its questions), each answer by its message number (what a rating of that message is stored against),
-    their ratings, and the answer a comment is for."""
-    return {"messages": [], "dropped": 0, "transcript": [], "answers": {}, "ratings": {}, "commenting": None}
-
-
-def questions_of(state: dict[str, Any]) -> list[str]:
-    """The visitor's earlier questions, oldest first, as many as a follow-up is resolved against."""
-    asked = [turn["content"][:MAX_QUESTION_CHARS] for turn in state["transcript"] if turn["role"] == "user"]
-    return asked[-MAX_HISTORY_ITEMS:]
-
-
 def respond(desk: Desk, message: str, state: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Answer in the chat: the message, then the answer (each sentence of a written answer as soon as it is checked
     against the documents; an extractive one, ready in milliseconds, at once) with its own sources under it.
@@ -86,7 +72,7 @@ def respond(desk: Desk, message: str, state: dict[str, Any]):  # type: ignore[no
     history = [*state["messages"], {"role": "user", "content": escape_markdown(message)}]
     shown: list[str] = []
     try:
-        for item in desk.questions.ask_stream(message, questions_of(state), channel="chat"):
+        for item in desk.questions.ask_stream(message, questions_of(state), channel="chat", said=last_answer(state)):
             if not isinstance(item, str):
                 answer, log_id = item
                 break

@@ -11,25 +11,28 @@ from assistant.desk.records import redact
 from assistant.desk.tables import Conversation, utcnow
 
 
-def remembered(sessions: sessionmaker[Session], session_id: str) -> list[str]:
-    """The session's last `MAX_HISTORY_ITEMS` questions, oldest first."""
+def remembered(sessions: sessionmaker[Session], session_id: str) -> tuple[list[str], str]:
+    """The session's last `MAX_HISTORY_ITEMS` questions, oldest first, and its last answer's text."""
     with sessions() as session:
         found = session.get(Conversation, session_id)
-        return list(found.questions)[-MAX_HISTORY_ITEMS:] if found else []
+        return (list(found.questions)[-MAX_HISTORY_ITEMS:], found.said or "") if found else ([], "")
 
 
-def remember(sessions: sessionmaker[Session], session_id: str, question: str) -> None:
-    """Keep the question (contact details redacted) for the session's follow-ups; at most the last ten."""
+def remember(sessions: sessionmaker[Session], session_id: str, question: str, said: str = "") -> None:
+    """Keep the question (contact details redacted) for the session's follow-ups, at most the last ten, and the
+    answer given to it (from the documents: nothing of the visitor's)."""
     question = redact(question[:MAX_QUESTION_CHARS])
     for _attempt in range(2):  # two first questions of one new session at once: the loser updates instead
         try:
             with sessions.begin() as session:
                 found = session.get(Conversation, session_id)
                 if found is None:
-                    session.add(Conversation(session_id=session_id, questions=[question], updated_at=utcnow()))
+                    session.add(
+                        Conversation(session_id=session_id, questions=[question], said=said, updated_at=utcnow())
+                    )
                 else:
                     found.questions = [*found.questions, question][-MAX_HISTORY_ITEMS:]
-                    found.updated_at = utcnow()
+                    found.said, found.updated_at = said, utcnow()
             return
         except IntegrityError:
             continue

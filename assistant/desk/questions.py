@@ -35,15 +35,17 @@ class Questions:
         partner_id: str | None = None,
         session_id: str | None = None,
         visible: Visible = PUBLIC_ONLY,
+        said: str = "",
     ) -> tuple[Answer, int]:
         """Answer and log the question; returns the answer and its log id. Raises `InvalidQuestion`.
 
         With a `session_id` and no `history`, the session's earlier questions are the history (API clients need
-        not resend them). Public channels answer from public documents; a partner's widget from what its
-        configuration allows (`visible`).
+        not resend them), and its last answer is `said`. Public channels answer from public documents; a partner's
+        widget from what its configuration allows (`visible`). `said`: the previous answer's text, whose sentences
+        are not quoted again as context.
         """
         with self._answering:
-            *_, last = self.ask_stream(question, history, channel, partner_id, session_id, visible)
+            *_, last = self.ask_stream(question, history, channel, partner_id, session_id, visible, said)
         assert not isinstance(last, str)  # the stream always ends with (answer, log id)
         return last
 
@@ -55,21 +57,22 @@ class Questions:
         partner_id: str | None = None,
         session_id: str | None = None,
         visible: Visible = PUBLIC_ONLY,
+        said: str = "",
     ) -> Iterator[str | tuple[Answer, int]]:
         """`ask` for a screen that shows the answer as it is written: each accepted sentence of a written answer as
         it comes (`Assistant.ask_stream`), then (answer, log id), logged as `ask` logs it."""
         started = time.perf_counter()
         if session_id and not history:
-            history = conversations.remembered(self.sessions, session_id)
+            history, said = conversations.remembered(self.sessions, session_id)
         answer = None
-        for item in self.assistant.ask_stream(question, history, visible):
+        for item in self.assistant.ask_stream(question, history, visible, said):
             if isinstance(item, str):
                 yield item
             else:
                 answer = item
         assert answer is not None  # the engine always ends with the Answer
         if session_id:
-            conversations.remember(self.sessions, session_id, question)
+            conversations.remember(self.sessions, session_id, question, "" if answer.abstained else answer.text)
         latency = (time.perf_counter() - started) * 1000
         log_id = self.logbook.log(question_row(channel, question, answer, latency, partner_id))
         yield answer, log_id

@@ -187,6 +187,7 @@ class Conversation(Base):
 
     session_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    said: Mapped[str | None] = mapped_column(Text)  # the last answer's text (its sentences are not repeated)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 

@@ -8,19 +8,18 @@ part of its passage (as document expansion with the questions a passage answers:
 sentences' similarity see them), so a looser rewording can still find it through the calibrated decision.
 """
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.engine.compose import ScoredSentence
 from assistant.engine.embedder import Embedder
-from assistant.engine.outcome import ANSWERED, Assessment, Outcome
+from assistant.engine.outcome import Outcome, quoted
 from assistant.engine.retrieve import AnswerIndex
 from assistant.engine.store import Store
 from assistant.engine.terms import terms
 from assistant.engine.visibility import Visible
-from assistant.models import Chunk, Hit
+from assistant.models import Chunk
 
 # MiniLM cosine of two wordings of one question ("How much does it cost to join the cluster?" / "how much is it to
 # join the cluster?": 0.95); questions that are only on the same topic stay below it ("Who can join the
@@ -84,7 +83,5 @@ def written_outcome(asked: str, resolved: str, written: WrittenMatch) -> Outcome
     """The answer to a question asked again: the written answer's first passage, whole, cited."""
     chunk = written.chunk
     chosen = [ScoredSentence(chunk, j, text, 0, 1.0, written.similarity, 1.0) for j, text in enumerate(chunk.sentences)]
-    hit = Hit(chunk, 1.0, written.similarity, 0, None)
-    found = Assessment(resolved, [hit], chosen, {}, written.similarity, 0.0, 0.0, time.perf_counter())
-    notes = [f"written answer to: {written.question} (cosine {written.similarity:.2f})"]
-    return Outcome(asked, resolved, ANSWERED, chosen, found, notes)
+    note = f"written answer to: {written.question} (cosine {written.similarity:.2f})"
+    return quoted(asked, resolved, chosen, written.similarity, note)

@@ -16,11 +16,12 @@ from dataclasses import replace
 import numpy as np
 
 from assistant.config import Settings
+from assistant.engine import outcome
 from assistant.engine.answer_types import missing_type
 from assistant.engine.asked import answer_index, written_answer_for, written_outcome
 from assistant.engine.calibration import Calibration, confidence, signals, trusted_at_most
 from assistant.engine.catalogue import Catalogue
-from assistant.engine.cite import cite_groups
+from assistant.engine.cite import cite_groups, passage_key
 from assistant.engine.compose import ScoredSentence, Topic, referred_to, rerank, score_sentences, select, topic_question
 from assistant.engine.dated import as_of, asks_about_present, without_present
 from assistant.engine.embedder import Embedder, load_embedder
@@ -39,7 +40,7 @@ from assistant.engine.terms import terms
 from assistant.engine.validate import bounded_history, validate_question
 from assistant.engine.verifier import Verifier, answering_passages, shared_verifier, verify
 from assistant.errors import StoreUnavailable
-from assistant.models import Answer, Correction, Hit, Part
+from assistant.models import Answer, Correction, Part
 
 log = logging.getLogger("cluster_assistant.decisions")
 FRESH_S = 2.0  # how often `ask` checks the store for changes and reachability
@@ -118,10 +119,12 @@ class Assistant:
         decided = self._decide(read[0], read[0], visible, False, read[2])
         return not isinstance(decided, Outcome) or decided.status == ANSWERED  # a named section is answered
 
-    def ask(self, question: str, history: list[str] | None = None, visible: Visible | None = None) -> Answer:
+    def ask(
+        self, question: str, history: list[str] | None = None, visible: Visible | None = None, said: str = ""
+    ) -> Answer:
         """Answer a message: one question, or several (each answered on its own, cited with one numbering).
-        `history`: the user's earlier questions in this conversation, oldest first; `visible`, when given: the
-        documents the answer may come from (a channel's or partner's view)."""
+        `history`: the user's earlier questions, oldest first; `visible`: the documents the answer may come from (a
+        channel's or partner's view); `said`: the previous answer's text (not quoted again as context)."""
         started = time.perf_counter()
         # 1. Validate: refuse empty or oversized input; make sure the index is reachable and current.
         question = validate_question(question)
@@ -137,7 +140,7 @@ class Assistant:
         # message is answered from the documents; its other questions still are.
         personal = len(asked) > 1 and is_clinical_advice_request(question)
         # 4-7. Resolve (in `read_parts`), guard, assess, decide and compose each part.
-        outcomes = [self._answer(p, r, visible, personal and first_person(p), encoded) for p, r in asked]
+        outcomes = [self._answer(p, r, visible, personal and first_person(p), encoded, said) for p, r in asked]
         # 8. Cite: number the sources in the order the answer uses them, across the parts.
         return self._compose(outcomes, started, visible, corrections)
 
@@ -154,12 +157,14 @@ class Assistant:
         log.info("decision", extra={"abstained": False, "reason": f"intent:{intent.name}"})
         return replied(intent, question, self.overview.topics(visible), timings(started, []))
 
-    def _answer(self, asked: str, resolved: str, visible: Visible | None, guarded: bool, encoded: Encoded) -> Outcome:
+    def _answer(
+        self, asked: str, resolved: str, visible: Visible | None, guarded: bool, encoded: Encoded, said: str
+    ) -> Outcome:
         decided = self._decide(asked, resolved, visible, guarded, encoded)
         if isinstance(decided, Outcome):
             return decided
         found, notes = decided
-        chosen = list(self._write(found, notes)) or select(found.scored, self.index)
+        chosen = list(self._write(found, notes)) or select(found.scored, self.index, said=said)
         return Outcome(asked, resolved, ANSWERED, chosen, found, notes)
 
     def _decide(
@@ -175,10 +180,7 @@ class Assistant:
         opening = named_section(query, self.overview.sections(visible))
         if opening:
             log.info("decision", extra={"abstained": False, "reason": "section"})
-            hit = Hit(opening[0].chunk, 1.0, 1.0, None, None)
-            section = Assessment(query, [hit], opening, {}, 1.0, 0.0, 0.0, time.perf_counter())
-            notes = [f"section named: {opening[0].chunk.section}"]
-            return Outcome(asked, resolved, ANSWERED, opening, section, notes)
+            return outcome.quoted(asked, resolved, opening, 1.0, f"section named: {opening[0].chunk.section}")
         vector = encoded[query] if query in encoded else self.embedder.encode([query])[0]
         written = written_answer_for(self.index, vector, visible)
         if written is not None:  # a question staff wrote the answer to, asked again: that answer, cited
@@ -210,7 +212,7 @@ class Assistant:
         return found, notes
 
     def ask_stream(
-        self, question: str, history: list[str] | None = None, visible: Visible | None = None
+        self, question: str, history: list[str] | None = None, visible: Visible | None = None, said: str = ""
     ) -> Iterator[str | Answer]:
         """`ask`, for a screen that shows the answer as it is written: with a writer, each sentence it writes is
         yielded (with its `[n]`) as soon as the grounding check accepts it; a dropped one never appears. The last
@@ -218,7 +220,7 @@ class Assistant:
         started = time.perf_counter()
         question = validate_question(question)
         if self.writer is None or len(split_with_context(question)) > 1:
-            yield self.ask(question, history, visible)
+            yield self.ask(question, history, visible, said)
             return
         self.ensure_fresh()
         read = self._read(question, visible, started)
@@ -233,11 +235,11 @@ class Assistant:
             return
         found, notes = decided
         accepted: list[ScoredSentence] = []
-        numbers: dict[str, int] = {}  # cite_groups numbers passages by first use, in this same order
+        numbers: dict[object, int] = {}  # cite_groups numbers sections by first use, in this same order
         for supported in self._write(found, notes):
             accepted.append(supported)
-            yield f"{supported.text} [{numbers.setdefault(supported.chunk.id, len(numbers) + 1)}]"
-        chosen = accepted or select(found.scored, self.index)
+            yield f"{supported.text} [{numbers.setdefault(passage_key(supported.chunk), len(numbers) + 1)}]"
+        chosen = accepted or select(found.scored, self.index, said=said)
         yield self._compose(
             [Outcome(question, resolved, ANSWERED, chosen, found, notes)], started, visible, corrections
         )

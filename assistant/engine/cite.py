@@ -20,8 +20,15 @@ def anchor(chunk: Chunk) -> str:
     return chunk.source
 
 
-def _snippet(chunk: Chunk, used: list[int]) -> str:
-    text = " ".join(chunk.sentences[j] for j in sorted(used))
+def passage_key(chunk: Chunk) -> tuple[str, str, str, int | None]:
+    """What one source card stands for: a section of one version of a document (a page, for PDFs). Chunks of the
+    same section are one card, with every sentence quoted from them."""
+    return chunk.source, chunk.doc_hash, chunk.section, chunk.page
+
+
+def _snippet(quoted: list[tuple[Chunk, int]]) -> str:
+    ordered = sorted({(c.id, j): (c, j) for c, j in quoted}.values(), key=lambda q: (q[0].position, q[1]))
+    text = " ".join(chunk.sentences[j] for chunk, j in ordered)
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -49,20 +56,21 @@ def cite(sentences: list[ScoredSentence]) -> tuple[str, list[Citation]]:
 
 
 def cite_groups(groups: list[list[ScoredSentence]]) -> tuple[list[str], list[Citation], list[list[Citation]]]:
-    """Several answers cited with one numbering: each group's text, all citations, and each group's citations."""
-    numbers: dict[str, int] = {}
-    used: dict[str, list[int]] = {}
-    chunks: dict[str, Chunk] = {}
+    """Several answers cited with one numbering: each group's text, all citations, and each group's citations.
+    A number stands for a section (`passage_key`), numbered by first use."""
+    numbers: dict[tuple[str, str, str, int | None], int] = {}
+    quoted: dict[tuple[str, str, str, int | None], list[tuple[Chunk, int]]] = {}
     texts: list[str] = []
     for sentences in groups:
         pieces = []
         for sentence in sentences:
-            n = numbers.setdefault(sentence.chunk.id, len(numbers) + 1)
-            used.setdefault(sentence.chunk.id, []).append(sentence.index)
-            chunks[sentence.chunk.id] = sentence.chunk
+            key = passage_key(sentence.chunk)
+            n = numbers.setdefault(key, len(numbers) + 1)
+            quoted.setdefault(key, []).append((sentence.chunk, sentence.index))
             pieces.append(f"{sentence.text} [{n}]")
         texts.append(" ".join(pieces))
-    citations = [citation(n, chunks[id_], _snippet(chunks[id_], used[id_])) for id_, n in numbers.items()]
-    by_id = {id_: c for id_, c in zip(numbers, citations, strict=True)}
-    per_group = [list({s.chunk.id: by_id[s.chunk.id] for s in sentences}.values()) for sentences in groups]
+    first = {key: min(found, key=lambda q: q[0].position)[0] for key, found in quoted.items()}
+    citations = [citation(n, first[key], _snippet(quoted[key])) for key, n in numbers.items()]
+    by_key = dict(zip(numbers, citations, strict=True))
+    per_group = [list({passage_key(s.chunk): by_key[passage_key(s.chunk)] for s in group}.values()) for group in groups]
     return texts, citations, per_group

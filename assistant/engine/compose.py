@@ -228,12 +228,16 @@ def _quotable(s: ScoredSentence, index: AnswerIndex, lead_chars: int) -> bool:
     return chain is not None and (not chain or _length([*chain, s]) <= lead_chars)  # alone, any length leads
 
 
-def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = LEAD_CHARS) -> list[ScoredSentence]:
+def select(
+    scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = LEAD_CHARS, said: str = ""
+) -> list[ScoredSentence]:
     """The lead: the best sentence, runners-up that fit, in reading order.
 
     A sentence that refers back ("It…", "The company…") is quoted with the sentences back to what it refers to, or
     not at all when they do not fit: alone, it would not say who "it" is. The lead is the best sentence that can be
-    quoted so; it also brings the sentence continuing it.
+    quoted so; it also brings the sentence continuing it. In a follow-up, sentences the previous answer quoted
+    (found in `said`, its text) are not quoted again beside a new answer: the reader has just read them ("A great
+    example … is PIONEER" before every answer about the hub).
     """
     if not scored:
         return []
@@ -241,10 +245,15 @@ def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = L
     chosen: list[ScoredSentence] = []
     used = -1  # characters, counting one space between sentences
 
+    def stale(s: ScoredSentence) -> bool:
+        # Just read in the previous answer, beside a new answer: left out. When the best answer is itself one the
+        # previous answer gave, the question asked it again, and it is quoted as it was.
+        return bool(said) and s is not best and s.text in said and best.text not in said
+
     def add(group: list[ScoredSentence], limit: int = MAX_SENTENCES) -> bool:
         nonlocal used
         taken = {(c.chunk.id, c.index) for c in chosen}
-        new = [s for s in group if (s.chunk.id, s.index) not in taken]
+        new = [s for s in group if (s.chunk.id, s.index) not in taken and not stale(s)]
         size = sum(len(s.text) + 1 for s in new)
         if not new or used + size > lead_chars or len(chosen) + len(new) > limit:
             return False
@@ -273,4 +282,27 @@ def select(scored: list[ScoredSentence], index: AnswerIndex, lead_chars: int = L
         add(group)
     # Readable order: passages in the order of their best sentence, sentences in document order within each.
     passage_order = {s.chunk.id: i for i, s in reversed(list(enumerate(chosen)))}
-    return sorted(chosen, key=lambda s: (passage_order[s.chunk.id], index.position[s.chunk.id], s.index))
+    ordered = sorted(chosen, key=lambda s: (passage_order[s.chunk.id], index.position[s.chunk.id], s.index))
+    while len(ordered) > 1 and points_elsewhere(ordered[-1].text):
+        ordered.pop()  # "Dignio is one example." introduces what follows it in the document: it cannot end an answer
+    return ordered
+
+
+# "Dignio is one example." introduces what follows it in the document: it cannot end an answer
+    return ordered
+
+
+def _in(sentence: str, said: str) -> bool:
+    return bool(said) and sentence in said
+
+
+# "Dignio is one example.", "These are two examples.": a sentence that only introduces an example named next.
+_POINTER = re.compile(
+    r"^[\w’'&-]+(?: [\w’'&-]+){0,3} (?:is|are|was|were) (?:one|an|another|two|three|some|a good|a great|just one) "
+    r"(?:such )?examples?\.?$",
+    re.I,
+)
+
+
+def points_elsewhere(sentence: str) -> bool:
+    return bool(_POINTER.match(sentence.strip()))

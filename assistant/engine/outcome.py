@@ -45,3 +45,10 @@ def timings(started: float, found: list[Assessment]) -> dict[str, float]:
     now = time.perf_counter()
     compose = sum(f.score_ms for f in found) + ((now - found[-1].done_at) * 1000 if found else 0.0)
     return {"retrieve": sum(f.retrieve_ms for f in found), "compose": compose, "total": (now - started) * 1000}
+
+
+def quoted(asked: str, resolved: str, chosen: list[ScoredSentence], sureness: float, note: str) -> Outcome:
+    """An answer that is these sentences as they stand (a named section's opening, a staff answer), cited."""
+    hit = Hit(chosen[0].chunk, 1.0, sureness, None, None)
+    found = Assessment(resolved, [hit], chosen, {}, sureness, 0.0, 0.0, time.perf_counter())
+    return Outcome(asked, resolved, ANSWERED, chosen, found, [note])

@@ -11,7 +11,8 @@ from assistant.desk import Desk
 from assistant.desk.db import open_database
 from assistant.desk.tables import Feedback, QuestionLog
 from assistant.engine.assistant import Assistant
-from ui.chat import comment_on, new_state, questions_of, rate, respond
+from ui.chat import comment_on, rate, respond
+from ui.chat_state import new_state, questions_of
 
 
 @pytest.fixture

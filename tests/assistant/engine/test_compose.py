@@ -100,3 +100,12 @@ def test_name_coverage_is_the_share_of_asked_names_the_passage_speaks_of(index: 
     assert name_coverage("Who can use PIONEER data?", passage, index) == 1.0
     assert name_coverage("Did PIONEER open on Mount Etna in 1850?", passage, index) == pytest.approx(1 / 3)
     assert name_coverage("How hot is lava?", passage, index) == 1.0
+
+
+def test_an_answer_never_ends_on_a_sentence_that_only_points_at_an_example() -> None:
+    """Issue 30: answers ended "… Dignio is one example."; the example it introduces is not quoted after it."""
+    sentences = ("Small companies with big ideas are growing in the region.", "Dignio is one example.")
+    chunk = Chunk("small", " ".join(sentences), sentences, "Small", "", "small.md", None, None, "h", 0, {})
+    index = AnswerIndex.from_rows([chunk], {"small": _vectors(list(sentences))}, _vectors([chunk.text]))
+    chosen = select([_scored(index, "small", 0, 1.0), _scored(index, "small", 1, 0.9)], index)
+    assert [s.text for s in chosen] == [sentences[0]]

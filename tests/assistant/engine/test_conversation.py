@@ -173,3 +173,14 @@ def test_a_question_is_embedded_once_even_when_the_small_talk_check_needed_it(as
     # best sentence names no company.)
     answer = counted.ask("What does the region have to offer?")
     assert not answer.abstained and calls == [["What does the region have to offer?"]]
+
+
+def test_a_follow_up_does_not_quote_again_what_the_previous_answer_said(assistant: Assistant) -> None:
+    """Issue 30: follow-ups repeated the PIONEER opener ("A great example of what our region has to offer…")."""
+    first = assistant.ask("What is PIONEER?")
+    opener = "A great example of what our region has to offer in this space is PIONEER Health Data Research Hub."
+    assert opener in first.text
+    again = assistant.ask("Who can use its data?", ["What is PIONEER?"], said=first.text)
+    assert "data access under license" in again.text and opener not in again.text
+    alone = assistant.ask("Who can use its data?", ["What is PIONEER?"])
+    assert opener in alone.text  # without the previous answer, the sentence that names the hub comes with it

@@ -123,3 +123,13 @@ def test_citations_are_numbered_by_first_use_and_shared_per_passage() -> None:
     assert [(c.n, c.snippet) for c in citations] == [(1, "A one. A two."), (2, "B one.")]
     assert citations[1].source == "docs/a.md#page=3"
     assert anchor(_chunk("c", ("x",), section="Regional Landscape")) == "docs/a.md#regional-landscape"
+
+
+def test_one_card_per_section_with_every_sentence_quoted_from_it() -> None:
+    """Issue 30: two passages of one section were two cards with the same title and section."""
+    first = Chunk("p0", "S one. S two.", ("S one.", "S two."), "Title", "The four Ds", "docs/a.md", None, None, "h", 0)
+    second = Chunk("p1", "S three.", ("S three.",), "Title", "The four Ds", "docs/a.md", None, None, "h", 1)
+    chosen = [ScoredSentence(second, 0, "S three.", 0, 1, 1, 1), ScoredSentence(first, 1, "S two.", 1, 1, 1, 1)]
+    text, citations = cite(chosen)
+    assert text == "S three. [1] S two. [1]"
+    assert [(c.n, c.section, c.snippet) for c in citations] == [(1, "The four Ds", "S two. S three.")]
