@@ -287,8 +287,7 @@ def select(
         ordered.pop()  # "Dignio is one example." introduces what follows it in the document: it cannot end an answer
     return ordered
 
-
-# "Dignio is one example." introduces what follows it in the document: it cannot end an answer
+    # "Dignio is one example." introduces what follows it in the document: it cannot end an answer
     return ordered
 
 
