@@ -1,5 +1,7 @@
 """The plain dataclasses that cross stage boundaries: load → split → embed → write → retrieve → compose."""
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -75,6 +77,17 @@ class Hit:
     lexical_rank: int | None
 
 
+def section_slug(section: str) -> str:
+    """A section's anchor: its own heading (the last of its path) in lower case, words joined by hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", section.split(" > ")[-1].lower()).strip("-")
+
+
+def document_key(source: str) -> str:
+    """A document's public name in addresses (`/documents/<key>`): stable while its source is, and saying nothing
+    of where the file sits on the server."""
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Citation:
     """One numbered source an answer cites."""
@@ -88,6 +101,14 @@ class Citation:
     date: str | None = None  # ISO date of the document (front matter `date:`, or when a web page was fetched)
     visibility: str = PUBLIC  # the cited document's level: staff drafts mark a source that is not public
 
+    @property
+    def page(self) -> str | None:
+        """Where a reader sees the whole document, at the quoted section: our own page for a public document."""
+        if self.visibility != PUBLIC:
+            return None
+        path, _, fragment = self.source.partition("#")
+        return f"/documents/{document_key(path)}" + (f"#{fragment}" if fragment and "=" not in fragment else "")
+
     def to_json(self) -> dict[str, object]:
         """The public shape. `source` here is the public address or null, never `self.source`: that is where the
         file sits on the server (`/srv/…/corpus/….md#…`), which is no business of a visitor's."""
@@ -99,6 +120,7 @@ class Citation:
             "url": self.url,
             "snippet": self.snippet,
             "date": self.date,
+            "page": self.page,
         }
 
     def to_record(self) -> dict[str, object]:

@@ -43,6 +43,7 @@ from ui.edge import (
     staff_host_only,
 )
 from ui.ratelimit import RateLimits
+from ui.reading import router as reading_router
 from ui.staff import auth, documents, enquiry, inbox, reports
 from ui.staff import mail as staff_mail
 from ui.staff.api import api as staff_api
@@ -116,7 +117,7 @@ def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
     app.add_exception_handler(AssistantError, error_response)
     staff_pages = [auth.router, inbox.router, enquiry.router, reports.router, staff_mail.router, documents.router]
     staff_pages.append(staff_api)
-    for routes in (router, docs_router, widget_router, health_router, mail_hook.router, *staff_pages):
+    for routes in (router, docs_router, reading_router, widget_router, health_router, mail_hook.router, *staff_pages):
         app.include_router(routes)
     app.mount(ASSETS, StaticFiles(directory=STATIC), name="assets")  # htmx (vendored), the console's CSS and JS
     if not settings.staff_host:

@@ -44,6 +44,7 @@ OWN_PAGES = (
     "/healthz",
     "/widget.js",
     "/ui/",
+    "/documents/",
 )
 STAFF_PATHS = ("/staff", "/api/staff", "/login", "/logout")
 SHARED_PATHS = ("/ui/", "/healthz")  # the console's own files, and the health check, on either host

@@ -50,8 +50,10 @@ def source_cards(citations: list[Citation], key: str) -> str:
     cards = []
     for c in citations:
         link = safe_link(c.url)
-        # A public address when the document has one; never the file's place on the server.
-        where = (
+        # Our page showing the document whole, at the section quoted; its public address when it has one; never the
+        # file's place on the server.
+        where = f' · <a href="{_text(c.page)}" target="_blank">Read it whole</a>' if c.page else ""
+        where += (
             f' · <a href="{_text(link)}" target="_blank" rel="noopener noreferrer">Open the source</a>' if link else ""
         )
         cards.append(

@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.config import Settings
 from assistant.desk import conversations, records
 from assistant.desk.logbook import Logbook
+from assistant.desk.reading import public_document
 from assistant.desk.records import NewFeedback, purge_questions, question_row
 from assistant.desk.starters import automatic_starters
+from assistant.desk.views import PublicDocument
 from assistant.engine import PUBLIC_ONLY, Assistant, Visible
 from assistant.models import Answer
 
@@ -76,6 +78,10 @@ class Questions:
         latency = (time.perf_counter() - started) * 1000
         log_id = self.logbook.log(question_row(channel, question, answer, latency, partner_id))
         yield answer, log_id
+
+    def document(self, key: str) -> PublicDocument:
+        """A public document whole, by its key (`document_key`); raises `NotFound` for any other."""
+        return public_document(self.assistant.catalogue.chunks(PUBLIC_ONLY), key)
 
     def feedback(self, new: NewFeedback, replaces: int | None = None) -> int:
         """Store a rating (redacted), in place of the same visitor's earlier one of the same answer (`replaces`);

@@ -1,10 +1,8 @@
 """Cite: number the passages an answer uses and put `[n]` after each sentence drawn from them."""
 
-import re
-
 from assistant.engine.compose import ScoredSentence
 from assistant.engine.dated import document_date
-from assistant.models import PUBLIC, Chunk, Citation
+from assistant.models import PUBLIC, Chunk, Citation, section_slug
 
 SNIPPET_CHARS = 400
 
@@ -14,7 +12,7 @@ def anchor(chunk: Chunk) -> str:
     if chunk.page is not None:
         return f"{chunk.source}#page={chunk.page}"
     if chunk.section:
-        slug = re.sub(r"[^a-z0-9]+", "-", chunk.section.split(" > ")[-1].lower()).strip("-")
+        slug = section_slug(chunk.section)
         if slug:
             return f"{chunk.source}#{slug}"
     return chunk.source

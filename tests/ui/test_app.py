@@ -1,5 +1,6 @@
 """The web app over a real HTTP server on loopback: the API, its validation, its records; Gradio's client."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,3 +181,17 @@ def test_small_talk_and_contact_requests_are_logged_as_their_own_kind(
     gaps = insights.knowledge_gaps(sessions, embedder)
     assert not any(e in ("hi", "how do I contact you") for g in gaps for e in g.examples)
     assert insights.figures(sessions).messages_by_kind["smalltalk"] >= 1
+
+
+def test_a_cited_public_document_opens_whole_at_the_quoted_section(base_url: str) -> None:
+    """Issue 30: a source could not be opened whole; each public document has a page, and cards link to it."""
+    answer = httpx.post(f"{base_url}/api/ask", json={"question": "What is PIONEER?"}, timeout=30).json()
+    page = answer["citations"][0]["page"]
+    assert re.fullmatch(r"/documents/[0-9a-f]{16}#the-four-ds", page), page
+    shown = httpx.get(f"{base_url}{page.split('#')[0]}")
+    assert shown.status_code == 200 and "default-src 'self'" in shown.headers["content-security-policy"]
+    html = shown.text
+    assert '<section id="the-four-ds"' in html and "PIONEER holds all data within a central repository" in html
+    assert "<h1>Health Tech in the West Midlands</h1>" in html and "Dated 25 November 2026" in html
+    assert "corpus/" not in html  # where the file sits on the server is no visitor's business
+    assert httpx.get(f"{base_url}/documents/0000000000000000").status_code == 404

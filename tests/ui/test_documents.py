@@ -15,6 +15,7 @@ from assistant.desk.accounts import add_staff
 from assistant.desk.db import open_database
 from assistant.engine.assistant import Assistant
 from assistant.engine.store import Store
+from assistant.models import document_key
 from ingest.pipeline import ingest
 from tests.helpers import (
     REPO,
@@ -253,6 +254,22 @@ def test_a_written_answer_closes_its_gap_for_the_same_and_reworded_questions(sit
     [entry] = [d for d in kim.get("/api/staff/documents").json() if d["title"] == "Joining the cluster"]
     editor = kim.get("/staff/documents/view", params={"source": entry["source"]}).text
     assert "Is there a membership fee?" in editor  # the questions are edited with the answer
+    public = httpx.get(f"{url}{answer['citations'][0]['page']}")
+    assert public.status_code == 200 and "free of charge" in public.text  # the source opens whole
+    internal = kim.post(
+        "/staff/answers",
+        data={
+            "title": "Staff rota",
+            "text": "The staff rota for December is agreed at the Monday meeting.",
+            "questions": "When is the rota agreed?",
+            "visibility": "staff",
+            "csrf_token": kim.headers["X-CSRF-Token"],
+        },
+    )
+    assert finished(kim, int(internal.headers["location"].split("job=")[1]))["status"] == "done"
+    [rota] = [d for d in kim.get("/api/staff/documents").json() if d["title"] == "Staff rota"]
+    assert httpx.get(f"{url}/documents/{document_key(rota['source'])}").status_code == 404  # public ones only
+    kim.post("/staff/documents/remove", data={"source": rota["source"], "csrf_token": kim.headers["X-CSRF-Token"]})
     kim.post("/staff/documents/remove", data={"source": entry["source"], "csrf_token": kim.headers["X-CSRF-Token"]})
 
 

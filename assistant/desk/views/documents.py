@@ -111,3 +111,22 @@ class SiteRow:
     summary: dict[str, Any]
     waiting: list[str]
     grace_days: int
+
+
+@dataclass(frozen=True)
+class ReadSection:
+    """One section of a public document as a visitor reads it: its heading, its anchor, its passages' text."""
+
+    heading: str
+    slug: str
+    paragraphs: list[str]
+
+
+@dataclass(frozen=True)
+class PublicDocument:
+    """A public document shown whole (`/documents/<key>`), so a visitor can read around what was quoted."""
+
+    title: str
+    date: str | None
+    url: str | None
+    sections: list[ReadSection]
