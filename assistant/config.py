@@ -141,7 +141,12 @@ class Settings(BaseSettings, MailSettings, RateLimitFields):
         "Unset: only public addresses (loopback, private, link-local and metadata addresses are refused).",
     )
     conversation_days: int = Field(
-        1, ge=1, description="Days an idle API or widget conversation (its earlier questions) is kept."
+        1,
+        ge=1,
+        description=(
+            "Days an idle conversation is kept: an API or widget session's earlier questions, a web chat under its "
+            "cookie."
+        ),
     )
     housekeeping_minutes: int = Field(
         60, ge=1, description="How often retention runs (question log, conversations, resolved enquiries)."

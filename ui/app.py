@@ -28,11 +28,13 @@ from assistant.errors import AssistantError
 from assistant.private import private_dir
 from ui import mail_hook
 from ui.api import router
-from ui.chat import CSS, THEME, build_chat
+from ui.chat import build_chat
+from ui.chat_style import CSS, STARTER_GROUP, THEME
 from ui.docs import router as docs_router
 from ui.edge import (
     assistant_error,
     cap_body,
+    chat_cookie,
     cors_for,
     desk_of,
     one_layer,
@@ -134,6 +136,7 @@ def _install_edge(app: FastAPI, settings: Settings, desk: Desk) -> None:
     app.middleware("http")(
         one_layer(
             security_headers(settings),
+            chat_cookie(),
             cap_body(settings.max_request_kb * 1024, {"/api/inbound-mail": settings.max_inbound_mail_kb * 1024}),
             refuse_gradio_fetches(every_path=False),  # remote addresses: refused before anything else
             staff_host_only(settings.staff_host),
@@ -168,6 +171,7 @@ def _mount_chat(app: FastAPI, settings: Settings, desk: Desk) -> FastAPI:
         max_file_size=0,  # the chat takes no files; uploads are refused before Gradio (ui/edge.py) as well
         **GRADIO_EXTRAS_OFF,
         css=CSS,
+        js=STARTER_GROUP,
         theme=THEME,
     )
 

@@ -20,44 +20,12 @@ from assistant.config import (
 from assistant.desk import Desk, NewFeedback
 from assistant.errors import AssistantError
 from ui.chat_handoff import DECLINED, HandOff, HandOffLimit, conversation, hand_off, wire_hand_off
-from ui.chat_state import last_answer, new_state, questions_of
+from ui.chat_state import KeptChat, last_answer, new_state, questions_of
+from ui.chat_style import SHOW_LATEST
 from ui.render import chat_markdown, error_markdown, escape_markdown
 
-__all__ = ["CSS", "DECLINED", "THEME", "build_chat", "chat_api", "new_state", "respond"]
+__all__ = ["DECLINED", "build_chat", "chat_api", "new_state", "respond"]
 
-# One system font stack for every text on the page, as the widget and the staff pages use: nothing to download (the
-# default theme's web fonts), and no glyph drawn from a second font.
-FONTS = ["system-ui", "Segoe UI", "Roboto", "Noto Sans", "DejaVu Sans", "Liberation Sans", "Arial", "sans-serif"]
-MONO_FONTS = ["ui-monospace", "Menlo", "Consolas", "DejaVu Sans Mono", "monospace"]
-# Blue for actions, dark enough for white text (the default orange fails contrast: 2.8:1).
-THEME = gr.themes.Default(primary_hue="blue", font=FONTS, font_mono=MONO_FONTS).set(
-    button_primary_background_fill="#1d4ed8",
-    button_primary_background_fill_hover="#1e40af",
-    button_primary_text_color="#ffffff",
-    button_primary_border_color="#1d4ed8",
-)
-CSS = """
-#chat-page { max-width: 860px; margin: 0 auto; }
-#chat-page .chatbot.prose { opacity: 1 !important; }  /* Gradio dims every message to 0.8 */
-.inline-panel { padding: 0.75rem; border: 1px solid #d1d5db; border-radius: 8px; background: #ffffff; }
-#chat-page h1 { font-size: clamp(1.2rem, 0.9rem + 1.5vw, 1.6rem) !important; margin-bottom: 0.25rem !important; }
-#chat-page .intro { font-size: clamp(0.9rem, 0.8rem + 0.4vw, 1rem); }
-.sources { margin-top: 0.6rem; padding-top: 0.4rem; border-top: 1px solid #d1d5db; font-size: 0.9rem; }
-.sources .sources-title { margin: 0 0 0.3rem 0; font-weight: 600; color: #374151; }
-.source-card { margin: 0 0 0.45rem 0; padding: 0.35rem 0.6rem; border-left: 3px solid #1d4ed8; border-radius: 4px;
-  background: #ffffff; color: #111827; }
-.source-card p { margin: 0; }
-.source-card .source-section { color: #374151; }
-.source-card summary { cursor: pointer; color: #1d4ed8; }
-.source-card blockquote { margin: 0.3rem 0 0 0; padding-left: 0.6rem; border-left: 2px solid #9ca3af; color: #111827; }
-.source-card a { color: #1d4ed8; text-decoration: underline; }
-.source-card:target { outline: 3px solid #1d4ed8; }
-button.quiet { background: none !important; border: none !important; box-shadow: none !important;
-  color: #1d4ed8 !important; text-decoration: underline; font-weight: 400 !important; white-space: nowrap;
-  width: auto !important; padding: 0.25rem 0.5rem !important; align-self: flex-start; }
-:focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
-@media (prefers-reduced-motion: reduce) { * { animation: none !important; transition: none !important; } }
-"""
 # Gradio's cache of files it made or received: checked hourly, files over an hour old deleted (every mount).
 DELETE_CACHE = (3600, 3600)
 RATED = "Thank you. Anything to add about that answer? (optional)"
@@ -67,7 +35,7 @@ def respond(desk: Desk, message: str, state: dict[str, Any]):  # type: ignore[no
     """Answer in the chat: the message, then the answer (each sentence of a written answer as soon as it is checked
     against the documents; an extractive one, ready in milliseconds, at once) with its own sources under it.
 
-    Yields the chatbot, question box, state, hand-off offer, comment box, starters and status line."""
+    Yields the chatbot, question box, state, hand-off offer, comment box and status line."""
     message = str(message)
     history = [*state["messages"], {"role": "user", "content": escape_markdown(message)}]
     shown: list[str] = []
@@ -81,12 +49,12 @@ def respond(desk: Desk, message: str, state: dict[str, Any]):  # type: ignore[no
             # The box and the status line are cleared with the first sentence only: later ones must not wipe what
             # the visitor types meanwhile.
             cleared = "" if len(shown) == 1 else gr.skip()
-            yield conversation([*history, written], state), cleared, *(gr.skip(),) * 4, cleared
+            yield conversation([*history, written], state), cleared, *(gr.skip(),) * 3, cleared
     except AssistantError as exc:
         history.append({"role": "assistant", "content": error_markdown(exc)})
         state["messages"] = history[-MAX_SHOWN_MESSAGES:]  # in place, as ratings are: the next answer keeps it
         state["dropped"] += len(history) - len(state["messages"])
-        yield conversation(state["messages"], state), message, *(gr.skip(),) * 4, ""
+        yield conversation(state["messages"], state), message, *(gr.skip(),) * 3, ""
         return
     # The answer's number in the whole conversation (dropped messages included): the key its ratings are stored
     # under and the prefix of its cards' ids, unique even after older messages leave the screen.
@@ -109,7 +77,7 @@ def respond(desk: Desk, message: str, state: dict[str, Any]):  # type: ignore[no
     # The hand-off is offered after an abstention, and opened at once when the visitor asked for a person.
     offer = gr.update(visible=answer.abstained or answer.handoff)
     hidden = gr.update(visible=False)
-    yield conversation(state["messages"], state), cleared, state, offer, hidden, hidden, cleared
+    yield conversation(state["messages"], state), cleared, state, offer, hidden, cleared
 
 
 def rate(desk: Desk, liked: bool | str, index: Any, state: dict[str, Any]) -> tuple[Any, Any, str]:
@@ -166,9 +134,10 @@ def comment_on(desk: Desk, comment: str, state: dict[str, Any]) -> tuple[Any, An
 
 
 def clear() -> tuple[Any, ...]:
-    """After the Chatbot's own clear: a new conversation (hand-off, comment box hidden; starters back)."""
+    """After the Chatbot's own clear: a new conversation (hand-off, comment box hidden; the starters are the empty
+    conversation's own)."""
     hidden = gr.update(visible=False)
-    return new_state(), hidden, hidden, hidden, gr.update(visible=True), ""
+    return new_state(), hidden, hidden, hidden, ""
 
 
 def chat_api(desk: Desk, question: str, history: list[str] | None = None) -> dict[str, Any]:
@@ -194,16 +163,15 @@ class ChatPage:
     comment: gr.Textbox
     comment_button: gr.Button
     question: gr.Textbox
-    starters_row: gr.Row
     starters: list[str]
-    starter_buttons: list[gr.Button]
     person: gr.Button
     status: gr.Markdown
 
 
 def _layout(starters: list[str]) -> ChatPage:
-    """One calm column: the conversation (each answer with its sources and thumbs), the hand-off offer and the
-    comment box when relevant, the question box, starters until the first question, and "Ask a person"."""
+    """One calm column that scrolls as one page: the conversation grows with it (the starters are cards inside it
+    while it is empty), the hand-off offer and the comment box when relevant, then the question box (pinned to the
+    bottom of a phone's screen) and "Ask a person"."""
     state = gr.State(new_state())
     with gr.Column(elem_id="chat-page"):
         gr.Markdown(
@@ -215,7 +183,12 @@ def _layout(starters: list[str]) -> ChatPage:
         # Thumbs under every reply (each rates that message); no grouping, so a thumb never rates two replies.
         chatbot = gr.Chatbot(
             label="Conversation",
-            height=480,
+            show_label=False,
+            height="auto",
+            min_height=120,
+            elem_id="conversation",
+            examples=[{"text": s} for s in starters] or None,
+            placeholder=None if starters else "Ask a question about the cluster below.",
             feedback_options=("Like", "Dislike"),
             buttons=[],
             group_consecutive_messages=False,
@@ -230,60 +203,52 @@ def _layout(starters: list[str]) -> ChatPage:
                 placeholder="What was good, missing or wrong?",
             )
             comment_button = gr.Button("Send comment", size="sm", variant="secondary")
-        question = gr.Textbox(
-            label="Your question",
-            placeholder="Ask about the cluster",
-            max_lines=4,
-            submit_btn="Ask",
-        )
-        with gr.Row(visible=bool(starters)) as starters_row:
-            starter_buttons = [gr.Button(s, size="sm", variant="secondary") for s in starters]
-        person = gr.Button("Ask a person", size="sm", elem_classes=["quiet"])
+        with gr.Column(elem_id="ask-bar"):
+            question = gr.Textbox(
+                label="Your question",
+                placeholder="Ask about the cluster",
+                max_lines=4,
+                submit_btn="Ask",
+            )
+            person = gr.Button("Ask a person", size="sm", elem_classes=["quiet"])
         status = gr.Markdown("", elem_id="status")
-    return ChatPage(
-        state,
-        chatbot,
-        handoff,
-        comment_box,
-        comment,
-        comment_button,
-        question,
-        starters_row,
-        starters,
-        starter_buttons,
-        person,
-        status,
-    )
+    return ChatPage(state, chatbot, handoff, comment_box, comment, comment_button, question, starters, person, status)
 
 
 def _wire(desk: Desk, page: ChatPage, limit: HandOffLimit, private: dict[str, Any]) -> None:
-    def answer(message: str, state: dict[str, Any]):  # type: ignore[no-untyped-def]
-        yield from respond(desk, message, state)
+    kept = KeptChat(desk)
 
-    def ask_starter(starter: str):  # type: ignore[no-untyped-def]
-        # The starter's text is the server's own: a client cannot send another value for the button.
-        def starter_answer(state: dict[str, Any]):  # type: ignore[no-untyped-def]
-            yield from respond(desk, starter, state)
+    def answer(message: str, state: dict[str, Any], request: gr.Request):  # type: ignore[no-untyped-def]
+        yield from kept.after(respond(desk, message, state), state, request)
 
-        return starter_answer
+    def ask_starter(data: gr.SelectData, state: dict[str, Any], request: gr.Request):  # type: ignore[no-untyped-def]
+        # The starter's text is the server's own, found by its place: a client cannot send another question so.
+        if isinstance(data.index, int) and 0 <= data.index < len(page.starters):
+            yield from kept.after(respond(desk, page.starters[data.index], state), state, request)
 
-    def liked(data: gr.LikeData, state: dict[str, Any]) -> tuple[Any, Any, str]:
-        return rate(desk, data.liked, data.index, state)
+    def liked(data: gr.LikeData, state: dict[str, Any], request: gr.Request) -> tuple[Any, Any, str]:
+        return kept.now(rate(desk, data.liked, data.index, state), state, request)
 
-    outputs = [page.chatbot, page.question, page.state, page.handoff.offer, page.comment_box, page.starters_row]
-    outputs.append(page.status)
+    def commented(text: str, state: dict[str, Any], request: gr.Request) -> tuple[Any, ...]:
+        return kept.now(comment_on(desk, text, state), state, request)
+
+    outputs = [page.chatbot, page.question, page.state, page.handoff.offer, page.comment_box, page.status]
     # The Chatbot is never an input: the conversation is the server's (`new_state`); text from the visitor comes
     # only through the question box.
-    page.question.submit(answer, [page.question, page.state], outputs, **private)
-    for starter, button in zip(page.starters, page.starter_buttons, strict=True):
-        button.click(ask_starter(starter), [page.state], outputs, **private)
+    page.question.submit(answer, [page.question, page.state], outputs, **private).then(None, js=SHOW_LATEST)
+    page.chatbot.example_select(ask_starter, [page.state], outputs, **private).then(None, js=SHOW_LATEST)
     page.chatbot.like(liked, page.state, [page.state, page.comment_box, page.status], **private)
-    commented = [page.state, page.comment_box, page.comment, page.status]
-    page.comment_button.click(lambda c, s: comment_on(desk, c, s), [page.comment, page.state], commented, **private)
-    page.comment.submit(lambda c, s: comment_on(desk, c, s), [page.comment, page.state], commented, **private)
-    reset = [page.state, page.handoff.offer, page.handoff.form, page.comment_box, page.starters_row, page.status]
-    page.chatbot.clear(clear, None, reset, **private)
-    wire_hand_off(desk, page.handoff, page.chatbot, page.state, page.status, page.person, limit, **private)
+    comment_out = [page.state, page.comment_box, page.comment, page.status]
+    page.comment_button.click(commented, [page.comment, page.state], comment_out, **private)
+    page.comment.submit(commented, [page.comment, page.state], comment_out, **private)
+    reset = [page.state, page.handoff.offer, page.handoff.form, page.comment_box, page.status]
+
+    def cleared(request: gr.Request) -> tuple[Any, ...]:
+        kept.forget(request)  # the bin clears the kept conversation too
+        return clear()
+
+    page.chatbot.clear(cleared, None, reset, **private)
+    wire_hand_off(desk, page.handoff, page.chatbot, page.state, page.status, page.person, limit, kept, **private)
 
 
 def build_chat(desk: Desk, starters: list[str], concurrency: int, queue_size: int, limit: HandOffLimit) -> gr.Blocks:
@@ -291,7 +256,11 @@ def build_chat(desk: Desk, starters: list[str], concurrency: int, queue_size: in
     hand-off against the per-address enquiries limit."""
     title = "Cluster Assistant — West Midlands health tech"
     with gr.Blocks(title=title, analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
-        _wire(desk, _layout(starters), limit, {"api_visibility": "private"})
+        page = _layout(starters)
+        private = {"api_visibility": "private"}
+        _wire(desk, page, limit, private)
+        # A reload shows the conversation kept under the visitor's cookie.
+        demo.load(KeptChat(desk).restored, None, [page.state, page.chatbot], **private)
 
         def chat(question: str, history: list[str] | None = None) -> dict[str, Any]:
             """Answer one question from the cluster's documents; returns the `ask --json` shape."""

@@ -3,7 +3,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 from pydantic import ValidationError
@@ -11,6 +11,9 @@ from pydantic import ValidationError
 from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk
 from ui.api import EnquiryRequest, new_enquiry
 from ui.render import escape_markdown
+
+if TYPE_CHECKING:
+    from ui.chat_state import KeptChat
 
 # Counts one hand-off from a client address against the enquiries limit: the seconds to wait when over it, or None.
 HandOffLimit = Callable[[str], int | None]
@@ -74,11 +77,13 @@ def wire_hand_off(  # type: ignore[no-untyped-def]
     status: gr.Markdown,
     person: gr.Button,
     limit: HandOffLimit,
+    kept: "KeptChat",
     **private,
 ) -> None:
     def send(name: str, email: str, organisation: str, message: str, state: dict[str, Any], request: gr.Request):  # type: ignore[no-untyped-def]
         address = request.client.host if request.client else "unknown"
-        return send_enquiry(desk, limit, address, [name, email, organisation, message], state)
+        sent = send_enquiry(desk, limit, address, [name, email, organisation, message], state)
+        return kept.now(sent, state, request)
 
     hidden, shown = gr.update(visible=False), gr.update(visible=True)
     person.click(lambda: (shown, hidden), None, [handoff.offer, handoff.form], **private)

@@ -5,6 +5,7 @@ Each is a plain HTTP middleware built from the settings; `ui/app.py` installs th
 
 import logging
 import re
+import secrets
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
@@ -257,3 +258,22 @@ def desk_of(request: Request) -> Desk:
     """The app's desk (one per app, made at start-up): what every route calls."""
     desk: Desk = request.app.state.desk
     return desk
+
+
+CHAT_COOKIE = "ca_chat"  # names the visitor's kept chat conversation (`ui/chat_state.py`)
+
+
+def chat_cookie() -> Middleware:
+    """The chat page names the visitor's kept conversation in a cookie of its own (random, HttpOnly, SameSite=Lax):
+    a reload shows the conversation again (`ui/chat_state.py`). Only the page sets it; nothing else reads it."""
+
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        if request.method == "GET" and request.url.path == "/" and CHAT_COOKIE not in request.cookies:
+            secure = request.url.scheme == "https"
+            response.set_cookie(
+                CHAT_COOKIE, secrets.token_urlsafe(24), httponly=True, samesite="lax", secure=secure, path="/"
+            )
+        return response
+
+    return middleware

@@ -4,6 +4,7 @@ conversations remembered; visitors' ratings kept; the starter questions the chat
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,6 +79,16 @@ class Questions:
         latency = (time.perf_counter() - started) * 1000
         log_id = self.logbook.log(question_row(channel, question, answer, latency, partner_id))
         yield answer, log_id
+
+    def chat(self, chat_id: str) -> dict[str, Any] | None:
+        """A web chat's conversation kept under the visitor's cookie (None when there is none)."""
+        return conversations.chat(self.sessions, chat_id)
+
+    def keep_chat(self, chat_id: str, state: dict[str, Any]) -> None:
+        conversations.keep_chat(self.sessions, chat_id, state)
+
+    def forget_chat(self, chat_id: str) -> None:
+        conversations.forget_chat(self.sessions, chat_id)
 
     def document(self, key: str) -> PublicDocument:
         """A public document whole, by its key (`document_key`); raises `NotFound` for any other."""

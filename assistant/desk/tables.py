@@ -59,9 +59,8 @@ class Enquiry(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reference: Mapped[str | None] = mapped_column(String(20), unique=True, index=True)  # given to the sender
-    # Unread: the enquirer wrote (the enquiry itself, or a reply by e-mail) after staff last opened it.
-    enquirer_wrote_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    enquirer_wrote_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # their last reply by e-mail
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # unread when before they last wrote
 
 
 class QuestionLog(Base):
@@ -181,13 +180,14 @@ class TriageExample(Base):
 
 
 class Conversation(Base):
-    """An API or widget conversation's earlier questions, so any worker can resolve its follow-ups."""
+    """An API or widget conversation's earlier questions (any worker resolves its follow-ups), or a web chat's."""
 
     __tablename__ = "conversations"
 
     session_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     questions: Mapped[list[str]] = mapped_column(JSON, default=list)
     said: Mapped[str | None] = mapped_column(Text)  # the last answer's text (its sentences are not repeated)
+    chat: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the web chat's whole conversation (`ui/chat_state.py`)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 

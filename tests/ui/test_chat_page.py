@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -132,12 +132,14 @@ def test_every_starter_is_answered_with_sources(page: Page, assistant: Assistant
         starters = desk.questions.starters(None)
         assert len(starters) >= 3 and all(s.endswith("?") for s in starters)
         page.goto(url + "/")
-        for starter in starters:
-            page.get_by_role("button", name=starter, exact=True).click()
+        for i, starter in enumerate(starters, start=1):
+            # The starters are cards inside the empty conversation (the Chatbot's examples), named as such.
+            card = page.locator("#conversation").get_by_role("button", name=f"Select example {i}: {starter}")
+            card.click()
             expect(page.locator(".message-row.bot-row")).to_have_count(1, timeout=30_000)
             expect(page.locator(".message-row.bot-row .source-card").first).to_be_visible()
             expect(page.locator(".message-wrap")).not_to_contain_text("couldn't find")
-            expect(page.get_by_role("button", name=starter, exact=True)).to_be_hidden()  # until a new conversation
+            expect(card).to_be_hidden()  # until a new conversation
             page.get_by_role("button", name="Clear", exact=True).click()
             expect(page.locator(".message-row")).to_have_count(0)
 
@@ -210,3 +212,53 @@ def test_every_text_on_the_page_is_drawn_in_one_font(page: Page, assistant: Assi
         used = set().union(*families.values())
         assert len(used) == 1, families
         assert downloaded == []  # a system font: nothing downloaded
+
+
+def test_one_scroll_a_pinned_question_box_on_phones_and_a_conversation_that_survives_a_reload(
+    page: Page, assistant: Assistant, tmp_path: Path
+) -> None:
+    """Issue 30: the conversation grows with the page (no box scrolling inside a scrolling page), starters are cards
+    in the empty conversation on a phone's first screen, the question box stays on screen, no label covers
+    messages, and a reload shows the conversation again until the bin clears it (on the server too)."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with chat(assistant, tmp_path) as (url, _sessions, _desk):
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(url + "/")
+        cards = page.locator("#conversation button.example")
+        expect(cards.first).to_be_visible()
+        assert cards.last.bounding_box()["y"] + cards.last.bounding_box()["height"] <= 844  # type: ignore[index]
+        expect(page.get_by_label("Your question")).to_be_in_viewport()
+        assert not page.locator("#conversation label").is_visible()  # no "Conversation" label over the messages
+        page.screenshot(path=str(OUTPUT / "chat-phone-empty.png"))
+        ask(page, "What is PIONEER?", 1)
+        ask(page, "Who can use its data?", 2)
+        expect(page.get_by_label("Your question")).to_be_in_viewport()  # pinned while the answers grow the page
+        inner = "(w => w.scrollHeight - w.clientHeight)(document.querySelector('#conversation .bubble-wrap'))"
+        assert page.evaluate(inner) <= 1  # the conversation has no scrollbar of its own
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(OUTPUT / "chat-phone-answer.png"))
+        page.reload()
+        expect(page.locator(".message-row.bot-row")).to_have_count(2, timeout=15_000)
+        expect(page.locator(".message-wrap")).to_contain_text("data access under license")
+        ask(page, "Where is it based?", 3)  # the conversation goes on where it was
+        page.get_by_role("button", name="Clear", exact=True).click()
+        expect(page.locator(".message-row")).to_have_count(0)
+        page.reload()
+        expect(page.locator("#conversation button.example").first).to_be_visible()
+        expect(page.locator(".message-row")).to_have_count(0)  # the bin cleared the kept conversation too
+
+
+def test_dark_mode_is_complete_and_axe_clean(browser: Browser, assistant: Assistant, tmp_path: Path) -> None:
+    """Issue 30: in dark mode the source cards' titles were white on white (axe: serious)."""
+    with chat(assistant, tmp_path) as (url, _sessions, _desk):
+        for scheme in ("dark", "light"):
+            context = browser.new_context(viewport={"width": 1200, "height": 900}, color_scheme=scheme)
+            dark = context.new_page()
+            dark.goto(url + "/")
+            expect(dark.locator("#conversation button.example").first).to_be_visible()
+            assert axe_violations(dark) == [], scheme
+            ask(dark, "What is PIONEER?", 1)
+            dark.locator(".source-card summary").first.click()
+            assert axe_violations(dark) == [], scheme
+            dark.screenshot(path=str(OUTPUT / f"chat-desktop-answer-{scheme}.png"))
+            context.close()
