@@ -29,7 +29,7 @@ from assistant.private import private_dir
 from ui import mail_hook
 from ui.api import router
 from ui.chat import build_chat
-from ui.chat_style import CSS, STARTER_GROUP, THEME
+from ui.chat_style import CSS, PAGE_SCRIPT, THEME
 from ui.docs import router as docs_router
 from ui.edge import (
     assistant_error,
@@ -171,7 +171,7 @@ def _mount_chat(app: FastAPI, settings: Settings, desk: Desk) -> FastAPI:
         max_file_size=0,  # the chat takes no files; uploads are refused before Gradio (ui/edge.py) as well
         **GRADIO_EXTRAS_OFF,
         css=CSS,
-        js=STARTER_GROUP,
+        js=PAGE_SCRIPT,
         theme=THEME,
     )
 

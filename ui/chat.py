@@ -60,7 +60,7 @@ def respond(desk: Desk, message: str, state: dict[str, Any]):  # type: ignore[no
     # under and the prefix of its cards' ids, unique even after older messages leave the screen.
     index = state["dropped"] + len(history)
     citations = [f"[{c.n}] {c.title} — {c.section} ({c.source})" for c in answer.citations]
-    asked = {"question": message, "answer": answer.text, "citations": citations, "log_id": log_id}
+    asked = {"question": message, "answer": answer.text, "citations": citations, "log_id": log_id, "kind": answer.kind}
     answers = dict(list({**state["answers"], str(index): asked}.items())[-MAX_RATEABLE_ANSWERS:])
     turns = [{"role": "user", "content": message}, {"role": "assistant", "content": answer.text}]
     history.append({"role": "assistant", "content": chat_markdown(answer, f"m{index}")})

@@ -9,6 +9,7 @@ import gradio as gr
 from pydantic import ValidationError
 
 from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk
+from assistant.models import DOCUMENTS
 from ui.api import EnquiryRequest, new_enquiry
 from ui.render import escape_markdown
 
@@ -49,7 +50,14 @@ class HandOff:
     decline: gr.Button
     form: gr.Column
     fields: list[gr.Textbox]  # name, e-mail, organisation, message
+    reply_time: gr.Markdown
     send: gr.Button
+    cancel: gr.Button
+
+
+# Focus follows the form: its first field once the visitor agreed; "Ask a person" again after Cancel.
+FOCUS_FORM = "() => document.querySelector('#enquiry-form input, #enquiry-form textarea')?.focus()"
+FOCUS_BACK = "() => document.querySelector('#ask-bar button.quiet')?.focus()"
 
 
 def hand_off() -> HandOff:
@@ -65,8 +73,35 @@ def hand_off() -> HandOff:
             gr.Textbox(label="Organisation (optional)", max_length=200),
             gr.Textbox(label="Message", lines=3, max_length=5000),
         ]
-        send = gr.Button("Send to the team", variant="primary", size="sm")
-    return HandOff(offer, accept, decline, form, fields, send)
+        reply_time = gr.Markdown("", elem_id="reply-time")
+        with gr.Row():
+            send = gr.Button("Send to the team", variant="primary", size="sm")
+            cancel = gr.Button("Cancel", variant="secondary", size="sm")
+    return HandOff(offer, accept, decline, form, fields, reply_time, send, cancel)
+
+
+def checked(name: str, email: str, organisation: str, message: str, *_: Any) -> list[Any]:
+    """Each field's own error, shown beside it (Gradio's validator) and gone once the field is right: the API's
+    model and bounds, field by field."""
+    fields = {"name": name, "email": (email or "").strip(), "organisation": (organisation or "").strip() or None}
+    fields["message"] = message
+    try:
+        EnquiryRequest(**fields, consent=True, consent_version=CONSENT_VERSION, transcript=[])  # type: ignore[arg-type]
+        wrong: set[str] = set()
+    except ValidationError as exc:
+        wrong = {str(e["loc"][0]) for e in exc.errors()}
+    verdicts = [gr.validate(key not in wrong, f"Please give {FIELD_NAMES[key]}.") for key in FIELD_NAMES]
+    return [*verdicts, gr.validate(True, "")]  # the state
+
+
+def within(hours: int) -> str:
+    """ "within 2 days", "within 8 hours"."""
+    days = round(hours / 24)
+    return (
+        f"within {hours} hour{'s' if hours != 1 else ''}"
+        if hours < 24
+        else f"within {days} day{'s' if days != 1 else ''}"
+    )
 
 
 def wire_hand_off(  # type: ignore[no-untyped-def]
@@ -85,12 +120,21 @@ def wire_hand_off(  # type: ignore[no-untyped-def]
         sent = send_enquiry(desk, limit, address, [name, email, organisation, message], state)
         return kept.now(sent, state, request)
 
+    def agreed(state: dict[str, Any]) -> tuple[Any, ...]:
+        question = last_question(state)
+        hours = desk.enquiries.reply_within(question) if question else None
+        said = f"The team aims to reply by e-mail {within(hours)}." if hours else "The team replies by e-mail."
+        return gr.update(visible=False), gr.update(visible=True), question, said
+
     hidden, shown = gr.update(visible=False), gr.update(visible=True)
     person.click(lambda: (shown, hidden), None, [handoff.offer, handoff.form], **private)
-    handoff.accept.click(accept, state, [handoff.offer, handoff.form, handoff.fields[3]], **private)
+    opened = [handoff.offer, handoff.form, handoff.fields[3], handoff.reply_time]
+    handoff.accept.click(agreed, state, opened, **private).then(None, js=FOCUS_FORM)
     handoff.decline.click(decline, None, [handoff.offer, status], **private)
+    handoff.cancel.click(lambda: hidden, None, handoff.form, **private).then(None, js=FOCUS_BACK)
     sent = [chatbot, handoff.form, status]
-    handoff.send.click(send, [*handoff.fields, state], sent, **private)  # the conversation is the server's
+    # The conversation is the server's; each field is checked beside itself before anything is sent.
+    handoff.send.click(send, [*handoff.fields, state], sent, validator=checked, **private)
 
 
 def send_enquiry(  # type: ignore[no-untyped-def]
@@ -134,7 +178,9 @@ def decline() -> tuple[Any, str]:
     return gr.update(visible=False), DECLINED
 
 
-def accept(state: dict[str, Any]) -> tuple[Any, Any, str]:
-    """The form, its message filled with the visitor's last question."""
-    asked = [turn["content"] for turn in state["transcript"] if turn["role"] == "user"]
-    return gr.update(visible=False), gr.update(visible=True), (asked or [""])[-1]
+def last_question(state: dict[str, Any]) -> str:
+    """The visitor's last real question (one asked of the documents: not "Can I speak to someone?" or "hi"), for
+    the form's message; their last message when there is none."""
+    asked = [a["question"] for a in state["answers"].values() if a.get("kind", DOCUMENTS) == DOCUMENTS]
+    said = [turn["content"] for turn in state["transcript"] if turn["role"] == "user"]
+    return (asked or said or [""])[-1]

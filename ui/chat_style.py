@@ -68,12 +68,21 @@ SHOW_LATEST = """() => {
   const calm = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
   if (asked) asked.scrollIntoView({block: 'start', behavior: calm ? 'auto' : 'smooth'});
 }"""
-# Gradio draws the starter cards as buttons straight inside role="list" (axe: aria-required-children): they are a
-# group of buttons, so the group is named as one whenever it is drawn.
-STARTER_GROUP = """() => {
-  const fix = () => document.querySelectorAll('#conversation .examples[role="list"]').forEach(e => {
-    e.setAttribute('role', 'group'); e.setAttribute('aria-label', 'Questions to start with');
-  });
-  new MutationObserver(fix).observe(document.body, {childList: true, subtree: true});
-  fix();
+# What the page does as Gradio redraws it: the starter cards are buttons straight inside role="list" (axe:
+# aria-required-children), so their group is named as one; and when the hand-off form refuses a send, focus moves
+# to the first field in error, whose name, read out, carries the error shown beside it.
+PAGE_SCRIPT = """() => {
+  let erred = false;
+  const tend = () => {
+    document.querySelectorAll('#conversation .examples[role="list"]').forEach(e => {
+      e.setAttribute('role', 'group'); e.setAttribute('aria-label', 'Questions to start with');
+    });
+    const wrong = document.querySelector(
+      '#enquiry-form input.validation-error, #enquiry-form textarea.validation-error');
+    if (wrong && !erred) wrong.focus();
+    erred = !!wrong;
+  };
+  new MutationObserver(tend).observe(document.body,
+    {childList: true, subtree: true, attributes: true, attributeFilter: ['class']});
+  tend();
 }"""

@@ -52,6 +52,12 @@ class Enquiries:
         for where, item in intake.read_csv(path):
             yield where, item if isinstance(item, AssistantError) else self.receive(item)
 
+    def reply_within(self, text: str) -> int:
+        """The hours the team aims to reply within for an enquiry like this (its likely category's SLA), for a form
+        to say before it is sent."""
+        taxonomy = self.triage.taxonomy
+        return taxonomy.categories[self.triage.classifier.classify(text).category].sla_hours
+
     def categories(self) -> list[str]:
         return list(self.triage.taxonomy.categories)
 

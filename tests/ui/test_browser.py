@@ -17,7 +17,7 @@ XSS = "<img src=x onerror=alert('user')>"
 
 
 def ask(page: Page, question: str) -> None:
-    box = page.get_by_label("Your question")
+    box = page.get_by_role("textbox", name="Your question")
     box.fill(question)
     box.press("Enter")
 
@@ -113,9 +113,11 @@ def test_markdown_in_a_document_stays_text_in_its_source_card(  # type: ignore[n
         expect(card).to_contain_text("[click here](https://evil.example/x) and *not emphasis*", timeout=30_000)
         expect(page.locator(".message-wrap")).to_contain_text("[click here](https://evil.example/x)")
         # Markdown's link and emphasis are not honoured (a bare address in the answer's text may be autolinked, as
-        # any address a document quotes; never in a card, whose only link is the document's own public address).
+        # any address a document quotes; never in a card, whose only links are our page showing the document whole
+        # and the document's own public address).
         assert page.get_by_role("link", name="click here").count() == 0
-        assert page.locator(".message-wrap em").count() == page.locator(".source-card a").count() == 0
+        assert page.locator(".message-wrap em").count() == 0
+        assert page.locator(".source-card a:not([href^='/documents/'])").count() == 0
 
 
 def test_api_docs_and_sign_in_render_from_our_own_files(page: Page, assistant: Assistant, tmp_path: Path) -> None:

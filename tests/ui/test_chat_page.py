@@ -3,6 +3,7 @@ links, the Chatbot's thumbs (with an optional comment) rate the message they sit
 the hand-off is offered inline, axe-core finds nothing serious in any of these states, and a phone needs no
 sideways scrolling. Screenshots go to test-output/browser/."""
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,7 +51,7 @@ def chat(assistant: Assistant, tmp_path: Path) -> Iterator[tuple[str, sessionmak
 
 def ask(page: Page, question: str, answers: int) -> None:
     """Ask, and wait until the conversation holds `answers` replies (so the next question is not sent meanwhile)."""
-    box = page.get_by_label("Your question")
+    box = page.get_by_role("textbox", name="Your question")
     box.fill(question)
     box.press("Enter")
     expect(page.locator(".message-row.bot-row")).to_have_count(answers, timeout=30_000)
@@ -227,12 +228,14 @@ def test_one_scroll_a_pinned_question_box_on_phones_and_a_conversation_that_surv
         cards = page.locator("#conversation button.example")
         expect(cards.first).to_be_visible()
         assert cards.last.bounding_box()["y"] + cards.last.bounding_box()["height"] <= 844  # type: ignore[index]
-        expect(page.get_by_label("Your question")).to_be_in_viewport()
+        expect(page.get_by_role("textbox", name="Your question")).to_be_in_viewport()
         assert not page.locator("#conversation label").is_visible()  # no "Conversation" label over the messages
         page.screenshot(path=str(OUTPUT / "chat-phone-empty.png"))
         ask(page, "What is PIONEER?", 1)
         ask(page, "Who can use its data?", 2)
-        expect(page.get_by_label("Your question")).to_be_in_viewport()  # pinned while the answers grow the page
+        expect(
+            page.get_by_role("textbox", name="Your question")
+        ).to_be_in_viewport()  # pinned while the answers grow the page
         inner = "(w => w.scrollHeight - w.clientHeight)(document.querySelector('#conversation .bubble-wrap'))"
         assert page.evaluate(inner) <= 1  # the conversation has no scrollbar of its own
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -262,3 +265,38 @@ def test_dark_mode_is_complete_and_axe_clean(browser: Browser, assistant: Assist
             assert axe_violations(dark) == [], scheme
             dark.screenshot(path=str(OUTPUT / f"chat-desktop-answer-{scheme}.png"))
             context.close()
+
+
+def test_the_hand_off_form_starts_from_the_last_real_question_and_says_what_is_wrong_where(
+    page: Page, assistant: Assistant, tmp_path: Path
+) -> None:
+    """Issue 30: the form was prefilled with "Can I speak to someone?", its errors sat at the bottom and stayed after
+    the fix, focus was lost after "I agree", there was no Cancel and no expected reply time."""
+    with chat(assistant, tmp_path) as (url, sessions, _desk):
+        page.goto(url + "/")
+        ask(page, "What is PIONEER?", 1)
+        ask(page, "Can I speak to someone?", 2)
+        page.get_by_role("button", name="I agree").click()
+        message = page.get_by_role("textbox", name="Message")
+        expect(message).to_have_value("What is PIONEER?")
+        name = page.locator("#enquiry-form textarea").first
+        expect(name).to_be_focused()
+        expect(page.locator("#reply-time")).to_contain_text(
+            re.compile(r"aims to reply by e-mail within \d+ (day|hour)")
+        )
+        page.get_by_role("textbox", name="E-mail").fill("not-an-address")
+        page.get_by_role("button", name="Send to the team").click()
+        errors = page.locator("#enquiry-form div.validation-error")
+        expect(errors.filter(has_text="Please give your name.")).to_be_visible()
+        expect(errors.filter(has_text="Please give a valid e-mail address.")).to_be_visible()
+        expect(name).to_be_focused()  # the first field in error, its error read out with its name
+        assert axe_violations(page) == []
+        page.screenshot(path=str(OUTPUT / "chat-handoff-errors.png"), full_page=True)
+        name.fill("Priya Shah")
+        page.get_by_role("textbox", name="E-mail").fill("priya@example.org")
+        expect(errors.filter(has_text="Please give")).to_have_count(0)  # cleared once fixed
+        page.get_by_role("button", name="Cancel").click()
+        expect(page.locator("#enquiry-form")).to_be_hidden()
+        expect(page.get_by_role("button", name="Ask a person")).to_be_focused()
+    with sessions() as session:
+        assert session.scalars(select(Enquiry)).first() is None  # nothing was sent

@@ -24,7 +24,7 @@ def test_ask_json_has_exactly_the_public_shape(corpus_settings: Settings) -> Non
     assert payload["abstained"] is False and isinstance(payload["confidence"], float)
     assert set(payload["timings_ms"]) == {"retrieve", "compose", "total"}
     citation = payload["citations"][0]
-    assert set(citation) == {"n", "title", "section", "source", "url", "snippet", "date"}
+    assert set(citation) == {"n", "title", "section", "source", "url", "snippet", "date", "page"}
     assert citation["n"] == 1 and citation["title"] == "Health Tech in the West Midlands"
     assert citation["source"] is None and citation["url"] is None  # no public address: no server path either
 

@@ -127,8 +127,10 @@ def test_a_removed_corpus_document_stays_out_of_the_next_ingest(site: dict) -> N
 
 
 def chat(page: Page, url: str, question: str) -> None:
+    """Ask in a new conversation (the chat keeps one across reloads, under its cookie)."""
+    page.context.clear_cookies(name="ca_chat")
     page.goto(url + "/")
-    box = page.get_by_label("Your question")
+    box = page.get_by_role("textbox", name="Your question")
     box.fill(question)
     box.press("Enter")
 
