@@ -65,6 +65,16 @@ def new_enquiry(body: EnquiryRequest, channel: str, partner_id: str | None = Non
     )
 
 
+def within(hours: int) -> str:
+    """ "within 2 days", "within 8 hours"."""
+    days = round(hours / 24)
+    return (
+        f"within {hours} hour{'s' if hours != 1 else ''}"
+        if hours < 24
+        else f"within {days} day{'s' if days != 1 else ''}"
+    )
+
+
 def received(reference: str) -> dict[str, str]:
     """The answer to a hand-off: the same for a new enquiry and for one merged into an open one, so a stranger
     re-sending someone's message learns nothing."""

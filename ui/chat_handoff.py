@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Desk
 from assistant.models import DOCUMENTS
-from ui.api import EnquiryRequest, new_enquiry
+from ui.api import EnquiryRequest, new_enquiry, within
 from ui.render import escape_markdown
 
 if TYPE_CHECKING:
@@ -92,16 +92,6 @@ def checked(name: str, email: str, organisation: str, message: str, *_: Any) -> 
         wrong = {str(e["loc"][0]) for e in exc.errors()}
     verdicts = [gr.validate(key not in wrong, f"Please give {FIELD_NAMES[key]}.") for key in FIELD_NAMES]
     return [*verdicts, gr.validate(True, "")]  # the state
-
-
-def within(hours: int) -> str:
-    """ "within 2 days", "within 8 hours"."""
-    days = round(hours / 24)
-    return (
-        f"within {hours} hour{'s' if hours != 1 else ''}"
-        if hours < 24
-        else f"within {days} day{'s' if days != 1 else ''}"
-    )
 
 
 def wire_hand_off(  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 from assistant.config import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
 from assistant.desk import CONSENT_TEXT, CONSENT_VERSION, Partner, PartnerDirectory
 from assistant.errors import InvalidRequest
-from ui.api import EnquiryRequest, new_enquiry, received
+from ui.api import EnquiryRequest, new_enquiry, received, within
 from ui.edge import client_address, cors_headers, desk_of
 from ui.ratelimit import RateLimits
 from ui.tokens import WidgetSession
@@ -116,6 +116,7 @@ async def widget_session(request: Request) -> JSONResponse:
         return _reply({"detail": 'Send {"partner": "<partner id>"}.'}, 422, None)
     partner = _partners(request).get(body.partner)
     if partner is None or not origin or not partner.allows(origin):
+        # No CORS on a refusal: the page cannot read it, and the widget says in the console what it knows itself.
         return _reply({"detail": NOT_HERE}, 403, None)
     if wait:
         return _too_many(wait, origin)
@@ -147,6 +148,23 @@ async def widget_ask(request: Request) -> JSONResponse:
         visible=partner.can_see(),
     )
     return _reply({**answer.to_json(), "question_id": log_id}, 200, session.origin)
+
+
+class ReplyTimeRequest(BaseModel):
+    message: str = Field(..., max_length=5000)
+
+
+@router.post("/api/widget/reply-time", summary="When the team aims to reply to an enquiry like this one")
+async def widget_reply_time(request: Request) -> JSONResponse:
+    """What the hand-off form says before it is sent: the SLA of the category the message looks like."""
+    checked = _authorise(request)
+    if isinstance(checked, JSONResponse):
+        return checked
+    session, _partner = checked
+    body = _parse(ReplyTimeRequest, await _body(request))
+    hours = await run_in_threadpool(desk_of(request).enquiries.reply_within, body.message)
+    text = f"The team aims to reply by e-mail {within(hours)}."
+    return _reply({"hours": hours, "text": text}, 200, session.origin)
 
 
 @router.post("/api/widget/enquiries", summary="Hand off to a person from the widget (needs consent)")

@@ -3,8 +3,10 @@
  *   <script src="https://HOST/widget.js" data-partner="PARTNER_ID" async></script>
  *
  * Plain JS, no framework. Styles live in a shadow root, so the host page's CSS cannot reach in and ours cannot
- * leak out. Everything the server sends is inserted with textContent, never as HTML; links are http(s) only and
- * only those of cited sources. The server checks the page's origin and a short-lived signed token on every call.
+ * leak out. Everything the server sends is inserted with textContent, never as HTML; links are http(s) only (or our
+ * own document pages). The server checks the page's origin and a short-lived signed token on every call. Nothing is
+ * drawn until the server has agreed to serve this site: on a site that is not allowed, the browser console says why.
+ * The conversation lives in sessionStorage, so it follows the visitor from page to page of the partner's site.
  */
 (function () {
   "use strict";
@@ -13,7 +15,10 @@
   window.__clusterAssistantLoaded = true;
   var partnerId = script.getAttribute("data-partner") || "";
   var base = new URL(script.src, location.href).origin;
-  var state = { token: null, partner: null, consent: null, questions: [], transcript: [], open: false };
+  var KEY = "cluster-assistant:" + base + ":" + partnerId;
+  // thread: what the conversation shows ({role, text, body?, note?}); real: questions asked of the documents.
+  var state = { token: null, partner: null, consent: null, questions: [], real: [], transcript: [], thread: [],
+    open: false };
 
   var CSS = [
     ":host { all: initial; }",
@@ -26,7 +31,7 @@
     "  height: 560px; max-height: calc(100vh - 100px); display: flex; flex-direction: column; background: #fff;",
     "  color: #111827; border: 1px solid #6b7280; border-radius: 12px; box-shadow: 0 6px 24px rgba(0,0,0,.25);",
     "  transition: opacity .15s ease; }",
-    ".panel[hidden] { display: none; }",
+    ".panel[hidden], [hidden] { display: none !important; }",
     "header { display: flex; align-items: center; justify-content: space-between; padding: 10px 12px;",
     "  background: var(--accent); color: var(--accent-text); border-radius: 12px 12px 0 0; }",
     "h2 { font-size: 16px; margin: 0; }",
@@ -34,26 +39,30 @@
     "button { font-size: 14px; border-radius: 6px; cursor: pointer; }",
     ".close { background: transparent; color: var(--accent-text); border: 2px solid var(--accent-text);",
     "  padding: 4px 10px; }",
-    ".log { flex: 1; overflow-y: auto; padding: 10px 12px; }",
+    ".log { flex: 1; min-height: 0; overflow-y: auto; padding: 10px 12px; }",
     ".msg { margin: 0 0 10px; padding: 8px 10px; border-radius: 8px; line-height: 1.4; white-space: pre-wrap; }",
     ".user { background: #e5e7eb; margin-left: 40px; }",
     ".bot { background: #f3f4f6; border: 1px solid #d1d5db; margin-right: 20px; }",
     ".note { color: #374151; font-style: italic; }",
-    "ol.cards { margin: 6px 0 0; padding-left: 0; list-style: none; }",
+    ".msg a.cite { color: #1d4ed8; }",
+    "ol.cards { margin: 6px 0 0; padding-left: 0; list-style: none; white-space: normal; }",
     ".card { border: 1px solid #6b7280; border-radius: 6px; padding: 6px 8px; margin-top: 6px; background: #fff; }",
-    ".card strong { display: block; } .card .section { color: #374151; font-size: 13px; }",
+    ".card strong { display: block; } .card .section { display: block; color: #374151; font-size: 13px; }",
+    ".card summary { cursor: pointer; color: #1d4ed8; font-size: 13px; }",
     ".card blockquote { margin: 4px 0; padding-left: 6px; border-left: 3px solid var(--accent); font-size: 13px; }",
-    ".card a { color: #1d4ed8; }",
+    ".card a { color: #1d4ed8; font-size: 13px; margin-right: 8px; }",
+    ".card:focus { outline: 3px solid #f59e0b; }",
     ".starters { display: flex; flex-wrap: wrap; gap: 6px; padding: 0 12px 8px; }",
     ".starters button, .secondary { background: #fff; color: #111827; border: 1px solid #4b5563; padding: 6px 8px; }",
     "form.ask { display: flex; gap: 6px; padding: 8px 12px; border-top: 1px solid #d1d5db; }",
     "form.ask input { flex: 1; }",
     "input, textarea { font-size: 15px; padding: 8px; border: 1px solid #4b5563; border-radius: 6px; color: #111827;",
     "  background: #fff; width: 100%; }",
+    "[aria-invalid=true] { border: 2px solid #b91c1c; }",
+    ".error { color: #b91c1c; font-size: 13px; margin: 2px 0 0; }",
     ".primary { background: var(--accent); color: var(--accent-text); border: 0; padding: 8px 12px; }",
     ".footer { padding: 0 12px 10px; }",
-    ".handoff { padding: 8px 12px; border-top: 1px solid #d1d5db; max-height: 50%; overflow-y: auto; }",
-    ".handoff[hidden] { display: none; }",
+    ".handoff { margin: 4px 0 10px; padding: 8px 10px; border: 1px solid #6b7280; border-radius: 8px; }",
     ".handoff label { display: block; font-size: 13px; margin-top: 6px; }",
     ".row { display: flex; gap: 8px; margin-top: 8px; }",
     ":focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }",
@@ -76,12 +85,13 @@
   var root = host.attachShadow({ mode: "open" });
   root.appendChild(el("style", {}, CSS));
 
+  var CLOSED = "Ask us a question";
   var launcher = el("button", {
     class: "launcher right",
     type: "button",
     "aria-expanded": "false",
     "aria-controls": "ca-panel",
-  }, "Ask us a question");
+  }, CLOSED);
   var panel = el("div", { id: "ca-panel", class: "panel right", role: "dialog", "aria-labelledby": "ca-title" });
   panel.hidden = true;
   var header = el("header");
@@ -106,19 +116,32 @@
   var footer = el("div", { class: "footer" });
   var personButton = el("button", { class: "secondary", type: "button" }, "Ask a person");
   footer.appendChild(personButton);
+  // The hand-off is the last thing in the conversation: the thread stays above it, scrollable, not squeezed.
   var handoff = el("div", { class: "handoff", role: "region", "aria-label": "Pass your question to a person" });
   handoff.hidden = true;
-  [header, log, starters, form, footer, handoff].forEach(function (part) {
+  [header, log, starters, form, footer].forEach(function (part) {
     panel.appendChild(part);
   });
   root.appendChild(launcher);
   root.appendChild(panel);
 
+  function save() {
+    try {
+      sessionStorage.setItem(KEY, JSON.stringify(state));
+    } catch (e) { /* storage full or refused: the conversation lasts this page only */ }
+  }
+
   function say(role, text, extraClass) {
     var message = el("div", { class: "msg " + role + (extraClass ? " " + extraClass : "") }, text);
-    log.appendChild(message);
+    log.insertBefore(message, handoff.parentNode === log ? handoff : null);
     log.scrollTop = log.scrollHeight;
     return message;
+  }
+
+  function note(text) {
+    state.thread.push({ role: "bot", text: text, note: true });
+    save();
+    return say("bot", text, "note");
   }
 
   var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -138,31 +161,65 @@
     }
   }
 
-  function showAnswer(body) {
-    var message = say("bot", body.answer);
+  function card(c, id) {
+    var item = el("li", { class: "card", id: id, tabindex: "-1" });
+    item.appendChild(el("strong", {}, "[" + c.n + "] " + c.title));
+    var where = [c.section, c.date ? "dated " + spokenDate(c.date) : ""].filter(Boolean).join(" · ");
+    if (where) item.appendChild(el("span", { class: "section" }, where));
+    var folded = el("details");
+    folded.appendChild(el("summary", {}, "Passage quoted"));
+    folded.appendChild(el("blockquote", {}, c.snippet));
+    item.appendChild(folded);
+    if (typeof c.page === "string" && c.page.charAt(0) === "/") {
+      item.appendChild(el("a", { href: base + c.page, target: "_blank", rel: "noopener" }, "Read it whole"));
+    }
+    if (c.url && isHttp(c.url)) {
+      item.appendChild(el("a", { href: c.url, target: "_blank", rel: "noopener noreferrer" }, "Open the source"));
+    }
+    return item;
+  }
+
+  function renderAnswer(body, key) {
+    var message = say("bot", "");
+    // The text, with each [n] a link to its card under it (in the shadow root: moved to by script, not by #).
+    body.answer.split(/(\[\d+\])/).forEach(function (piece) {
+      var cited = /^\[(\d+)\]$/.exec(piece);
+      if (!cited) {
+        message.appendChild(document.createTextNode(piece));
+        return;
+      }
+      var link = el("a", { href: "#", class: "cite", "aria-label": "Source " + cited[1] }, piece);
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        var target = root.getElementById(key + "-source-" + cited[1]);
+        if (target) {
+          target.scrollIntoView({ block: "nearest" });
+          target.focus();
+        }
+      });
+      message.appendChild(link);
+    });
     if (body.citations && body.citations.length) {
       var list = el("ol", { class: "cards", "aria-label": "Sources" });
       body.citations.forEach(function (c) {
-        var card = el("li", { class: "card" });
-        card.appendChild(el("strong", {}, "[" + c.n + "] " + c.title));
-        if (c.section) card.appendChild(el("span", { class: "section" }, c.section));
-        if (c.date) card.appendChild(el("span", { class: "section" }, "Dated " + spokenDate(c.date)));
-        card.appendChild(el("blockquote", {}, c.snippet));
-        if (c.url && isHttp(c.url)) {
-          var link = el("a", { href: c.url, target: "_blank", rel: "noopener noreferrer" }, "Open the source");
-          card.appendChild(link);
-        }
-        list.appendChild(card);
+        list.appendChild(card(c, key + "-source-" + c.n));
       });
       message.appendChild(list);
     }
+  }
+
+  function showAnswer(body) {
+    state.thread.push({ role: "bot", body: body });
     state.transcript.push({ role: "assistant", content: body.answer });
+    save();
+    renderAnswer(body, "a" + state.thread.length);
     // After an abstention, or at once when the visitor asked for a person ("how do I contact you").
     if (body.abstained || body.handoff) offerPerson();
   }
 
-  function post(path, payload) {
-    var headers = { "Content-Type": "application/json" };
+  function post(path, payload, simple) {
+    // The session request is a "simple" one (text/plain: no preflight); every other call sends JSON with its token.
+    var headers = { "Content-Type": simple ? "text/plain" : "application/json" };
     if (state.token) headers.Authorization = "Bearer " + state.token;
     return fetch(base + path, { method: "POST", headers: headers, body: JSON.stringify(payload), mode: "cors" })
       .then(function (response) {
@@ -174,13 +231,13 @@
       });
   }
 
-  function unavailable() {
-    state.token = null;
-    log.textContent = "";
-    say("bot", "The assistant is not available on this site.", "note");
-    input.disabled = true;
-    send.disabled = true;
-    personButton.disabled = true;
+  function unavailable(reason) {
+    // Not this site (any more): nothing stays on the page, and the console says why for the partner's developer.
+    try {
+      sessionStorage.removeItem(KEY);
+    } catch (e) { /* nothing kept */ }
+    if (host.parentNode) host.parentNode.removeChild(host);
+    if (window.console) console.warn("Cluster Assistant widget: " + (reason || "not available on this site."));
   }
 
   function applyPartner(partner) {
@@ -191,8 +248,6 @@
     panel.className = "panel " + side;
     subtitle.textContent = "On " + partner.name + "'s site: answers from the network's documents, with sources";
     input.setAttribute("maxlength", String(partner.max_message_chars));
-    log.textContent = "";
-    say("bot", partner.greeting);
     starters.textContent = "";
     (partner.starter_questions || []).forEach(function (question) {
       var button = el("button", { type: "button" }, question);
@@ -203,13 +258,26 @@
     });
   }
 
+  function draw() {
+    // The thread as kept: the greeting, then every message and answer with its cards.
+    log.textContent = "";
+    say("bot", state.partner.greeting);
+    state.thread.forEach(function (entry, i) {
+      if (entry.body) renderAnswer(entry.body, "a" + (i + 1));
+      else say(entry.role, entry.text, entry.note ? "note" : "");
+    });
+    starters.hidden = state.questions.length > 0;
+    if (!host.parentNode) (document.body || document.documentElement).appendChild(host);
+  }
+
   function startSession() {
-    return post("/api/widget/session", { partner: partnerId }).then(function (reply) {
-      if (reply.status !== 200) throw new Error("refused");
+    return post("/api/widget/session", { partner: partnerId }, true).then(function (reply) {
+      if (reply.status !== 200) throw new Error(reply.body.detail || "refused (" + reply.status + ")");
       state.token = reply.body.token;
       state.partner = reply.body.partner;
       state.consent = reply.body.consent;
       applyPartner(state.partner);
+      save();
     });
   }
 
@@ -217,30 +285,36 @@
     question = question.trim();
     if (!question || !state.token) return;
     if (!retried) {
-      say("user", question);
+      state.thread.push({ role: "user", text: question });
       state.transcript.push({ role: "user", content: question });
+      save();
+      say("user", question);
+      starters.hidden = true; // the conversation has started: the starters have done their job
     }
     var pending = say("bot", "Looking in the documents…", "note");
     post("/api/widget/ask", { question: question, history: state.questions.slice(-10) }).then(function (reply) {
       pending.remove();
       if (reply.status === 200) {
         state.questions.push(question);
+        if (reply.body.kind === "answer") state.real.push(question);
         showAnswer(reply.body);
       } else if (reply.status === 429) {
         var wait = reply.retry || "a few";
-        say("bot", "You're asking a little fast. Please wait " + wait + " seconds and try again.", "note");
+        note("You're asking a little fast. Please wait " + wait + " seconds and try again.");
       } else if (reply.status === 401 && !retried) {
         startSession().then(function () {
           ask(question, true);
-        }, unavailable);
+        }, function (error) {
+          unavailable(error.message);
+        });
       } else if (reply.status === 403) {
-        unavailable();
+        unavailable(reply.body.detail);
       } else {
-        say("bot", reply.body.detail || "Something went wrong. Please try again.", "note");
+        note(reply.body.detail || "Something went wrong. Please try again.");
       }
     }, function () {
       pending.remove();
-      say("bot", "The assistant could not be reached. Please try again later.", "note");
+      note("The assistant could not be reached. Please try again later.");
     });
   }
 
@@ -248,14 +322,31 @@
     var wrap = el("div");
     wrap.appendChild(el("label", { for: id }, labelText));
     var control = multiline ? el("textarea", { id: id, rows: "3" }) : el("input", { id: id, type: type });
+    var error = el("p", { class: "error", id: id + "-error", "aria-live": "assertive" });
+    control.setAttribute("aria-describedby", id + "-error");
     wrap.appendChild(control);
-    return { wrap: wrap, control: control };
+    wrap.appendChild(error);
+    return { wrap: wrap, control: control, error: error };
+  }
+
+  function openHandoff() {
+    handoff.textContent = "";
+    handoff.hidden = false;
+    log.appendChild(handoff); // after the thread, which stays above it
+    form.hidden = true;
+    footer.hidden = true;
+  }
+
+  function closeHandoff(focusOn) {
+    handoff.hidden = true;
+    form.hidden = false;
+    footer.hidden = false;
+    (focusOn || input).focus();
   }
 
   function offerPerson() {
     if (!state.consent) return;
-    handoff.textContent = "";
-    handoff.hidden = false;
+    openHandoff();
     handoff.appendChild(el("strong", {}, "Pass your question to a person?"));
     handoff.appendChild(el("p", {}, state.consent.text));
     handoff.appendChild(el("p", { class: "note" }, "Consent version " + state.consent.version));
@@ -265,51 +356,95 @@
     row.appendChild(agree);
     row.appendChild(decline);
     handoff.appendChild(row);
+    handoff.scrollIntoView({ block: "nearest" });
     agree.focus();
     decline.addEventListener("click", function () {
-      handoff.hidden = true;
-      say("bot", "No problem: nothing has been shared. You can keep asking questions here.", "note");
-      input.focus();
+      closeHandoff();
+      note("No problem: nothing has been shared. You can keep asking questions here.");
     });
     agree.addEventListener("click", showForm);
   }
 
+  var CHECKS = {
+    name: function (v) { return v.trim() ? "" : "Please give your name."; },
+    email: function (v) { return /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v.trim()) ? "" : "Please give a valid e-mail address."; },
+    message: function (v) { return v.trim() ? "" : "Please write a message."; },
+  };
+
+  function check(f, rule) {
+    // The error beside its field, announced, and gone as soon as the field is right.
+    var problem = rule(f.control.value);
+    f.error.textContent = problem;
+    f.control.setAttribute("aria-invalid", problem ? "true" : "false");
+    return !problem;
+  }
+
   function showForm() {
-    handoff.textContent = "";
-    var contact = el("form");
-    var name = field("Name", "ca-name", "text");
-    var email = field("E-mail", "ca-email", "email");
-    var organisation = field("Organisation (optional)", "ca-org", "text");
-    var message = field("Message", "ca-message", "text", true);
-    message.control.value = state.questions.length ? state.questions[state.questions.length - 1] : "";
-    [name, email, organisation, message].forEach(function (f) {
-      contact.appendChild(f.wrap);
+    openHandoff();
+    var contact = el("form", { novalidate: "" });
+    var fields = {
+      name: field("Name", "ca-name", "text"),
+      email: field("E-mail", "ca-email", "email"),
+      organisation: field("Organisation (optional)", "ca-org", "text"),
+      message: field("Message", "ca-message", "text", true),
+    };
+    // The visitor's last real question, not "Can I speak to someone?".
+    fields.message.control.value = state.real.length ? state.real[state.real.length - 1] : "";
+    Object.keys(fields).forEach(function (name) {
+      contact.appendChild(fields[name].wrap);
+      if (CHECKS[name]) {
+        fields[name].control.addEventListener("input", function () {
+          if (fields[name].control.getAttribute("aria-invalid") === "true") check(fields[name], CHECKS[name]);
+        });
+      }
     });
+    var when = el("p", { class: "note", id: "ca-reply-time" }, "The team replies by e-mail.");
+    contact.appendChild(when);
+    var problem = el("p", { class: "error", "aria-live": "assertive" });
     var submit = el("button", { class: "primary", type: "submit" }, "Send to the team");
+    var cancel = el("button", { class: "secondary", type: "button" }, "Cancel");
     var row = el("div", { class: "row" });
     row.appendChild(submit);
+    row.appendChild(cancel);
+    contact.appendChild(problem);
     contact.appendChild(row);
     handoff.appendChild(contact);
-    name.control.focus();
+    handoff.scrollIntoView({ block: "start" });
+    fields.name.control.focus();
+    post("/api/widget/reply-time", { message: fields.message.control.value || "an enquiry" }).then(function (reply) {
+      if (reply.status === 200 && reply.body.text) when.textContent = reply.body.text;
+    });
+    cancel.addEventListener("click", function () {
+      closeHandoff(personButton);
+    });
     contact.addEventListener("submit", function (event) {
       event.preventDefault();
+      var wrong = Object.keys(CHECKS).filter(function (name) {
+        return !check(fields[name], CHECKS[name]);
+      });
+      if (wrong.length) {
+        fields[wrong[0]].control.focus();
+        return;
+      }
       post("/api/widget/enquiries", {
-        name: name.control.value,
-        email: email.control.value,
-        organisation: organisation.control.value || null,
-        message: message.control.value,
+        name: fields.name.control.value,
+        email: fields.email.control.value.trim(),
+        organisation: fields.organisation.control.value || null,
+        message: fields.message.control.value,
         consent: true,
         consent_version: state.consent.version,
         transcript: state.transcript,
       }).then(function (reply) {
         if (reply.status === 201) {
-          handoff.hidden = true;
-          say("bot", "Thank you: your enquiry (reference " + reply.body.reference + ") has been passed to the team.");
-          input.focus();
+          closeHandoff();
+          state.thread.push({ role: "bot", text: "Thank you: your enquiry (reference " + reply.body.reference +
+            ") has been passed to the team." });
+          save();
+          say("bot", state.thread[state.thread.length - 1].text);
         } else if (reply.status === 429) {
-          say("bot", "You're asking a little fast. Please wait " + (reply.retry || "a few") + " seconds.", "note");
+          problem.textContent = "You're asking a little fast. Please wait " + (reply.retry || "a few") + " seconds.";
         } else {
-          say("bot", "Please check the form: " + (reply.body.detail || "something is missing") + ".", "note");
+          problem.textContent = "Please check the form: " + (reply.body.detail || "something is missing") + ".";
         }
       });
     });
@@ -317,8 +452,11 @@
 
   function setOpen(open) {
     state.open = open;
+    save();
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
+    // While open, the launcher is the control that closes it, and says so.
+    launcher.textContent = open ? "Close the assistant" : CLOSED;
     if (open) {
       (input.disabled ? closeButton : input).focus();
     } else {
@@ -348,6 +486,25 @@
 
   host.style.setProperty("--accent", "#1d4ed8");
   host.style.setProperty("--accent-text", "#ffffff");
-  (document.body || document.documentElement).appendChild(host);
-  startSession().catch(unavailable);
+  var kept = null;
+  try {
+    kept = JSON.parse(sessionStorage.getItem(KEY) || "null");
+  } catch (e) { /* nothing usable kept */ }
+  if (kept && kept.token && kept.partner) {
+    // The same visitor on another page of the site: the thread goes on (the server still checks the token).
+    state = kept;
+    applyPartner(state.partner);
+    draw();
+    if (state.open) {
+      panel.hidden = false;
+      launcher.setAttribute("aria-expanded", "true");
+      launcher.textContent = "Close the assistant";
+    }
+  } else {
+    startSession().then(draw, function () {
+      // A refusal carries no CORS headers (nothing about partners is readable from another site): say what we know.
+      unavailable("not drawn: this page's origin (" + location.origin + ") must be in allowed_origins of partner '" +
+        partnerId + "' in the cluster's partners file (or " + base + " could not be reached).");
+    });
+  }
 })();
