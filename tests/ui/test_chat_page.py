@@ -240,6 +240,11 @@ def test_one_scroll_a_pinned_question_box_on_phones_and_a_conversation_that_surv
         assert page.evaluate(inner) <= 1  # the conversation has no scrollbar of its own
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.screenshot(path=str(OUTPUT / "chat-phone-answer.png"))
+        page.get_by_role("button", name="Ask a person").click()
+        page.get_by_role("button", name="I agree").click()
+        expect(page.get_by_role("textbox", name="Message")).to_have_value("Who can use its data?")
+        page.screenshot(path=str(OUTPUT / "chat-phone-handoff.png"))
+        page.get_by_role("button", name="Cancel").click()
         page.reload()
         expect(page.locator(".message-row.bot-row")).to_have_count(2, timeout=15_000)
         expect(page.locator(".message-wrap")).to_contain_text("data access under license")
@@ -260,6 +265,7 @@ def test_dark_mode_is_complete_and_axe_clean(browser: Browser, assistant: Assist
             dark.goto(url + "/")
             expect(dark.locator("#conversation button.example").first).to_be_visible()
             assert axe_violations(dark) == [], scheme
+            dark.screenshot(path=str(OUTPUT / f"chat-desktop-empty-{scheme}.png"))
             ask(dark, "What is PIONEER?", 1)
             dark.locator(".source-card summary").first.click()
             assert axe_violations(dark) == [], scheme

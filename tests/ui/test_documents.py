@@ -350,3 +350,42 @@ def test_a_site_is_recrawled_added_changed_and_removed_after_grace(site: dict, t
     with desk.sessions.begin() as session:
         session.get_one(Site, row.id).last_crawl_at = utcnow() - timedelta(hours=25)
     assert sites.queue_due(desk.sessions) == 1 and sites.queue_due(desk.sessions) == 0  # once per hour
+
+
+def test_the_gap_loop_in_the_browser(page: Page, site: dict) -> None:  # type: ignore[type-arg]
+    """Issue 30's loop as staff and a visitor see it: gap → answer (the form shows today's answers) → the same and
+    a reworded question answered in the chat, cited → the gap gone from the list. axe on each new staff state."""
+    url, desk = site["url"], site["desk"]
+    question = "Do members get a discount on the annual showcase?"
+    for _ in range(2):
+        assert desk.questions.ask(question, [], channel="chat")[0].abstained
+    desk.questions.logbook.flush(10)
+    shots = REPO / "test-output" / "browser"
+    page.goto(f"{url}/login")
+    page.get_by_label("E-mail").fill("kim@cluster.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{url}/staff/gaps")
+    row = page.get_by_role("table", name="Knowledge gaps").locator("tr", has_text=question)
+    expect(row).to_be_visible()
+    assert axe_violations(page) == []
+    page.screenshot(path=str(shots / "gap-1-list.png"), full_page=True)
+    row.get_by_role("link", name=f"Write an answer to: {question}").click()
+    expect(page.get_by_role("region", name="How the assistant answers these questions now")).to_contain_text(
+        "Not answered"
+    )
+    page.get_by_label("Questions it answers", exact=False).fill(f"{question}\nIs the showcase cheaper for members?")
+    page.get_by_role("textbox", name="Answer", exact=True).fill(
+        "Members of the network get 20% off tickets for the annual showcase."
+    )
+    assert axe_violations(page) == []
+    page.screenshot(path=str(shots / "gap-2-answer-form.png"), full_page=True)
+    page.get_by_role("button", name="Publish the answer").click()
+    expect(page.locator("#job")).to_contain_text("done", timeout=60_000)
+    for asked in (question, "is the annual showcase cheaper for members"):
+        chat(page, url, asked)
+        expect(page.locator(".message-wrap")).to_contain_text("20% off tickets", timeout=30_000)
+    page.screenshot(path=str(shots / "gap-3-answered-in-the-chat.png"), full_page=True)
+    page.goto(f"{url}/staff/gaps")
+    expect(page.locator("main")).not_to_contain_text(question)
+    page.screenshot(path=str(shots / "gap-4-closed.png"), full_page=True)
