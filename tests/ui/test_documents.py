@@ -386,6 +386,14 @@ def test_the_gap_loop_in_the_browser(page: Page, site: dict) -> None:  # type: i
         chat(page, url, asked)
         expect(page.locator(".message-wrap")).to_contain_text("20% off tickets", timeout=30_000)
     page.screenshot(path=str(shots / "gap-3-answered-in-the-chat.png"), full_page=True)
+    with page.expect_popup() as opened:
+        page.locator(".source-card").last.get_by_role("link", name="Read it whole").click()
+    whole = opened.value
+    expect(whole.locator("main")).to_contain_text("20% off tickets")
+    for scheme in ("light", "dark"):  # the public document page, in both
+        whole.emulate_media(color_scheme=scheme)
+        assert axe_violations(whole) == [], scheme
+    whole.close()
     page.goto(f"{url}/staff/gaps")
     expect(page.locator("main")).not_to_contain_text(question)
     page.screenshot(path=str(shots / "gap-4-closed.png"), full_page=True)

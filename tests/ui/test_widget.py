@@ -331,6 +331,12 @@ def test_the_widget_hand_off_takes_the_panel_without_hiding_the_thread(page: Pag
     expect(widget(page).locator("#ca-email-error")).to_have_text("Please give a valid e-mail address.")
     assert name.evaluate("node => node.getRootNode().activeElement === node")
     page.screenshot(path=str(REPO / "test-output" / "browser" / "widget-handoff.png"))
+    page.add_script_tag(path=str(AXE))
+    serious = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id + ': ' + v.help)"
+    )
+    assert serious == []
     name.fill("Sam Lee")
     expect(widget(page).locator("#ca-name-error")).to_have_text("")  # cleared once fixed
     widget(page).get_by_role("button", name="Cancel").click()
