@@ -173,6 +173,8 @@ def test_messages_say_what_happened_and_controls_show_where_things_are(site: dic
     assert "Reply saved. Not sent: no mail server is configured." in page
     assert '<textarea id="reply" name="reply" rows="14" maxlength="50000"></textarea>' in page
     assert '<option value="resolved" selected>Resolved (now)</option>' in page
+    same = kim.post("/staff/enquiries/11/status", data=form | {"status": "resolved"}, headers={"HX-Request": "true"})
+    assert "Nothing changed: that is its status already." in same.text and "Status changed." not in same.text
     picker = page[page.index('id="a-assignee"') : page.index("</select>", page.index('id="a-assignee"'))]
     assert "<select" in page[page.index('id="a-assignee"') - 60 :] and "lou@cluster.example" in picker
     outside = kim.post("/staff/enquiries/11/assign", data=form | {"assignee": "someone@elsewhere.example"})

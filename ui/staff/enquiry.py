@@ -20,6 +20,7 @@ DONE = {
     "reply-resolved": "Reply queued to be sent, and the enquiry resolved.",
     "reply-waiting": "Reply queued to be sent; the enquiry now waits for the enquirer.",
     "status": "Status changed.",
+    "unchanged": "Nothing changed: that is its status already.",
     "assign": "Assignment saved.",
     "category": "Category corrected: triage learns from it.",
     "note": "Note added.",
@@ -94,7 +95,11 @@ def approve(
 
 @router.post("/{enquiry_id}/status")
 def status(request: Request, enquiry_id: int, status: str = Form(..., max_length=20)) -> Response:
-    return _act(request, enquiry_id, "status", _update(request, enquiry_id, status=status))
+    # "Move" on the status it already has changes nothing, and says so.
+    unchanged = desk_of(request).enquiries.enquiry(enquiry_id).status == status
+    return _act(
+        request, enquiry_id, "unchanged" if unchanged else "status", _update(request, enquiry_id, status=status)
+    )
 
 
 @router.post("/{enquiry_id}/assign")
