@@ -490,9 +490,11 @@
   try {
     kept = JSON.parse(sessionStorage.getItem(KEY) || "null");
   } catch (e) { /* nothing usable kept */ }
-  if (kept && kept.token && kept.partner) {
+  if (kept && kept.token && kept.partner && Array.isArray(kept.thread)) {
     // The same visitor on another page of the site: the thread goes on (the server still checks the token).
-    state = kept;
+    Object.keys(state).forEach(function (name) {
+      if (kept[name] !== undefined && kept[name] !== null) state[name] = kept[name];
+    });
     applyPartner(state.partner);
     draw();
     if (state.open) {
