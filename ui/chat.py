@@ -21,7 +21,7 @@ from assistant.desk import Desk, NewFeedback
 from assistant.errors import AssistantError
 from ui.chat_handoff import DECLINED, HandOff, HandOffLimit, conversation, hand_off, wire_hand_off
 from ui.chat_state import KeptChat, last_answer, new_state, questions_of
-from ui.chat_style import SHOW_LATEST
+from ui.chat_style import RESTORED, SHOW_LATEST
 from ui.render import chat_markdown, error_markdown, escape_markdown
 
 __all__ = ["DECLINED", "build_chat", "chat_api", "new_state", "respond"]
@@ -260,7 +260,8 @@ def build_chat(desk: Desk, starters: list[str], concurrency: int, queue_size: in
         private = {"api_visibility": "private"}
         _wire(desk, page, limit, private)
         # A reload shows the conversation kept under the visitor's cookie.
-        demo.load(KeptChat(desk).restored, None, [page.state, page.chatbot], **private)
+        restoring = demo.load(KeptChat(desk).restored, None, [page.state, page.chatbot], **private)
+        restoring.then(None, js=RESTORED)  # the starters show only once it is known that nothing was kept
 
         def chat(question: str, history: list[str] | None = None) -> dict[str, Any]:
             """Answer one question from the cluster's documents; returns the `ask --json` shape."""

@@ -22,6 +22,7 @@ CSS = """
   border-width: 0 !important; padding: 0 !important; }
 #conversation .bubble-wrap { height: auto !important; max-height: none !important; overflow: visible !important; }
 #ask-bar { gap: 0.25rem; }
+body:not([data-chat-ready]) #conversation .examples { visibility: hidden; }
 @media (max-width: 640px) {
   /* On a phone the question box stays at the bottom of the screen; the page leaves room for it under the rest. */
   #ask-bar { position: fixed; left: 0; right: 0; bottom: 0; z-index: 5; padding: 0.4rem 0.75rem 0.25rem 0.75rem;
@@ -68,6 +69,9 @@ SHOW_LATEST = """() => {
   const calm = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
   if (asked) asked.scrollIntoView({block: 'start', behavior: calm ? 'auto' : 'smooth'});
 }"""
+# The kept conversation arrives just after the page is drawn: until then the starter cards wait, so they do not
+# flash up before the conversation they would sit in.
+RESTORED = "() => { document.body.dataset.chatReady = '1'; }"
 # What the page does as Gradio redraws it: the starter cards are buttons straight inside role="list" (axe:
 # aria-required-children), so their group is named as one; and when the hand-off form refuses a send, focus moves
 # to the first field in error, whose name, read out, carries the error shown beside it.
