@@ -215,8 +215,7 @@ def _layout(starters: list[str]) -> ChatPage:
     return ChatPage(state, chatbot, handoff, comment_box, comment, comment_button, question, starters, person, status)
 
 
-def _wire(desk: Desk, page: ChatPage, limit: HandOffLimit, private: dict[str, Any]) -> None:
-    kept = KeptChat(desk)
+def _wire(desk: Desk, page: ChatPage, limit: HandOffLimit, kept: KeptChat, private: dict[str, Any]) -> None:
 
     def answer(message: str, state: dict[str, Any], request: gr.Request):  # type: ignore[no-untyped-def]
         yield from kept.after(respond(desk, message, state), state, request)
@@ -258,9 +257,10 @@ def build_chat(desk: Desk, starters: list[str], concurrency: int, queue_size: in
     with gr.Blocks(title=title, analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
         page = _layout(starters)
         private = {"api_visibility": "private"}
-        _wire(desk, page, limit, private)
+        kept = KeptChat(desk)
+        _wire(desk, page, limit, kept, private)
         # A reload shows the conversation kept under the visitor's cookie.
-        restoring = demo.load(KeptChat(desk).restored, None, [page.state, page.chatbot], **private)
+        restoring = demo.load(kept.restored, None, [page.state, page.chatbot], **private)
         restoring.then(None, js=RESTORED)  # the starters show only once it is known that nothing was kept
 
         def chat(question: str, history: list[str] | None = None) -> dict[str, Any]:

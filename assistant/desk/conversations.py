@@ -1,6 +1,7 @@
 """API and widget conversations: each session's earlier questions, in the database so every worker shares them; and
 the web chat's conversations, kept under the visitor's cookie so a reload shows them again."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -22,24 +23,33 @@ def remembered(sessions: sessionmaker[Session], session_id: str) -> tuple[list[s
         return (list(found.questions)[-MAX_HISTORY_ITEMS:], found.said or "") if found else ([], "")
 
 
+def _change(sessions: sessionmaker[Session], key: str, change: Callable[[Conversation], None]) -> None:
+    """Apply `change` to the conversation under `key`, made first if there is none. Two first writes of one new
+    conversation at once (two questions, two tabs): the loser finds the row and changes it instead."""
+    for _attempt in range(2):
+        try:
+            with sessions.begin() as session:
+                found = session.get(Conversation, key)
+                if found is None:
+                    found = Conversation(session_id=key, questions=[])
+                    session.add(found)
+                change(found)
+                found.updated_at = utcnow()
+            return
+        except IntegrityError:
+            continue
+
+
 def remember(sessions: sessionmaker[Session], session_id: str, question: str, said: str = "") -> None:
     """Keep the question (contact details redacted) for the session's follow-ups, at most the last ten, and the
     answer given to it (from the documents: nothing of the visitor's)."""
     question = redact(question[:MAX_QUESTION_CHARS])
-    for _attempt in range(2):  # two first questions of one new session at once: the loser updates instead
-        try:
-            with sessions.begin() as session:
-                found = session.get(Conversation, session_id)
-                if found is None:
-                    session.add(
-                        Conversation(session_id=session_id, questions=[question], said=said, updated_at=utcnow())
-                    )
-                else:
-                    found.questions = [*found.questions, question][-MAX_HISTORY_ITEMS:]
-                    found.said, found.updated_at = said, utcnow()
-            return
-        except IntegrityError:
-            continue
+
+    def add(found: Conversation) -> None:
+        found.questions = [*(found.questions or []), question][-MAX_HISTORY_ITEMS:]
+        found.said = said
+
+    _change(sessions, session_id, add)
 
 
 def chat(sessions: sessionmaker[Session], chat_id: str) -> dict[str, Any] | None:
@@ -51,18 +61,7 @@ def chat(sessions: sessionmaker[Session], chat_id: str) -> dict[str, Any] | None
 
 def keep_chat(sessions: sessionmaker[Session], chat_id: str, state: dict[str, Any]) -> None:
     """Keep the web chat's conversation (bounded as the chat bounds it) under the visitor's cookie."""
-    key = f"{CHAT}{chat_id}"
-    for _attempt in range(2):  # two tabs' first answers at once: the loser updates instead
-        try:
-            with sessions.begin() as session:
-                found = session.get(Conversation, key)
-                if found is None:
-                    session.add(Conversation(session_id=key, questions=[], chat=state, updated_at=utcnow()))
-                else:
-                    found.chat, found.updated_at = state, utcnow()
-            return
-        except IntegrityError:
-            continue
+    _change(sessions, f"{CHAT}{chat_id}", lambda found: setattr(found, "chat", state))
 
 
 def forget_chat(sessions: sessionmaker[Session], chat_id: str) -> None:

@@ -53,10 +53,8 @@ class Enquiries:
             yield where, item if isinstance(item, AssistantError) else self.receive(item)
 
     def reply_within(self, text: str) -> int:
-        """The hours the team aims to reply within for an enquiry like this (its likely category's SLA), for a form
-        to say before it is sent."""
-        taxonomy = self.triage.taxonomy
-        return taxonomy.categories[self.triage.classifier.classify(text).category].sla_hours
+        """The hours the team aims to reply within for an enquiry like this, for a form to say before it is sent."""
+        return self.triage.reply_within(text)
 
     def categories(self) -> list[str]:
         return list(self.triage.taxonomy.categories)
@@ -80,6 +78,10 @@ class Enquiries:
     def seen(self, enquiry_id: int) -> None:
         """A staff member opened the enquiry: it is read until the enquirer writes again."""
         inbox.mark_seen(self.sessions, enquiry_id)
+
+    def move(self, enquiry_id: int, status: str, actor: str) -> bool:
+        """Change the status alone; False when it already was that (nothing changed). Raises `Conflict`."""
+        return triage.change_status(self.sessions, enquiry_id, status, actor)
 
     def update(self, enquiry_id: int, update: EnquiryUpdate, actor: str) -> EnquiryDetail:
         """Apply a staff change and return the enquiry as it now is; raises `NotFound`, `Conflict`, ..."""

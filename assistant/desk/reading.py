@@ -12,7 +12,9 @@ from assistant.models import Chunk, document_key, section_slug
 
 def public_document(chunks: list[Chunk], key: str) -> PublicDocument:
     """The document whose key this is, from these (public) chunks; raises `NotFound`."""
-    found = sorted((c for c in chunks if document_key(c.source) == key), key=lambda c: c.position)
+    # One hash per document, not per chunk.
+    source = next((s for s in {c.source for c in chunks} if document_key(s) == key), None)
+    found = sorted((c for c in chunks if c.source == source), key=lambda c: c.position)
     if not found:
         raise NotFound("No public document has that address.")
     sections = [

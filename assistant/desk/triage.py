@@ -152,6 +152,14 @@ class Triage:
                 mail.routed(session, enquiry)
             return enquiry
 
+    def reply_within(self, text: str) -> int:
+        """Hours until an enquiry with this text would be due, by the rule triage applies once it is sent (its
+        likely category's SLA, halved when urgency cues raise it to urgent): what a form says before sending."""
+        category = self.taxonomy.categories[self.classifier.classify(text).category]
+        now = utcnow()
+        due = due_at(category, priority_for(category, text)[0], now)
+        return max(1, round((due - now).total_seconds() / 3600))
+
     def correct(self, enquiry_id: int, category: str, actor: str) -> None:
         """Staff set the category; the enquiry becomes an example the classifier learns from."""
         if category not in self.taxonomy.categories:
@@ -182,17 +190,20 @@ def corrections(session: Session, taxonomy: TaxonomyFile, after: int, upto: int)
     return [(e.category, e.text, correction_label(e.enquiry_id)) for e in rows if e.category in taxonomy.categories]
 
 
-def change_status(sessions: sessionmaker[Session], enquiry_id: int, status: str, actor: str) -> None:
+def change_status(sessions: sessionmaker[Session], enquiry_id: int, status: str, actor: str) -> bool:
+    """Move the enquiry along the workflow; False when it already had that status ("Move" on the current status,
+    "Send and wait" while waiting): nothing changes then."""
     with sessions.begin() as session:
         enquiry = _enquiry(session, enquiry_id)
         if status == enquiry.status:
-            return  # already there ("Move" on the current status, or "Send and wait" while waiting)
+            return False
         if status not in EnquiryStatus(enquiry.status).next:
             raise Conflict(f"An enquiry that is '{enquiry.status}' cannot become '{status}'.")
         before, enquiry.status = enquiry.status, status
         enquiry.resolved_at = utcnow() if status == EnquiryStatus.RESOLVED else None
         action = AuditAction.REOPENED if before == EnquiryStatus.RESOLVED else AuditAction.STATUS_CHANGED
         audit(session, enquiry_id, actor, action, before=before, after=status)
+        return True
 
 
 def assign(

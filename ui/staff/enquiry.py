@@ -69,6 +69,7 @@ def _act(request: Request, enquiry_id: int, action: str, change: Any) -> Respons
         result = change()
     except AssistantError as exc:  # shown beside the form; htmx swaps only 2xx answers, so it gets a 200
         return _page(request, enquiry_id, error=str(exc), status_code=200 if is_htmx(request) else exc.http_status)
+    action = result if isinstance(result, str) else action  # a change may say what it did ("unchanged")
     if action == "share":
         shared = f"Shared with the partner: {result.name} <{result.email}>"
         shared += f", {result.organisation}." if result.organisation else "."
@@ -95,11 +96,12 @@ def approve(
 
 @router.post("/{enquiry_id}/status")
 def status(request: Request, enquiry_id: int, status: str = Form(..., max_length=20)) -> Response:
-    # "Move" on the status it already has changes nothing, and says so.
-    unchanged = desk_of(request).enquiries.enquiry(enquiry_id).status == status
-    return _act(
-        request, enquiry_id, "unchanged" if unchanged else "status", _update(request, enquiry_id, status=status)
-    )
+    actor = staff_of(request).email
+
+    def move() -> str:  # "Move" on the status it already has changes nothing, and says so
+        return "status" if desk_of(request).enquiries.move(enquiry_id, status, actor) else "unchanged"
+
+    return _act(request, enquiry_id, "status", move)
 
 
 @router.post("/{enquiry_id}/assign")
